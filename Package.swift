@@ -1,0 +1,99 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Shared settings for every target of ours (swift-log's habit): Swift 6 language mode,
+// strict concurrency, explicit `any`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "emnify-edge",
+    products: [
+        .executable(name: "emnify-edge", targets: ["emnify-edge"]),
+        .executable(name: "emnify-emulator", targets: ["emnify-emulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The emulator only: it is not shipped on gateways, so its weight does not count.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C at the edge: the two system libraries; CCurl's header carries the typed setopt/getinfo shim.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+
+        // Shared vocabulary: ICCID forms, durations, backoff, atomic files. No I/O beyond files.
+        .target(name: "EdgeCommon"),
+        .target(
+            name: "EdgeConfig",
+            dependencies: ["EdgeCommon", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "EmnifyAPI",
+            dependencies: ["CCurl", "EdgeCommon", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "ModemIdentity",
+            dependencies: ["EdgeCommon", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
+        .executableTarget(
+            name: "emnify-edge",
+            dependencies: [
+                "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeReports", "EdgeCommon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .target(
+            name: "EmnifyEmulator",
+            dependencies: [
+                "EdgeCommon",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "emnify-emulator",
+            dependencies: [
+                "EmnifyEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+
+        // Test helpers: start the emulator, find the built binaries, temporary directories.
+        .target(
+            name: "TestSupport",
+            dependencies: ["EmnifyEmulator"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "EdgeCommonTests", dependencies: ["EdgeCommon"]),
+        .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "TestSupport"]),
+        .testTarget(name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"]),
+        .testTarget(name: "ModemIdentityTests", dependencies: ["ModemIdentity", "TestSupport"]),
+        .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+}
