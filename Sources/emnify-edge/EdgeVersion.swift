@@ -1,0 +1,3 @@
+enum EdgeVersion {
+    static let current = "0.1.0"
+}
