@@ -5,6 +5,10 @@
 
 #include <curl/curl.h>
 
+static inline CURLcode ccurl_global_init_default(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 typedef size_t (*ccurl_write_callback)(char *data, size_t size, size_t count, void *userdata);
 
 static inline CURLcode ccurl_easy_setopt_long(CURL *handle, CURLoption option, long value) {

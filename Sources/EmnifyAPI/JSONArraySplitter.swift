@@ -1,0 +1,129 @@
+/// Splits a JSON array into the exact bytes of each element, so that an event can be passed
+/// on unchanged (no re-encoding: key order, number spelling and unknown fields survive).
+///
+/// It validates the structure it walks (strings, escapes, nesting, commas) but not the
+/// grammar of numbers and literals; each element is then decoded by `JSONDecoder`, which
+/// does. Nesting deeper than `maxDepth` is refused, so hostile input cannot exhaust the stack.
+public enum JSONArraySplitter {
+    public static let maxDepth = 64
+
+    public static func split(_ bytes: [UInt8]) throws(APIDecodingError) -> [ArraySlice<UInt8>] {
+        var index = skipWhitespace(bytes, from: 0)
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else {
+            throw .notAnArray(snippet: snippet(bytes))
+        }
+        index += 1
+        var elements: [ArraySlice<UInt8>] = []
+        index = skipWhitespace(bytes, from: index)
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            try expectEnd(bytes, from: index + 1)
+            return []
+        }
+        while true {
+            index = skipWhitespace(bytes, from: index)
+            let start = index
+            index = try skipValue(bytes, from: index)
+            elements.append(bytes[start..<index])
+            index = skipWhitespace(bytes, from: index)
+            guard index < bytes.count else { throw .truncated }
+            switch bytes[index] {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"):
+                try expectEnd(bytes, from: index + 1)
+                return elements
+            default: throw .unexpectedByte(offset: index)
+            }
+        }
+    }
+
+    private static func expectEnd(_ bytes: [UInt8], from index: Int) throws(APIDecodingError) {
+        guard skipWhitespace(bytes, from: index) == bytes.count else {
+            throw .unexpectedByte(offset: skipWhitespace(bytes, from: index))
+        }
+    }
+
+    /// Returns the index just past the value starting at `start`.
+    private static func skipValue(_ bytes: [UInt8], from start: Int) throws(APIDecodingError) -> Int {
+        var index = start
+        var depth = 0
+        guard index < bytes.count else { throw .truncated }
+        repeat {
+            guard index < bytes.count else { throw .truncated }
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth > maxDepth { throw .tooDeep(limit: maxDepth) }
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard depth > 0 else { throw .unexpectedByte(offset: index) }
+                depth -= 1
+                index += 1
+            case UInt8(ascii: "\""):
+                index = try skipString(bytes, from: index)
+            case UInt8(ascii: ","), UInt8(ascii: ":"), 0x20, 0x09, 0x0A, 0x0D:
+                guard depth > 0 else { return index }
+                index += 1
+            default:
+                // Numbers and literals: run to the next delimiter.
+                while index < bytes.count, !isDelimiter(bytes[index]) { index += 1 }
+                if depth == 0 { return index }
+            }
+        } while depth > 0
+        return index
+    }
+
+    private static func skipString(_ bytes: [UInt8], from start: Int) throws(APIDecodingError) -> Int {
+        var index = start + 1
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\""): return index + 1
+            default: index += 1
+            }
+        }
+        throw .truncated
+    }
+
+    private static func isDelimiter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: ":"), 0x20, 0x09, 0x0A, 0x0D,
+            UInt8(ascii: "\""), UInt8(ascii: "{"), UInt8(ascii: "["):
+            return true
+        default: return false
+        }
+    }
+
+    private static func skipWhitespace(_ bytes: [UInt8], from start: Int) -> Int {
+        var index = start
+        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A || bytes[index] == 0x0D {
+            index += 1
+        }
+        return index
+    }
+
+    static func snippet(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.prefix(80), as: UTF8.self)
+    }
+}
+
+/// The API answered, but not with what the client can use.
+public enum APIDecodingError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notAnArray(snippet: String)
+    case truncated
+    case unexpectedByte(offset: Int)
+    case tooDeep(limit: Int)
+    case invalidEvent(index: Int, reason: String)
+    case invalidObject(String)
+
+    public var description: String {
+        switch self {
+        case .notAnArray(let snippet): return "expected a JSON array, got '\(snippet)'"
+        case .truncated: return "the JSON ends in the middle of a value (truncated answer)"
+        case .unexpectedByte(let offset): return "malformed JSON at byte \(offset)"
+        case .tooDeep(let limit): return "JSON nested deeper than \(limit) levels was refused"
+        case .invalidEvent(let index, let reason): return "event \(index) of the page is not a valid event: \(reason)"
+        case .invalidObject(let reason): return "unexpected answer: \(reason)"
+        }
+    }
+}
