@@ -87,7 +87,9 @@ let package = Package(
         ),
         .testTarget(name: "EdgeCommonTests", dependencies: ["EdgeCommon"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "TestSupport"]),
-        .testTarget(name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"]),
+        .testTarget(
+            name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"], exclude: ["Fixtures"]
+        ),
         .testTarget(name: "ModemIdentityTests", dependencies: ["ModemIdentity", "TestSupport"]),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
