@@ -1,0 +1,72 @@
+/// Finds the emnify application token, first match wins:
+/// 1. the environment variable `EMNIFY_APPLICATION_TOKEN` (ignored when empty),
+/// 2. the systemd credential `$CREDENTIALS_DIRECTORY/application-token` (`LoadCredential=`),
+/// 3. the file `api.token_file`, which must not be readable or writable by group or others.
+///
+/// The environment is a parameter so that tests need not change the process's.
+public enum ApplicationTokenSource {
+    public static let environmentVariable = "EMNIFY_APPLICATION_TOKEN"
+    public static let credentialName = "application-token"
+
+    public static func resolve(
+        api: APIConfig, environment: [String: String]
+    ) throws(SecretError) -> Secret {
+        if let value = environment[environmentVariable], !trimmed(value).isEmpty {
+            let source = SecretSource.environment(variable: environmentVariable)
+            return Secret(value: try checked(value, source: source), source: source)
+        }
+        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            let path = directory.hasSuffix("/") ? directory + credentialName : directory + "/" + credentialName
+            switch TextFile.load(path, limit: 64 * 1024) {
+            case .success(let file):
+                // systemd makes credentials private to the service: no mode check.
+                let source = SecretSource.credential(path: path)
+                return Secret(value: try checked(file.text, source: source), source: source)
+            case .failure(.notFound):
+                break
+            case .failure(let failure):
+                throw .unreadable(path: path, reason: failure.reason)
+            }
+        }
+        guard let secret = try SecretFile.read(api.tokenFile) else {
+            throw .applicationTokenMissing(tokenFile: api.tokenFile)
+        }
+        return secret
+    }
+
+    static func checked(_ raw: String, source: SecretSource) throws(SecretError) -> String {
+        let value = trimmed(raw)
+        guard !value.isEmpty else { throw .empty(source) }
+        guard !value.contains(where: { $0.isWhitespace }) else { throw .malformed(source) }
+        return value
+    }
+
+    static func trimmed(_ text: String) -> String {
+        String(Substring(text).drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
+
+/// Secret files: the token file and `mqtt.password_file`.
+public enum SecretFile {
+    /// The secret in `path` with its permission finding; nil when there is no such file.
+    public static func read(_ path: String) throws(SecretError) -> Secret? {
+        switch TextFile.load(path, limit: 64 * 1024) {
+        case .success(let file):
+            let source = SecretSource.file(path: path)
+            let value = try ApplicationTokenSource.checked(file.text, source: source)
+            let finding = file.mode & 0o077 != 0 ? PermissionFinding(path: path, mode: file.mode) : nil
+            return Secret(value: value, source: source, permissionFinding: finding)
+        case .failure(.notFound):
+            return nil
+        case .failure(let failure):
+            throw .unreadable(path: path, reason: failure.reason)
+        }
+    }
+
+    /// The broker password from `mqtt.password_file`; nil when the key is not set.
+    public static func mqttPassword(_ mqtt: MQTTConfig) throws(SecretError) -> Secret? {
+        guard let path = mqtt.passwordFile else { return nil }
+        guard let secret = try read(path) else { throw .passwordFileMissing(path: path) }
+        return secret
+    }
+}

@@ -1,0 +1,150 @@
+import EdgeCommon
+
+/// One key of the configuration file: where it lives, its type, what it means, how it is
+/// read into `EdgeConfiguration` and how its value is written back as TOML. The table of
+/// all keys is `ConfigurationKey.all` (`ConfigurationKeys.swift`), the single source of
+/// truth for the loader, the reference documentation and the shipped file's test.
+public struct ConfigurationKey: Sendable {
+    public let section: String
+    public let name: String
+    /// For the reference: `"string"`, `"path"`, `"duration"`, `"integer (1–65535)"`, …
+    public let type: String
+    /// One or two sentences for the reference.
+    public let summary: String
+    /// What an unset optional key means (`"the system trust store"`); nil for keys with a value.
+    public let unsetMeaning: String?
+
+    /// Reads `value` into `configuration`, or says what is wrong with it.
+    let assign: @Sendable (_ value: ConfigurationValue, _ configuration: inout EdgeConfiguration) -> Message?
+    /// The key's value in `configuration` as TOML text (`"\"60s\""`, `1883`), nil when unset.
+    public let render: @Sendable (_ configuration: EdgeConfiguration) -> String?
+
+    /// `section.name`, as problems and the reference name it.
+    public var path: String { "\(section).\(name)" }
+
+    /// The default as TOML text, or what unset means.
+    public var defaultText: String {
+        render(EdgeConfiguration()) ?? "unset (\(unsetMeaning ?? "none"))"
+    }
+}
+
+extension ConfigurationKey {
+    typealias Path<Value> = any WritableKeyPath<EdgeConfiguration, Value> & Sendable
+
+    static func string(
+        _ section: String, _ name: String, _ keyPath: Path<String>, type: String = "string",
+        check: @escaping @Sendable (String) -> Message? = Validators.nonEmpty, _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(
+            section: section, name: name, type: type, summary: summary, unsetMeaning: nil,
+            assign: { value, configuration in
+                switch ValueReader.string(value) {
+                case .failure(let message): return message
+                case .success(let text):
+                    if let problem = check(text) { return problem }
+                    configuration[keyPath: keyPath] = text
+                    return nil
+                }
+            },
+            render: { quoted($0[keyPath: keyPath]) }
+        )
+    }
+
+    static func optionalString(
+        _ section: String, _ name: String, _ keyPath: Path<String?>, type: String = "string",
+        unset: String, check: @escaping @Sendable (String) -> Message? = Validators.nonEmpty, _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(
+            section: section, name: name, type: type, summary: summary, unsetMeaning: unset,
+            assign: { value, configuration in
+                switch ValueReader.string(value) {
+                case .failure(let message): return message
+                case .success(let text):
+                    if let problem = check(text) { return problem }
+                    configuration[keyPath: keyPath] = text
+                    return nil
+                }
+            },
+            render: { $0[keyPath: keyPath].map(quoted) }
+        )
+    }
+
+    static func integer(
+        _ section: String, _ name: String, _ keyPath: Path<Int>, range: ClosedRange<Int>, type: String? = nil,
+        _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(
+            section: section, name: name, type: type ?? "integer (\(range.lowerBound)–\(range.upperBound))",
+            summary: summary, unsetMeaning: nil,
+            assign: { value, configuration in
+                switch ValueReader.integer(value, in: range) {
+                case .failure(let message): return message
+                case .success(let number):
+                    configuration[keyPath: keyPath] = number
+                    return nil
+                }
+            },
+            render: { String($0[keyPath: keyPath]) }
+        )
+    }
+
+    static func duration(
+        _ section: String, _ name: String, _ keyPath: Path<Duration>, max: Duration? = nil,
+        check: @escaping @Sendable (Duration) -> Message? = { _ in nil }, _ summary: String
+    ) -> ConfigurationKey {
+        ConfigurationKey(
+            section: section, name: name, type: "duration", summary: summary, unsetMeaning: nil,
+            assign: { value, configuration in
+                switch ValueReader.duration(value, max: max) {
+                case .failure(let message): return message
+                case .success(let duration):
+                    if let problem = check(duration) { return problem }
+                    configuration[keyPath: keyPath] = duration
+                    return nil
+                }
+            },
+            render: { quoted(DurationText.format($0[keyPath: keyPath])) }
+        )
+    }
+
+    static func choice<E: RawRepresentable & CaseIterable & Sendable>(
+        _ section: String, _ name: String, _ keyPath: Path<E>, _ summary: String
+    ) -> ConfigurationKey where E.RawValue == String {
+        ConfigurationKey(
+            section: section, name: name,
+            type: "one of " + E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "),
+            summary: summary, unsetMeaning: nil,
+            assign: { value, configuration in
+                switch ValueReader.choice(value, E.self) {
+                case .failure(let message): return message
+                case .success(let choice):
+                    configuration[keyPath: keyPath] = choice
+                    return nil
+                }
+            },
+            render: { quoted($0[keyPath: keyPath].rawValue) }
+        )
+    }
+}
+
+/// A TOML basic string.
+func quoted(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\t": result += "\\t"
+        case "\r": result += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result + "\""
+}

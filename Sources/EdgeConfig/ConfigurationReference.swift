@@ -1,0 +1,35 @@
+/// The configuration reference, rendered from `ConfigurationKey.all` so the README and the
+/// `emnify-edge.toml(5)` man page cannot drift from what the loader accepts.
+public enum ConfigurationReference {
+    /// A Markdown table per section: key, type, default, description.
+    public static func markdown(keys: [ConfigurationKey] = ConfigurationKey.all) -> String {
+        var output = ""
+        var sections: [String] = []
+        for key in keys where !sections.contains(key.section) { sections.append(key.section) }
+        for (index, section) in sections.enumerated() {
+            if index > 0 { output += "\n" }
+            output += "### `[\(section)]`\n\n"
+            output += "| Key | Type | Default | Description |\n"
+            output += "| --- | --- | --- | --- |\n"
+            for key in keys where key.section == section {
+                let defaultCell = key.render(EdgeConfiguration()).map { "`\($0)`" } ?? "unset: \(key.unsetMeaning ?? "none")"
+                let cells = ["`\(key.name)`", key.type, defaultCell, key.summary].map(escapeCell)
+                output += "| " + cells.joined(separator: " | ") + " |\n"
+            }
+        }
+        return output
+    }
+
+    /// Pipes would end a cell; line breaks would end the row.
+    static func escapeCell(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "|": result += "\\|"
+            case "\n", "\r\n": result += " "
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
