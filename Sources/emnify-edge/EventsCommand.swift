@@ -3,6 +3,7 @@ import EdgeCommon
 import EdgeConfig
 import EdgeReports
 import EmnifyAPI
+import Logging
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -30,7 +30,8 @@ import Testing
         let body = String(decoding: transport.requests[0].body ?? [], as: UTF8.self)
         #expect(body == #"{"application_token":"app-token"}"#)
         #expect(transport.requests[1].header("Authorization")?.hasPrefix("Bearer ey") == true)
-        #expect(await api.usage.requests == 3 && api.usage.authentications == 1)
+        let usage = await api.usage
+        #expect(usage.requests == 3 && usage.authentications == 1)
     }
 
     @Test func renewsTheTokenShortlyBeforeItExpires() async throws {
@@ -77,7 +78,7 @@ import Testing
         do {
             _ = try await api.eventPage(.sim(1), query: EventQuery())
             Issue.record("expected a failure")
-        } catch let error as EmnifyError {
+        } catch {
             guard case .applicationTokenRejected(401, "invalid application token") = error else {
                 Issue.record("unexpected \(error)")
                 return
@@ -105,7 +106,7 @@ import Testing
         do {
             _ = try await api.eventPage(.sim(1), query: EventQuery())
             Issue.record("expected rate limiting")
-        } catch let error as EmnifyError {
+        } catch {
             guard case .rateLimited(_, .some(let wait)) = error else { Issue.record("unexpected \(error)"); return }
             #expect(wait == .seconds(3600))
         }
@@ -119,7 +120,7 @@ import Testing
         do {
             _ = try await api.eventPage(.sim(1), query: EventQuery())
             Issue.record("expected a failure")
-        } catch let error as EmnifyError {
+        } catch {
             guard case .serverError(503, _, let snippet) = error else { Issue.record("unexpected \(error)"); return }
             #expect(snippet.contains("Service Unavailable"))
             #expect(error.isTransient)
@@ -130,7 +131,7 @@ import Testing
     }
 
     @Test func retriesTruncatedAndMalformedBodies() async throws {
-        let transport = ScriptedTransport { request, index in
+        let transport = ScriptedTransport { request, index throws(TransportError) in
             if request.path == "/api/v1/authenticate" { return self.authAnswer() }
             switch index {
             case 1: return .json(200, #"[{"id": 1, "timestamp": "2021-10"#)

@@ -1,3 +1,4 @@
+import EdgeCommon
 import EmnifyAPI
 import Foundation
 import Testing
