@@ -1,0 +1,58 @@
+import EmnifyAPI
+import FoundationEssentials
+
+/// A message the agent hands to the broker; the MQTT layer maps it one to one.
+public struct AgentMessage: Sendable, Equatable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var retain: Bool
+    /// MQTT 5 content type; ignored on 3.1.1.
+    public var contentType: String?
+    /// MQTT 5 user properties; ignored on 3.1.1.
+    public var userProperties: [UserProperty]
+
+    public struct UserProperty: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    public init(topic: String, payload: [UInt8], retain: Bool, contentType: String? = nil, userProperties: [UserProperty] = []) {
+        self.topic = topic
+        self.payload = payload
+        self.retain = retain
+        self.contentType = contentType
+        self.userProperties = userProperties
+    }
+
+    /// One event, its JSON unchanged; id, type and severity also as user properties so that a
+    /// subscriber can route without parsing.
+    public static func event(_ event: EmnifyEvent, topics: TopicLayout) -> AgentMessage {
+        var properties = [
+            UserProperty(name: "event_id", value: String(event.id)),
+            UserProperty(name: "event_type_id", value: String(event.type.id)),
+        ]
+        if let severity = event.severity {
+            properties.append(UserProperty(name: "severity", value: severity.description ?? String(severity.id)))
+        }
+        return AgentMessage(
+            topic: topics.event(event), payload: event.raw, retain: false, contentType: "application/json",
+            userProperties: properties)
+    }
+
+    public static func json(_ value: some Encodable, topic: String, retain: Bool) -> AgentMessage {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let payload = (try? encoder.encode(value)).map { Array($0) } ?? Array("{}".utf8)
+        return AgentMessage(topic: topic, payload: payload, retain: retain, contentType: "application/json")
+    }
+
+    public static func text(_ text: String, topic: String, retain: Bool) -> AgentMessage {
+        AgentMessage(topic: topic, payload: Array(text.utf8), retain: retain, contentType: "text/plain")
+    }
+}
+
+/// Publishes messages at QoS 1 and returns once the broker acknowledged every one of them.
+/// The agent advances its cursor only after this returns.
+public protocol MessagePublisher: Sendable {
+    func publish(_ messages: [AgentMessage]) async throws
+}

@@ -1,0 +1,51 @@
+import EdgeCommon
+import EmnifyAPI
+
+/// What the agent needs of the emnify API (the real `EmnifyClient` in production).
+public protocol AgentAPI: Sendable {
+    func findSIM(iccid: ICCID) async throws(EmnifyError) -> SIM?
+    func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage
+    var usage: UsageCounters { get async }
+}
+
+extension EmnifyClient: AgentAPI {}
+
+/// The SIM identity as the modem reports it.
+public struct AgentIdentity: Sendable, Equatable, Codable {
+    public var iccid: ICCID
+    public var imei: String?
+    public var imsi: String?
+    /// e.g. `modemmanager /org/freedesktop/ModemManager1/Modem/0`, `at /dev/ttyUSB2`, `static`.
+    public var source: String
+
+    public init(iccid: ICCID, imei: String? = nil, imsi: String? = nil, source: String) {
+        self.iccid = iccid
+        self.imei = imei
+        self.imsi = imsi
+        self.source = source
+    }
+}
+
+public protocol IdentityProvider: Sendable {
+    func readIdentity() async throws -> AgentIdentity
+}
+
+/// Settings of the agent loop (from `[agent]` and `[mqtt] topic_prefix`).
+public struct AgentSettings: Sendable {
+    public var pollInterval: Duration = .seconds(60)
+    public var backfill: Duration = .seconds(24 * 3600)
+    public var lookBack: Duration = .seconds(600)
+    public var topicPrefix = "emnify"
+    public var stateDirectory = "/var/lib/emnify-edge"
+    /// After new events, poll this often for `fastPollPeriod` (connectivity changes come in bursts).
+    public var fastPollInterval: Duration = .seconds(15)
+    public var fastPollPeriod: Duration = .seconds(180)
+    /// How often the modem identity is read again (SIM swaps).
+    public var identityInterval: Duration = .seconds(300)
+    /// emnify keeps events this long; a cursor older than that means a possible gap.
+    public var retention: Duration = .seconds(30 * 86400)
+    /// Events per page and per broker batch.
+    public var pageSize = 200
+
+    public init() {}
+}

@@ -1,0 +1,55 @@
+import EmnifyAPI
+
+/// Where one event feed stands: the newest event time published, and the ids published
+/// within the look-back window (events can appear in the API after newer ones).
+///
+/// Invariant: every event with a timestamp at or after `windowStart` that was ever published
+/// is in `published`. So re-reading the feed from `windowStart` finds exactly the events not
+/// yet published, late ones included, and nothing twice.
+public struct FeedCursor: Codable, Sendable, Equatable {
+    /// Newest published event time, milliseconds since the epoch; nil before the first event.
+    public var newestMillis: Int64?
+    /// id → timestamp (ms) of events published at or after `windowStart`.
+    public var published: [Int64: Int64]
+    /// Start of the window the feed is read from, milliseconds.
+    public var windowStart: Int64
+
+    /// The record is bounded: past this many ids the oldest are forgotten and the window moves
+    /// forward with them, so the invariant holds.
+    public static let maxRecordedIDs = 20_000
+
+    public init(windowStart: Int64) {
+        self.newestMillis = nil
+        self.published = [:]
+        self.windowStart = windowStart
+    }
+
+    /// Events of `fetched` not published yet, oldest first (ties by id), and only those inside
+    /// the window (an older event would have been published before, or lies before the start).
+    public func unpublished(_ fetched: [EmnifyEvent]) -> [EmnifyEvent] {
+        var seen = Set<Int64>()
+        return fetched.filter { event in
+            event.timestamp.millisecondsSinceEpoch >= windowStart && published[event.id] == nil && seen.insert(event.id).inserted
+        }
+        .sorted { ($0.timestamp.millisecondsSinceEpoch, $0.id) < ($1.timestamp.millisecondsSinceEpoch, $1.id) }
+    }
+
+    /// Records an event the broker acknowledged.
+    public mutating func markPublished(id: Int64, timestampMillis: Int64) {
+        published[id] = timestampMillis
+        newestMillis = max(newestMillis ?? timestampMillis, timestampMillis)
+    }
+
+    /// Moves the window to `lookBack` before the newest published event (never backwards) and
+    /// forgets ids before it; enforces the size bound.
+    public mutating func slide(lookBackMillis: Int64) {
+        if let newestMillis {
+            windowStart = max(windowStart, newestMillis - lookBackMillis)
+        }
+        if published.count > Self.maxRecordedIDs {
+            let times = published.values.sorted()
+            windowStart = max(windowStart, times[published.count - Self.maxRecordedIDs])
+        }
+        published = published.filter { $0.value >= windowStart }
+    }
+}
