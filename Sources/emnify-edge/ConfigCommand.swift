@@ -2,6 +2,14 @@ import ArgumentParser
 import EdgeConfig
 import FoundationEssentials
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
@@ -41,12 +49,14 @@ struct ConfigCommand: AsyncParsableCommand {
 }
 
 private func printToStandardError(_ line: String) {
-    var stream = StandardError()
-    print(line, to: &stream)
-}
-
-private struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandle.standardError.write(Data(string.utf8))
+    let bytes = Array((line + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { buffer in
+            write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+        }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        offset += written
     }
 }
