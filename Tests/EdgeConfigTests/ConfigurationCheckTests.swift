@@ -1,0 +1,56 @@
+import EdgeConfig
+import Foundation
+import Testing
+
+@Suite struct ConfigurationCheckTests {
+    @Test func validFileWithTokenAndLoosePermissions() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let token = try directory.write("token", "s3cr3t-token\n", mode: 0o644)
+        let path = try directory.write("edge.toml", "[api]\ntoken_file = \"\(token)\"\n", mode: 0o644)
+        let check = ConfigurationCheck.run(path: path, environment: [:])
+        #expect(check.isValid)
+        #expect(check.lines[0] == "configuration OK: \(path)")
+        #expect(check.lines[1] == "application token: from file \(token)")
+        #expect(check.lines[2].hasPrefix("warning: \(token) has mode 0644"))
+        #expect(!check.lines.joined().contains("s3cr3t"))
+        #expect(!check.json.contains("s3cr3t"))
+        let object = try JSONSerialization.jsonObject(with: Data(check.json.utf8)) as? [String: Any]
+        #expect(object?["valid"] as? Bool == true)
+        #expect((object?["token"] as? [String: Any])?["source"] as? String == "file \(token)")
+    }
+
+    @Test func missingTokenIsAWarningOnly() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("edge.toml", "[api]\ntoken_file = \"\(directory.path)/none\"\n", mode: 0o644)
+        let check = ConfigurationCheck.run(path: path, environment: [:])
+        #expect(check.isValid)
+        #expect(check.lines[1].hasPrefix("warning: no emnify application token"))
+    }
+
+    @Test func invalidFileListsEveryProblem() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.write("edge.toml", "[mqtt]\nport = 0\nkeepalive = \"0s\"\n", mode: 0o644)
+        let check = ConfigurationCheck.run(path: path, environment: [:])
+        #expect(!check.isValid)
+        #expect(check.lines.count == 3)
+        #expect(check.lines[0].hasPrefix("\(path):2: mqtt.port: "))
+        #expect(check.lines[1].hasPrefix("\(path):3: mqtt.keepalive: "))
+        #expect(check.lines[2] == "2 problems in \(path)")
+        let object = try JSONSerialization.jsonObject(with: Data(check.json.utf8)) as? [String: Any]
+        #expect(object?["valid"] as? Bool == false)
+        let problems = object?["problems"] as? [[String: Any]]
+        #expect(problems?.count == 2)
+        #expect(problems?.first?["key"] as? String == "mqtt.port")
+        #expect(problems?.first?["line"] as? Int == 2)
+    }
+
+    @Test func missingFile() throws {
+        let check = ConfigurationCheck.run(path: "/nonexistent/edge.toml", environment: [:])
+        #expect(!check.isValid)
+        #expect(check.lines == ["error: no configuration at /nonexistent/edge.toml; copy firmware-config/emnify-edge.toml there or pass --config FILE"])
+        #expect(check.json.contains("\"error\":\"no configuration at"))
+    }
+}
