@@ -50,6 +50,10 @@ let package = Package(
             name: "ModemIdentity",
             dependencies: ["EdgeCommon", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "EdgeAgent",
+            dependencies: ["EmnifyAPI", "EdgeCommon", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
         .executableTarget(
             name: "emnify-edge",
@@ -90,6 +94,7 @@ let package = Package(
         .testTarget(
             name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"], exclude: ["Fixtures"]
         ),
+        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "TestSupport"]),
         .testTarget(name: "ModemIdentityTests", dependencies: ["ModemIdentity", "TestSupport"]),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),

@@ -58,11 +58,11 @@ public struct AgentStateStore: Sendable {
         switch read(path) {
         case .success(let state): return (state, .loaded)
         case .failure(let problem):
-            if problem == Self.missing, !FileReader.exists(previousPath) { return (AgentState(), .fresh) }
+            if problem.text == Self.missing, !FileReader.exists(previousPath) { return (AgentState(), .fresh) }
             if case .success(let state) = read(previousPath) {
-                return (state, .recoveredFromPrevious(problem: problem))
+                return (state, .recoveredFromPrevious(problem: problem.text))
             }
-            return (AgentState(), .startedOver(problem: problem))
+            return (AgentState(), .startedOver(problem: problem.text))
         }
     }
 
@@ -83,21 +83,25 @@ public struct AgentStateStore: Sendable {
 
     static let missing = "missing"
 
-    private func read(_ file: String) -> Result<AgentState, String> {
+    private func read(_ file: String) -> Result<AgentState, StateProblem> {
         let bytes: [UInt8]
         do {
             bytes = try FileReader.read(file, limit: 64 * 1024 * 1024)
         } catch {
-            return .failure(error.isMissing ? Self.missing : "\(error)")
+            return .failure(StateProblem(text: error.isMissing ? Self.missing : "\(error)"))
         }
         do {
             let state = try JSONDecoder().decode(AgentState.self, from: Data(bytes))
             guard state.version == AgentState.currentVersion else {
-                return .failure("\(file) has state version \(state.version), expected \(AgentState.currentVersion)")
+                return .failure(StateProblem(text: "\(file) has state version \(state.version), expected \(AgentState.currentVersion)"))
             }
             return .success(state)
         } catch {
-            return .failure("\(file) is damaged (\(bytes.count) bytes, not valid state JSON)")
+            return .failure(StateProblem(text: "\(file) is damaged (\(bytes.count) bytes, not valid state JSON)"))
         }
     }
+}
+
+struct StateProblem: Error {
+    let text: String
 }

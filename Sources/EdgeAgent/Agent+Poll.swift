@@ -1,0 +1,227 @@
+import EdgeCommon
+import EmnifyAPI
+import Logging
+
+extension Agent {
+    /// One poll of both feeds. Never throws: every failure becomes a `.failed` outcome, recorded
+    /// in `state.lastError` and the health topic.
+    public func pollOnce() async -> PollOutcome {
+        do {
+            try await refreshIdentity()
+            guard let identity else { return .waitingForSIM("no modem identity yet") }
+            if let waiting = try await resolveSIM(identity) { return waiting }
+            guard let simID = state.simID else { return .waitingForSIM("SIM not resolved") }
+            var published = 0
+            if let endpointID = state.endpointID {
+                published += try await poll(.endpoint(endpointID), topics: topicLayout(for: identity))
+            }
+            published += try await poll(.sim(simID), topics: topicLayout(for: identity))
+            state.lastSuccessfulPollMillis = clock.nowMilliseconds()
+            state.lastError = nil
+            consecutiveFailures = 0
+            if published > 0 {
+                fastPollUntilMillis = clock.nowMilliseconds() + Int64(settings.fastPollPeriod.components.seconds) * 1000
+            }
+            try await publishStatusTopics(identity)
+            state.usage = await api.usage
+            saveState()
+            return published > 0 ? .published(count: published) : .idle
+        } catch let error as AgentStop {
+            stopReason = error
+            return .failed(error.description, retryAfter: nil)
+        } catch {
+            consecutiveFailures += 1
+            state.lastError = "\(error)"
+            logger.warning("poll failed", metadata: ["error": "\(error)", "failures": "\(consecutiveFailures)"])
+            saveState()
+            var retryAfter: Duration? = nil
+            if let error = error as? EmnifyError, case .rateLimited(_, let wait) = error { retryAfter = wait }
+            if let identity, !(error is BrokerUnavailable) {
+                // Best effort: the health topic says what is wrong while polling is broken.
+                try? await publisher.publish([.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)])
+            }
+            return .failed("\(error)", retryAfter: retryAfter)
+        }
+    }
+
+    func refreshIdentity() async throws {
+        let now = clock.nowMilliseconds()
+        guard identity == nil || now - identityReadAtMillis >= Int64(settings.identityInterval.components.seconds) * 1000 else {
+            return
+        }
+        let fresh = try await identityProvider.readIdentity()
+        identityReadAtMillis = now
+        if let identity, identity.iccid != fresh.iccid {
+            // The Last Will names the old SIM's topic and is fixed at connect time: restart.
+            logger.notice("SIM changed", metadata: ["from": "\(identity.iccid)", "to": "\(fresh.iccid)"])
+            throw AgentStop.identityChanged(from: identity.iccid.normalized, to: fresh.iccid.normalized)
+        }
+        if identity == nil {
+            if let known = state.iccid, known != fresh.iccid.normalized {
+                logger.notice("a different SIM than last time: starting with fresh cursors", metadata: ["previous": "\(known)"])
+                state = AgentState()
+            }
+            state.iccid = fresh.iccid.normalized
+        }
+        identity = fresh
+    }
+
+    /// Finds SIM and endpoint; returns an outcome when polling cannot start yet.
+    func resolveSIM(_ identity: AgentIdentity) async throws -> PollOutcome? {
+        let now = clock.nowMilliseconds()
+        if state.simID != nil {
+            // Looked up once per start, then again only while the SIM has no endpoint.
+            let due = simCheckedAtMillis == 0 || (state.endpointID == nil && now - simCheckedAtMillis >= 300_000)
+            guard due else { return nil }
+        } else if simCheckedAtMillis != 0 && now - simCheckedAtMillis < 600_000 {
+            return .waitingForSIM("SIM \(identity.iccid) not found in emnify; checking again in a few minutes")
+        }
+        simCheckedAtMillis = now
+        guard let sim = try await api.findSIM(iccid: identity.iccid) else {
+            state.lastError = "SIM \(identity.iccid) is not in the emnify organisation of this application token"
+            logger.error("\(state.lastError!)")
+            return .waitingForSIM(state.lastError!)
+        }
+        let changed = sim.id != state.simID || sim.endpoint?.id != state.endpointID
+        state.simID = sim.id
+        state.endpointID = sim.endpoint?.id
+        state.endpointName = sim.endpoint?.name
+        if sim.endpoint == nil {
+            logger.notice("SIM has no endpoint yet: polling the SIM's events only", metadata: ["sim": "\(sim.id)"])
+        }
+        if changed {
+            logger.info("resolved", metadata: ["sim": "\(sim.id)", "endpoint": "\(sim.endpoint.map { String($0.id) } ?? "none")"])
+            try await publish([.json(identityReport(identity), topic: topicLayout(for: identity).identity, retain: true)])
+        }
+        return nil
+    }
+
+    /// Reads one feed from its window and publishes what is new, page by page in time order.
+    func poll(_ feed: EventFeed, topics: TopicLayout) async throws -> Int {
+        let key = Self.key(feed)
+        let now = clock.nowMilliseconds()
+        var cursor = state.cursors[key] ?? FeedCursor(windowStart: now - Self.millis(settings.backfill))
+        let oldestKept = now - Self.millis(settings.retention) + 3_600_000
+        if cursor.windowStart < oldestKept {
+            try await announceGap(feed, cursor: cursor, oldestKept: oldestKept, topics: topics)
+            cursor.windowStart = oldestKept
+        }
+        let from = cursor.windowStart / 1000
+        // `until` rounded up to the hour: the query stays the same between idle polls, so the
+        // server can answer a matching If-None-Match with 304 and no body.
+        let until = (now / 1000 / 3600 + 2) * 3600
+        var published = 0
+        var page = 1
+        while true {
+            var query = EventQuery(page: page, perPage: settings.pageSize, sort: "timestamp,id")
+            query.window = (from, until)
+            if page == 1 { query.ifNoneMatch = etags[key] }
+            let result = try await api.eventPage(feed, query: query)
+            if result.notModified { return 0 }
+            for rejected in result.rejected {
+                logger.error(
+                    "emnify sent an event that cannot be read; it is not published",
+                    metadata: ["feed": "\(feed)", "reason": "\(rejected.reason)", "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))"])
+            }
+            let fresh = cursor.unpublished(result.events)
+            for batch in stride(from: 0, to: fresh.count, by: settings.pageSize).map({ fresh[$0..<min($0 + settings.pageSize, fresh.count)] }) {
+                try await publish(batch.map { AgentMessage.event($0, topics: topics) })
+                for event in batch {
+                    cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
+                    state.connectivity.apply(event)
+                }
+                published += batch.count
+                cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
+                state.cursors[key] = cursor
+                saveState()
+            }
+            let received = result.events.count + result.rejected.count
+            let lastPage = received < settings.pageSize || (result.paging.totalPages.map { page >= $0 } ?? false) || page >= 100_000
+            if lastPage {
+                etags[key] = page == 1 ? result.etag : nil
+                break
+            }
+            page += 1
+        }
+        cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
+        state.cursors[key] = cursor
+        return published
+    }
+
+    func announceGap(_ feed: EventFeed, cursor: FeedCursor, oldestKept: Int64, topics: TopicLayout) async throws {
+        let key = Self.key(feed)
+        guard gapNoticeSent.insert(key).inserted else { return }
+        let notice = GapNotice(
+            feed: key,
+            message: "emnify-edge was away longer than emnify keeps events (30 days): events between these times may be missing",
+            from: EmnifyTimestamp(millisecondsSinceEpoch: cursor.newestMillis ?? cursor.windowStart).text,
+            until: EmnifyTimestamp(millisecondsSinceEpoch: oldestKept).text)
+        logger.warning("possible gap in the event history", metadata: ["feed": "\(key)", "until": "\(notice.until)"])
+        try await publish([.json(notice, topic: topics.notice, retain: false)])
+    }
+
+    func publishStatusTopics(_ identity: AgentIdentity) async throws {
+        let topics = topicLayout(for: identity)
+        var messages: [AgentMessage] = []
+        let stateMessage = AgentMessage.json(state.connectivity, topic: topics.state, retain: true)
+        if stateMessage.payload != publishedStateJSON {
+            messages.append(stateMessage)
+        }
+        messages.append(.json(await healthReport(), topic: topics.health, retain: true))
+        try await publish(messages)
+        publishedStateJSON = stateMessage.payload
+    }
+
+    /// Forgets what was published as retained, so that it is published again (after a reconnect).
+    public func invalidateRetained() {
+        publishedStateJSON = []
+    }
+
+    func publish(_ messages: [AgentMessage]) async throws {
+        do {
+            try await publisher.publish(messages)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw BrokerUnavailable(reason: "\(error)")
+        }
+    }
+
+    func saveState() {
+        do {
+            try store.save(state)
+        } catch {
+            logger.error("cannot save the agent state; events may be published again after a restart", metadata: ["error": "\(error)"])
+            state.lastError = "cannot save state: \(error)"
+        }
+    }
+
+    static func key(_ feed: EventFeed) -> String {
+        switch feed {
+        case .endpoint(let id): return "endpoint:\(id)"
+        case .sim(let id): return "sim:\(id)"
+        }
+    }
+
+    static func millis(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// The broker did not take a message; the poll stops and the cursor stays where it was.
+struct BrokerUnavailable: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "the local MQTT broker did not acknowledge: \(reason)" }
+}
+
+/// Ends the agent loop on purpose (the service manager restarts it).
+public enum AgentStop: Error, CustomStringConvertible {
+    case identityChanged(from: String, to: String)
+
+    public var description: String {
+        switch self {
+        case .identityChanged(let from, let to):
+            return "the SIM changed from \(from) to \(to); restarting so that the broker's Last Will names the new SIM"
+        }
+    }
+}

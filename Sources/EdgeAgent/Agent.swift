@@ -1,0 +1,147 @@
+import EdgeCommon
+import EmnifyAPI
+import Logging
+
+/// The agent loop: identity → SIM and endpoint → poll both feeds → publish each new event at
+/// QoS 1 → advance the cursor only after the broker acknowledged → save state → sleep.
+///
+/// Nothing is lost because emnify keeps 30 days of events and is the durable log: the cursor
+/// in the state file moves only past acknowledged events, so a crash, a dead broker or an API
+/// outage at any moment leads to re-reading, never to skipping.
+public actor Agent {
+    let settings: AgentSettings
+    let api: any AgentAPI
+    let identityProvider: any IdentityProvider
+    let publisher: any MessagePublisher
+    let store: AgentStateStore
+    let clock: any WallClock
+    let logger: Logger
+
+    var state: AgentState
+    var identity: AgentIdentity?
+    var identityReadAtMillis: Int64 = 0
+    var simCheckedAtMillis: Int64 = 0
+    var fastPollUntilMillis: Int64 = 0
+    var consecutiveFailures = 0
+    var etags: [String: String] = [:]
+    var gapNoticeSent: Set<String> = []
+    var publishedStateJSON: [UInt8] = []
+    var stopReason: AgentStop?
+    /// Called after each poll with a one-line summary (systemd STATUS=, watchdog).
+    var onPoll: (@Sendable (PollOutcome) -> Void)?
+
+    public init(
+        settings: AgentSettings, api: any AgentAPI, identity: any IdentityProvider, publisher: any MessagePublisher,
+        clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "emnify-edge.agent")
+    ) {
+        self.settings = settings
+        self.api = api
+        self.identityProvider = identity
+        self.publisher = publisher
+        self.store = AgentStateStore(directory: settings.stateDirectory)
+        self.clock = clock
+        self.logger = logger
+        let (loaded, outcome) = store.load()
+        self.state = loaded
+        switch outcome {
+        case .fresh, .loaded: break
+        case .recoveredFromPrevious(let problem):
+            logger.warning("state file damaged; using the previous copy", metadata: ["problem": "\(problem)"])
+        case .startedOver(let problem):
+            logger.error(
+                "state file damaged and no usable copy; starting over from the backfill window (events may be published again)",
+                metadata: ["problem": "\(problem)"])
+        }
+    }
+
+    public func setPollObserver(_ observer: @escaping @Sendable (PollOutcome) -> Void) {
+        onPoll = observer
+    }
+
+    public var currentState: AgentState { state }
+    public var topics: TopicLayout? { identity.map { topicLayout(for: $0) } }
+
+    /// Runs until the task is cancelled or the SIM changes (returned, so the caller can exit and
+    /// be restarted). Every other failure is logged, recorded in health and retried with backoff.
+    public func run() async -> AgentStop? {
+        while !Task.isCancelled {
+            let outcome = await pollOnce()
+            onPoll?(outcome)
+            if let stopReason { return stopReason }
+            let delay = nextDelay(after: outcome)
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                break
+            }
+        }
+        return nil
+    }
+
+    /// The retained messages a reconnect must re-publish (state, identity, health).
+    public func retainedMessages() async -> [AgentMessage] {
+        guard let identity else { return [] }
+        let topics = topicLayout(for: identity)
+        return [
+            .json(identityReport(identity), topic: topics.identity, retain: true),
+            .json(state.connectivity, topic: topics.state, retain: true),
+            .json(await healthReport(), topic: topics.health, retain: true),
+        ]
+    }
+
+    func topicLayout(for identity: AgentIdentity) -> TopicLayout {
+        TopicLayout(prefix: settings.topicPrefix, iccid: identity.iccid.withoutCheckDigit ?? identity.iccid.normalized)
+    }
+
+    func identityReport(_ identity: AgentIdentity) -> IdentityReport {
+        IdentityReport(
+            iccid: identity.iccid.withoutCheckDigit ?? identity.iccid.normalized, iccidAsRead: identity.iccid.asRead,
+            imei: identity.imei, imsi: identity.imsi, simID: state.simID, endpointID: state.endpointID,
+            endpointName: state.endpointName, source: identity.source)
+    }
+
+    func healthReport() async -> HealthReport {
+        let usage = await api.usage
+        let newest = state.cursors.values.compactMap(\.newestMillis).max()
+        return HealthReport(
+            lastSuccessfulPoll: state.lastSuccessfulPollMillis.map { EmnifyTimestamp(millisecondsSinceEpoch: $0).text },
+            lastError: state.lastError, requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
+            authenticationsToday: usage.authentications,
+            cursorLagSeconds: newest.map { (clock.nowMilliseconds() - $0) / 1000 },
+            pollIntervalSeconds: Int64(settings.pollInterval.components.seconds))
+    }
+
+    func nextDelay(after outcome: PollOutcome) -> Duration {
+        var generator = SystemRandomNumberGenerator()
+        switch outcome {
+        case .failed(let error, let retryAfter):
+            let backoff = Backoff(base: .seconds(5), factor: 2, cap: max(settings.pollInterval * 5, .seconds(300)))
+            let delay = backoff.delay(attempt: consecutiveFailures, using: &generator)
+            _ = error
+            return max(delay, retryAfter ?? .zero)
+        case .published, .idle, .waitingForSIM:
+            let fast = clock.nowMilliseconds() < fastPollUntilMillis
+            let base = fast ? min(settings.fastPollInterval, settings.pollInterval) : settings.pollInterval
+            if case .waitingForSIM = outcome { return max(base, .seconds(60)) }
+            // ±10 % jitter so a fleet does not poll in lockstep.
+            return base * Double.random(in: 0.9...1.1, using: &generator)
+        }
+    }
+}
+
+/// What one poll did, for logs, health and systemd's STATUS line.
+public enum PollOutcome: Sendable, CustomStringConvertible {
+    case published(count: Int)
+    case idle
+    case waitingForSIM(String)
+    case failed(String, retryAfter: Duration?)
+
+    public var description: String {
+        switch self {
+        case .published(let count): return "published \(count) event\(count == 1 ? "" : "s")"
+        case .idle: return "no new events"
+        case .waitingForSIM(let reason): return reason
+        case .failed(let error, _): return "poll failed: \(error)"
+        }
+    }
+}

@@ -1,0 +1,147 @@
+@testable import EdgeAgent
+import EdgeCommon
+import EmnifyAPI
+import Foundation
+import Testing
+
+@Suite struct AgentPollingTests {
+    let clock = TestClock()
+    let api = InMemoryAPI()
+    let publisher = RecordingPublisher()
+    let iccid = try! ICCID(parsing: "89883070000012345674")
+    let stateDirectory = temporaryDirectory()
+
+    init() {
+        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw")) }
+    }
+
+    func agent(settings: AgentSettings? = nil) -> Agent {
+        var defaults = AgentSettings()
+        defaults.stateDirectory = stateDirectory
+        defaults.pageSize = 10
+        return Agent(
+            settings: settings ?? defaults, api: api, identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
+            publisher: publisher, clock: clock)
+    }
+
+    var now: Int64 { clock.nowMilliseconds() }
+
+    @Test func firstStartPublishesOnlyTheBackfillWindowInTimeOrder() async {
+        api.add(makeEvent(id: 1, millis: now - 25 * 3_600_000), to: .endpoint(900))  // older than 24 h
+        api.add(makeEvent(id: 30, millis: now - 3_600_000), to: .endpoint(900))
+        api.add(makeEvent(id: 20, millis: now - 7_200_000), to: .endpoint(900))
+        api.add(makeEvent(id: 40, millis: now - 60_000), to: .sim(500))
+        let outcome = await agent().pollOnce()
+        #expect(outcome.description == "published 3 events")
+        #expect(publisher.eventIDs == [20, 30, 40])
+        #expect(publisher.last("/status") == nil, "status belongs to the MQTT session, not the poll")
+        #expect(publisher.last("/identity") != nil && publisher.last("/state") != nil && publisher.last("/health") != nil)
+        #expect(publisher.messages.withLock { $0 }.first { $0.topic.contains("/event/") }?.topic == "emnify/8988307000001234567/event/update-location")
+    }
+
+    @Test func idlePollsCostTwoRequestsAndPublishNothingTwice() async {
+        api.add(makeEvent(id: 1, millis: now - 60_000), to: .endpoint(900), .sim(500))
+        let agent = agent()
+        _ = await agent.pollOnce()
+        let before = api.requests.count
+        for _ in 0..<3 {
+            clock.advance(seconds: 60)
+            #expect(await agent.pollOnce().description == "no new events")
+        }
+        #expect(publisher.eventIDs == [1], "an event in both feeds is published once per feed topic… and here once")
+        #expect(api.requests.count - before == 6, "two requests per idle poll")
+    }
+
+    @Test func lateEventsInsideTheLookBackAreStillPublished() async {
+        api.add(makeEvent(id: 10, millis: now - 60_000), to: .endpoint(900))
+        let agent = agent()
+        _ = await agent.pollOnce()
+        // Appears later with an older timestamp than the newest published event.
+        api.add(makeEvent(id: 9, millis: now - 300_000), to: .endpoint(900))
+        clock.advance(seconds: 60)
+        _ = await agent.pollOnce()
+        #expect(publisher.eventIDs == [10, 9])
+    }
+
+    @Test func aBrokerFailureKeepsTheCursorSoNothingIsLost() async {
+        for id in 1...25 { api.add(makeEvent(id: Int64(id), millis: now - 600_000 + Int64(id) * 1000), to: .endpoint(900)) }
+        publisher.failAfterEvents.withLock { $0 = 15 }
+        let agent = agent()
+        let failed = await agent.pollOnce()
+        #expect(failed.description.hasPrefix("poll failed"))
+        #expect(publisher.eventIDs == Array(1...10), "the first page was acknowledged, the second was refused")
+        publisher.failAfterEvents.withLock { $0 = nil }
+        _ = await agent.pollOnce()
+        #expect(publisher.eventIDs == Array(1...25), "each event once, in order")
+    }
+
+    @Test func aRestartReusesTheCursorWithoutDuplicates() async {
+        for id in 1...5 { api.add(makeEvent(id: Int64(id), millis: now - 100_000 + Int64(id)), to: .endpoint(900)) }
+        _ = await agent().pollOnce()
+        api.add(makeEvent(id: 6, millis: now), to: .endpoint(900))
+        clock.advance(seconds: 30)
+        _ = await agent().pollOnce()  // a new process reading the same state directory
+        #expect(publisher.eventIDs == [1, 2, 3, 4, 5, 6])
+    }
+
+    @Test func aDamagedStateFileFallsBackToThePreviousCopy() async throws {
+        api.add(makeEvent(id: 1, millis: now - 100_000), to: .endpoint(900))
+        _ = await agent().pollOnce()
+        clock.advance(seconds: 60)
+        _ = await agent().pollOnce()  // a second save moves the first to state.json.prev
+        try "{\"version\": 1, \"cursors\": {".write(toFile: stateDirectory + "/state.json", atomically: false, encoding: .utf8)
+        clock.advance(seconds: 60)
+        _ = await agent().pollOnce()
+        #expect(publisher.eventIDs == [1], "recovered: no duplicate, nothing lost")
+        // Both copies damaged: starts over from the backfill, publishing again rather than losing.
+        try "garbage".write(toFile: stateDirectory + "/state.json", atomically: false, encoding: .utf8)
+        try "garbage".write(toFile: stateDirectory + "/state.json.prev", atomically: false, encoding: .utf8)
+        _ = await agent().pollOnce()
+        #expect(publisher.eventIDs == [1, 1])
+    }
+
+    @Test func aSIMWithoutEndpointPollsTheSIMFeedOnly() async {
+        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567") }
+        api.add(makeEvent(id: 7, millis: now - 1000, type: 51), to: .sim(500))
+        _ = await agent().pollOnce()
+        #expect(publisher.eventIDs == [7])
+        #expect(!api.requests.contains("endpoint 900"))
+    }
+
+    @Test func anUnknownSIMIsReportedAndNotHammered() async {
+        api.data.withLock { $0.sims = [:] }
+        let agent = agent()
+        #expect(await agent.pollOnce().description.contains("not in the emnify organisation"))
+        #expect(await agent.pollOnce().description.contains("checking again"))
+        #expect(api.requests == ["sim"])
+    }
+
+    @Test func aLongAbsenceAnnouncesAPossibleGap() async {
+        var settings = AgentSettings()
+        settings.stateDirectory = stateDirectory
+        settings.backfill = .seconds(29 * 86400)
+        _ = await agent(settings: settings).pollOnce()
+        clock.advance(seconds: 5 * 86400)
+        _ = await agent(settings: settings).pollOnce()
+        let notice = publisher.last("/notice")
+        #expect(notice.map { String(decoding: $0.payload, as: UTF8.self).contains("possible_gap") } == true)
+    }
+
+    @Test func stateIsDerivedFromTheEvents() async throws {
+        api.add(makeEvent(id: 1, millis: now - 5000, type: 1, extra: #", "detail": {"name": "Vodafone", "country": {"name": "Germany"}}"#), to: .endpoint(900))
+        api.add(makeEvent(id: 2, millis: now - 4000, type: 3, extra: #", "detail": {"pdp_context": {"rat_type": 6}}"#), to: .endpoint(900))
+        api.add(makeEvent(id: 3, millis: now - 3000, type: 19, severity: 1), to: .endpoint(900))
+        _ = await agent().pollOnce()
+        let payload = try #require(publisher.last("/state")).payload
+        let state = try JSONDecoder().decode(ConnectivityState.self, from: Data(payload))
+        #expect(state.registered == true && state.dataSession == "up" && state.networkGeneration == "4G")
+        #expect(state.operatorName == "Vodafone" && state.country == "Germany" && state.dataQuota == "used_up")
+        #expect(state.lastEvent?.id == 3)
+    }
+
+    @Test func topicLevelsFromDataAreSanitised() {
+        let topics = TopicLayout(prefix: "/site/+/emnify/", iccid: "89#88/30\u{0}")
+        #expect(topics.base == "site/_/emnify/89_88_30_")
+        #expect(TopicLayout.sanitize("") == "_")
+    }
+}

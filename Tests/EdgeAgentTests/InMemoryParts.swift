@@ -1,0 +1,115 @@
+import EdgeAgent
+import EdgeCommon
+import EmnifyAPI
+import Foundation
+import Synchronization
+
+/// An emnify stand-in for agent unit tests: events per feed, filtered and paged like the API.
+final class InMemoryAPI: AgentAPI {
+    struct Data {
+        var sims: [String: SIM] = [:]
+        var feeds: [EventFeed: [EmnifyEvent]] = [:]
+        var requests: [String] = []
+        var failNext: EmnifyError?
+    }
+
+    let data = Mutex(Data())
+
+    var requests: [String] { data.withLock { $0.requests } }
+
+    func findSIM(iccid: ICCID) async throws(EmnifyError) -> SIM? {
+        try data.withLock { (data) throws(EmnifyError) -> SIM? in
+            data.requests.append("sim")
+            if let failure = data.failNext {
+                data.failNext = nil
+                throw failure
+            }
+            return data.sims[iccid.withoutCheckDigit ?? ""]
+        }
+    }
+
+    func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage {
+        try data.withLock { (data) throws(EmnifyError) -> EventPage in
+            data.requests.append(feed.description)
+            if let failure = data.failNext {
+                data.failNext = nil
+                throw failure
+            }
+            var events = data.feeds[feed] ?? []
+            if let window = query.window {
+                events = events.filter {
+                    $0.timestamp.secondsSinceEpoch >= window.from && $0.timestamp.secondsSinceEpoch <= window.until
+                }
+            }
+            events.sort { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) }
+            let start = (query.page - 1) * query.perPage
+            let slice = start < events.count ? Array(events[start..<min(start + query.perPage, events.count)]) : []
+            let pages = (events.count + query.perPage - 1) / query.perPage
+            return EventPage(
+                events: slice, rejected: [], paging: PagingHeaders(totalCount: events.count, totalPages: pages, currentPage: query.page),
+                etag: nil, notModified: false)
+        }
+    }
+
+    var usage: UsageCounters {
+        get async { UsageCounters(day: "2026-11-26") }
+    }
+
+    func add(_ event: EmnifyEvent, to feeds: EventFeed...) {
+        data.withLock { data in
+            for feed in feeds { data.feeds[feed, default: []].append(event) }
+        }
+    }
+}
+
+final class RecordingPublisher: MessagePublisher {
+    let messages = Mutex<[AgentMessage]>([])
+    /// Fail the publish call that would bring the count of event messages past this number.
+    let failAfterEvents = Mutex<Int?>(nil)
+
+    func publish(_ batch: [AgentMessage]) async throws {
+        try messages.withLock { messages in
+            if let limit = failAfterEvents.withLock({ $0 }) {
+                let events = messages.filter { $0.topic.contains("/event/") }.count
+                let incoming = batch.filter { $0.topic.contains("/event/") }.count
+                if events + incoming > limit { throw TestFailure.brokerDown }
+            }
+            messages.append(contentsOf: batch)
+        }
+    }
+
+    var eventIDs: [Int64] {
+        messages.withLock { $0 }.filter { $0.topic.contains("/event/") }.compactMap { message in
+            message.userProperties.first { $0.name == "event_id" }.flatMap { Int64($0.value) }
+        }
+    }
+
+    func last(_ suffix: String) -> AgentMessage? {
+        messages.withLock { $0 }.last { $0.topic.hasSuffix(suffix) }
+    }
+}
+
+enum TestFailure: Error { case brokerDown }
+
+struct FixedIdentity: IdentityProvider {
+    let identity: AgentIdentity
+    func readIdentity() async throws -> AgentIdentity { identity }
+}
+
+final class TestClock: WallClock {
+    let now = Mutex<Int64>(1_764_000_000_000)
+    func nowMilliseconds() -> Int64 { now.withLock { $0 } }
+    func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
+}
+
+func makeEvent(id: Int64, millis: Int64, type: Int = 1, severity: Int = 0, extra: String = "") -> EmnifyEvent {
+    let timestamp = EmnifyTimestamp(millisecondsSinceEpoch: millis).text
+    let json = #"{"id": \#(id), "timestamp": "\#(timestamp)", "event_type": {"id": \#(type), "description": "T\#(type)"}, "event_severity": {"id": \#(severity), "description": "Info"}\#(extra)}"#
+    return try! EmnifyEvent(json: Array(json.utf8))
+}
+
+func temporaryDirectory() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
