@@ -123,7 +123,15 @@ extension Agent {
                     "emnify sent an event that cannot be read; it is not published",
                     metadata: ["feed": "\(feed)", "reason": "\(rejected.reason)", "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))"])
             }
-            let fresh = cursor.unpublished(result.events)
+            // An event of the endpoint usually appears in the SIM's feed too: publish it once.
+            var fresh: [EmnifyEvent] = []
+            for event in cursor.unpublished(result.events) {
+                if state.cursors.contains(where: { $0.key != key && $0.value.published[event.id] != nil }) {
+                    cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
+                } else {
+                    fresh.append(event)
+                }
+            }
             for batch in stride(from: 0, to: fresh.count, by: settings.pageSize).map({ fresh[$0..<min($0 + settings.pageSize, fresh.count)] }) {
                 try await publish(batch.map { AgentMessage.event($0, topics: topics) })
                 for event in batch {

@@ -49,6 +49,14 @@ public struct EventPage: Sendable {
     public var etag: String?
     public var notModified: Bool
 
+    public init(events: [EmnifyEvent], rejected: [Rejected] = [], paging: PagingHeaders = PagingHeaders(), etag: String? = nil, notModified: Bool = false) {
+        self.events = events
+        self.rejected = rejected
+        self.paging = paging
+        self.etag = etag
+        self.notModified = notModified
+    }
+
     static func decode(_ response: HTTPResponse, path: String) throws(EmnifyError) -> EventPage {
         let elements: [ArraySlice<UInt8>]
         do {

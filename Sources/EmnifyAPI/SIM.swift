@@ -5,6 +5,11 @@ public struct SIM: Sendable, Equatable, Codable {
     public struct Endpoint: Sendable, Equatable, Codable {
         public var id: Int64
         public var name: String?
+
+        public init(id: Int64, name: String? = nil) {
+            self.id = id
+            self.name = name
+        }
     }
 
     public var id: Int64
