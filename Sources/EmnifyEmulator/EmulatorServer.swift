@@ -78,7 +78,8 @@ public final class EmulatorServer: Sendable {
         }
 
         var logger = Logger(label: "emnify-emulator")
-        logger.logLevel = .warning
+        // Cancellation at stop() is logged at error level by HummingbirdCore: keep quiet.
+        logger.logLevel = .critical
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             responder: responder,
