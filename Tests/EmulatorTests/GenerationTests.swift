@@ -5,7 +5,10 @@ import Testing
 
 @Suite("Event generation")
 struct GenerationTests {
-    static let fixtures = URL(fileURLWithPath: "/work/shared/fixtures/emnify-doc-events")
+    /// `../shared/fixtures/emnify-doc-events` beside the repository (as the issue names it).
+    static let fixtures = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/fixtures/emnify-doc-events")
 
     @Test func seededGenerationIsDeterministic() async throws {
         let end = Date(timeIntervalSince1970: 1_700_000_000)
