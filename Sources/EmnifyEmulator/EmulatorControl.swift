@@ -1,0 +1,146 @@
+import FoundationEssentials
+
+/// The in-process control interface (the HTTP one under `/_emulator/` calls the same methods).
+public struct EmulatorControl: Sendable {
+    let state: EmulatorState
+
+    /// Adds `count` events of `kind`, stamped `timestamp` (nil = now; a past time makes a
+    /// *late* event: old timestamp, new and highest id). Returns the new ids.
+    @discardableResult
+    public func inject(
+        _ kind: EventKind, count: Int = 1, timestamp: Date? = nil, source: EventSource? = nil
+    ) async -> [Int64] {
+        let millis = timestamp.map { Int64($0.timeIntervalSince1970 * 1000) } ?? EmulatorState.nowMillis
+        return state.withLock { inner in
+            (0..<max(0, count)).map { _ in inner.store.append(kind, at: millis, source: source) }
+        }
+    }
+
+    /// Adds the next `count` events of the built-in generator, stamped now.
+    @discardableResult
+    public func generate(count: Int = 1) async -> Int {
+        let millis = EmulatorState.nowMillis
+        return state.withLock { inner in
+            for _ in 0..<max(0, count) { inner.store.appendNext(at: millis) }
+            return inner.store.events.count
+        }
+    }
+
+    /// Adds an event given as raw JSON (one object), served unchanged. It needs a `timestamp`
+    /// in either emnify style; without an `id` one is assigned (inserted after the `{`).
+    /// An event without `endpoint`/`sim` shows only in the organisation feed.
+    @discardableResult
+    public func injectRaw(_ json: String) async throws -> Int64 {
+        let meta: RawEventMeta
+        do {
+            meta = try JSONDecoder().decode(RawEventMeta.self, from: Data(json.utf8))
+        } catch {
+            throw EmulatorError.invalidEvent("not a JSON event object: \(error)")
+        }
+        guard let millis = EmulatorTime.parseEventTimestamp(meta.timestamp) else {
+            throw EmulatorError.invalidEvent("unreadable timestamp '\(meta.timestamp)'")
+        }
+        let identity = state.identity
+        return state.withLock { inner in
+            let id = meta.id ?? inner.store.takeID()
+            var text = Substring(json)
+            while let first = text.first, first.isWhitespace { text = text.dropFirst() }
+            while let last = text.last, last.isWhitespace { text = text.dropLast() }
+            if meta.id == nil { text = Substring("{\"id\":\(id)," + text.dropFirst()) }
+            let event = StoredEvent(
+                id: id, timestampMillis: millis, typeID: meta.event_type?.id ?? 0, source: meta.event_source?.id ?? 0,
+                severity: meta.event_severity?.id ?? 0, alert: meta.alert ?? false,
+                hasEndpoint: meta.endpoint?.id != nil && meta.endpoint?.id == identity.endpointID,
+                hasSim: meta.sim?.id != nil && meta.sim?.id == identity.simID,
+                body: .raw(String(text)))
+            inner.store.insert(event)
+            return id
+        }
+    }
+
+    /// Arms a fault (see `FaultRule` for count and duration).
+    public func injectFault(_ fault: Fault, path: String = "*", count: Int? = nil, duration: Duration? = nil) async {
+        state.withLock { $0.faults.append(FaultRule(fault, path: path, count: count, duration: duration)) }
+    }
+
+    public func clearFaults() async {
+        state.withLock { $0.faults.removeAll() }
+    }
+
+    /// Every token issued so far answers 401 (empty body) from now on.
+    public func revokeTokens() async {
+        state.withLock { $0.tokens.revokeAll() }
+    }
+
+    public func counters() async -> EmulatorCounters {
+        state.withLock { $0.counters }
+    }
+
+    /// Clears counters, faults and the authenticate limits; events and tokens stay.
+    public func reset() async {
+        state.withLock { inner in
+            inner.counters = EmulatorCounters()
+            inner.counters.connections = inner.connectionActivity.count
+            inner.faults.removeAll()
+            inner.authenticationTimes.removeAll()
+            inner.consecutiveFailedLogins = 0
+            inner.loginLockedUntil = nil
+        }
+    }
+
+    /// Number of stored events (all feeds).
+    public func eventCount() async -> Int {
+        state.withLock { $0.store.events.count }
+    }
+
+    /// The current connectivity status name (`ATTACHED`, `ONLINE`, `OFFLINE`, `BLOCKED`).
+    public func connectivityStatus() async -> String {
+        state.withLock { $0.store.connectivityStatus.name }
+    }
+
+    /// What `PATCH /api/v1/endpoint/{id}/connectivity` does: after a short delay, Purge
+    /// location then Update location (`location`), and/or Delete then Create PDP Context
+    /// (`pdpContext`), all with source API.
+    public func resetConnectivity(location: Bool, pdpContext: Bool) async {
+        let state = self.state
+        let delay = state.configuration.resetEventDelay
+        Task {
+            var kinds: [EventKind] = []
+            if location { kinds += [.purgeLocation, .updateLocation] }
+            if pdpContext { kinds += [.deletePDPContext, .createPDPContext] }
+            for kind in kinds {
+                try? await Task.sleep(for: delay)
+                if state.isStopping { return }
+                state.withLock { _ = $0.store.append(kind, at: EmulatorState.nowMillis, source: .api) }
+            }
+        }
+    }
+}
+
+public enum EmulatorError: Error, CustomStringConvertible, Sendable {
+    case invalidEvent(String)
+    case invalidConfiguration(String)
+    case startFailed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidEvent(let why): "emulator: the event cannot be injected: \(why)"
+        case .invalidConfiguration(let why): "emulator: invalid configuration: \(why)"
+        case .startFailed(let why): "emulator: could not start: \(why)"
+        }
+    }
+}
+
+/// The fields of an injected raw event that the emulator indexes.
+struct RawEventMeta: Decodable {
+    struct Ref: Decodable { let id: Int64? }
+    struct Typed: Decodable { let id: Int }
+    let id: Int64?
+    let timestamp: String
+    let alert: Bool?
+    let event_type: Typed?
+    let event_source: Typed?
+    let event_severity: Typed?
+    let endpoint: Ref?
+    let sim: Ref?
+}

@@ -1,0 +1,154 @@
+/// Paging, sorting and `q` filters of the event feeds, validated like the real API:
+/// bad paging or sorting is `400`, a bad `q` is `422`.
+struct EventQuery: Sendable {
+    enum Feed: Sendable, Equatable {
+        case endpoint(Int64)
+        case sim(Int64)
+        case organisation
+    }
+
+    enum SortField: String, Sendable {
+        case id, timestamp, source, severity, alert, type
+        // Accepted by the API; all events of the emulator share these values.
+        case organisation, user, endpoint, tags, ip_address, iccid, imsi
+    }
+
+    struct Invalid: Error, Sendable {
+        let status: Int
+        let message: String
+    }
+
+    static let maxPerPage = 1000
+    static let defaultPerPage = 1000
+
+    var page = 1
+    var perPage = defaultPerPage
+    var sort: [(SortField, Bool)] = [(.id, false)]
+    var sortText = "id"
+    var from: Int64?
+    var until: Int64?
+    var types: Set<Int>?
+    var severities: Set<Int>?
+    var sources: Set<Int>?
+    var alert: Bool?
+    var descriptionContains: String?
+
+    init(parameters: [String: String]) throws(Invalid) {
+        if let text = parameters["page"] {
+            guard let value = Int(text), value >= 1 else { throw Invalid(status: 400, message: "Invalid page: '\(text)'") }
+            page = value
+        }
+        if let text = parameters["per_page"] {
+            guard let value = Int(text), (1...EventQuery.maxPerPage).contains(value) else {
+                throw Invalid(status: 400, message: "Invalid per_page: '\(text)' (1 to \(EventQuery.maxPerPage))")
+            }
+            perPage = value
+        }
+        if let text = parameters["sort"], !text.isEmpty {
+            var fields: [(SortField, Bool)] = []
+            for raw in text.split(separator: ",", omittingEmptySubsequences: false) {
+                // `+` may arrive as a space after form decoding.
+                var name = Substring(raw)
+                var descending = false
+                if name.first == "-" {
+                    descending = true
+                    name = name.dropFirst()
+                } else if name.first == "+" || name.first == " " {
+                    name = name.dropFirst()
+                }
+                guard let field = SortField(rawValue: String(name)) else {
+                    throw Invalid(status: 400, message: "Invalid sort field: '\(raw)'")
+                }
+                fields.append((field, descending))
+            }
+            sort = fields
+            sortText = text
+        }
+        if let text = parameters["q"], !text.isEmpty {
+            try parseFilter(text)
+        }
+    }
+
+    private mutating func parseFilter(_ text: String) throws(Invalid) {
+        func invalid(_ message: String) -> Invalid { Invalid(status: 422, message: message) }
+        func numbers(_ value: Substring, _ name: String) throws(Invalid) -> Set<Int> {
+            let parts = value.split(separator: "|", omittingEmptySubsequences: false)
+            guard (1...6).contains(parts.count) else { throw invalid("Too many values for filter '\(name)'") }
+            var result = Set<Int>()
+            for part in parts {
+                guard let number = Int(part) else { throw invalid("Invalid value '\(part)' for filter '\(name)'") }
+                result.insert(number)
+            }
+            return result
+        }
+        for item in text.split(separator: ",") {
+            guard let colon = item.firstIndex(of: ":") else { throw invalid("Invalid filter '\(item)': expected field:value") }
+            let name = String(item[..<colon])
+            let value = item[item.index(after: colon)...]
+            switch name {
+            case "from", "until":
+                guard let millis = EmulatorTime.parseFilterDate(String(value)) else {
+                    throw invalid("Invalid date '\(value)' for '\(name)': expected YYYY-MM-DDTHH:mm:ssZ")
+                }
+                if name == "from" { from = millis } else { until = millis }
+            case "type": types = try numbers(value, name)
+            case "severity": severities = try numbers(value, name)
+            case "source": sources = try numbers(value, name)
+            case "alert":
+                guard value == "true" || value == "false" else { throw invalid("Invalid value '\(value)' for 'alert'") }
+                alert = value == "true"
+            case "description": descriptionContains = String(value).lowercased()
+            case "organisation", "user", "endpoint", "tags", "ip_address", "iccid", "imsi":
+                break  // accepted; the emulator has one of each
+            default:
+                throw invalid("Invalid filter field '\(name)'")
+            }
+        }
+        if (from == nil) != (until == nil) {
+            throw invalid("'from' and 'until' are only valid together")
+        }
+        if let from, let until, from > until {
+            throw invalid("'from' must not be after 'until'")
+        }
+    }
+
+    func matches(_ event: StoredEvent, feed: Feed, identity: SimIdentity) -> Bool {
+        switch feed {
+        case .endpoint(let id):
+            guard event.hasEndpoint, identity.endpointID == id else { return false }
+        case .sim(let id):
+            guard event.hasSim, identity.simID == id else { return false }
+        case .organisation: break
+        }
+        if let from, event.timestampMillis < from { return false }
+        if let until, event.timestampMillis > until { return false }
+        if let types, !types.contains(event.typeID) { return false }
+        if let severities, !severities.contains(event.severity) { return false }
+        if let sources, !sources.contains(event.source) { return false }
+        if let alert, event.alert != alert { return false }
+        return true
+    }
+
+    /// True when `lhs` comes before `rhs` in the requested order (ties broken by ascending id).
+    func ordered(_ lhs: StoredEvent, _ rhs: StoredEvent) -> Bool {
+        for (field, descending) in sort {
+            let a: Int64
+            let b: Int64
+            switch field {
+            case .id: (a, b) = (lhs.id, rhs.id)
+            case .timestamp: (a, b) = (lhs.timestampMillis, rhs.timestampMillis)
+            case .source: (a, b) = (Int64(lhs.source), Int64(rhs.source))
+            case .severity: (a, b) = (Int64(lhs.severity), Int64(rhs.severity))
+            case .alert: (a, b) = (lhs.alert ? 1 : 0, rhs.alert ? 1 : 0)
+            case .type: (a, b) = (Int64(lhs.typeID), Int64(rhs.typeID))
+            default: continue
+            }
+            if a != b { return descending ? a > b : a < b }
+        }
+        return lhs.id < rhs.id
+    }
+
+    var isDefaultOrder: Bool {
+        sort.count == 1 && sort[0].0 == .id && !sort[0].1
+    }
+}

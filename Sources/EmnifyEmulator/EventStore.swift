@@ -1,0 +1,132 @@
+/// All events of the emulated organisation, kept sorted by id (the API's default order), and
+/// the seeded state machine that makes new ones: attach (update location, update GPRS
+/// location), data sessions (create/delete PDP context), purges, quota and blocking.
+struct EventStore: Sendable {
+    private(set) var events: [StoredEvent] = []
+    private var random: SeededRandom
+    private var nextID: Int64
+    private var attached = false
+    private var session: UInt32?
+    private(set) var blocked = false
+    let hasEndpoint: Bool
+
+    init(seed: UInt64, hasEndpoint: Bool) {
+        random = SeededRandom(seed: seed ^ 0xE7E7_0001)
+        // Ids above 2^48, as seen on the real service: they must survive as 64-bit integers.
+        nextID = (1 << 48) + Int64.random(in: 0..<(1 << 40), using: &random)
+        self.hasEndpoint = hasEndpoint
+    }
+
+    var connectivityStatus: (id: Int, name: String) {
+        if blocked { return (3, "BLOCKED") }
+        if session != nil { return (1, "ONLINE") }
+        if attached { return (0, "ATTACHED") }
+        return (2, "OFFLINE")
+    }
+
+    var hasPDPContext: Bool { session != nil }
+    var isAttached: Bool { attached }
+
+    /// `count` events spread back from `endMillis`, oldest first; the mean spacing keeps the
+    /// whole history inside emnify's 30-day retention.
+    mutating func generateHistory(count: Int, endMillis: Int64, meanIntervalMillis: Int64) {
+        guard count > 0 else { return }
+        let thirtyDays: Int64 = 30 * 86_400_000
+        let mean = max(1, min(meanIntervalMillis, thirtyDays / Int64(count)))
+        var gaps: [Int64] = []
+        gaps.reserveCapacity(count)
+        for _ in 0..<count { gaps.append(Int64.random(in: (mean / 2)...(mean * 3 / 2), using: &random)) }
+        var time = endMillis - gaps.reduce(0, +)
+        events.reserveCapacity(events.count + count)
+        for gap in gaps {
+            time += gap
+            appendNext(at: time)
+        }
+    }
+
+    /// One step of the state machine at `millis`.
+    mutating func appendNext(at millis: Int64) {
+        let kind: EventKind
+        if blocked {
+            kind = random.chance(0.3) ? .pdpContextRejected : .updateGPRSLocation
+            if random.chance(0.2) { blocked = false }
+        } else if !attached {
+            kind = random.chance(0.5) ? .updateLocation : .updateGPRSLocation
+            if kind == .updateGPRSLocation { attached = true }
+        } else if session == nil {
+            switch Double.random(in: 0..<1, using: &random) {
+            case ..<0.82: kind = .createPDPContext
+            case ..<0.87: kind = .purgeLocation
+            case ..<0.91: kind = .quotaThresholdReached
+            case ..<0.94: kind = .pdpContextRejected
+            case ..<0.96: kind = .quotaUsedUp
+            case ..<0.97: kind = .endpointBlocked
+            case ..<0.98: kind = .generic
+            case ..<0.99: kind = .userAuthenticationFailed
+            default: kind = .purgeGPRSLocation
+            }
+        } else {
+            kind = random.chance(0.93) ? .deletePDPContext : .purgeGPRSLocation
+        }
+        append(kind, at: millis, source: nil)
+    }
+
+    /// Appends an event of `kind` (updating the connectivity state it implies) and returns its id.
+    @discardableResult
+    mutating func append(_ kind: EventKind, at millis: Int64, source: EventSource?) -> Int64 {
+        let variant = UInt32.random(in: 0...UInt32.max, using: &random)
+        var sessionValue: UInt32 = variant
+        switch kind {
+        case .updateLocation: break
+        case .updateGPRSLocation: attached = true
+        case .createPDPContext:
+            attached = true
+            session = variant
+        case .deletePDPContext:
+            sessionValue = session ?? variant
+            session = nil
+        case .purgeLocation, .purgeGPRSLocation:
+            session = nil
+            attached = false
+        case .endpointBlocked:
+            blocked = true
+            session = nil
+        default: break
+        }
+        let id = takeID()
+        let event = StoredEvent(
+            id: id, timestampMillis: millis, typeID: kind.typeID, source: (source ?? kind.defaultSource).rawValue,
+            severity: kind.severity, alert: kind.alert,
+            hasEndpoint: hasEndpoint && !kind.isOrganisationOnly, hasSim: !kind.isOrganisationOnly,
+            body: .generated(
+                kind: kind, variant: variant, session: sessionValue, plusZeroTimestamp: random.chance(0.125)))
+        events.append(event)
+        return id
+    }
+
+    /// Stores an injected event (raw JSON); its id is kept if given, else a new one is assigned.
+    mutating func insert(_ event: StoredEvent) {
+        if event.id >= nextID { nextID = event.id + 1 }
+        if let last = events.last, last.id >= event.id {
+            var low = 0
+            var high = events.count
+            while low < high {
+                let mid = (low + high) / 2
+                if events[mid].id < event.id { low = mid + 1 } else { high = mid }
+            }
+            events.insert(event, at: low)
+        } else {
+            events.append(event)
+        }
+    }
+
+    mutating func takeID() -> Int64 {
+        let id = nextID
+        nextID += Int64.random(in: 1...4096, using: &random)
+        return id
+    }
+
+    mutating func removeAll() {
+        events.removeAll()
+    }
+}

@@ -1,0 +1,103 @@
+/// A misbehaviour the emulator can be told to show, for the next N matching requests or for a
+/// while: what the client must survive on a real network and a real service.
+public enum Fault: Sendable, Equatable {
+    /// `429 Too Many Requests`, with `Retry-After: <seconds>` when given.
+    case tooManyRequests(retryAfterSeconds: Int?)
+    /// `500` with a JSON error body.
+    case internalServerError
+    /// `503` with an HTML body, as a load balancer in front of the service sends it.
+    case serviceUnavailableHTML
+    /// Answer only after `delay` (then normally), or never when nil (the connection stays open
+    /// and silent until the client gives up or the emulator stops).
+    case stall(delay: Duration?)
+    /// `200` declaring a `Content-Length` larger than what is sent, then the connection closes.
+    case truncatedBody
+    /// `200` with `Content-Type: application/json` and a body that is not valid JSON.
+    case malformedJSON
+    /// `401` for an otherwise valid token (empty body), as after a revocation.
+    case unauthorized
+    /// Answer normally, then close the connection once it has been idle for `after`
+    /// (a server or middlebox with a shorter keep-alive timeout than the client expects).
+    case closeIdleConnection(after: Duration)
+}
+
+/// A fault armed for requests whose path matches `pathPattern` (`*` matches any run of
+/// characters; `*` alone matches every API path; control routes are never affected).
+public struct FaultRule: Sendable {
+    public var fault: Fault
+    public var pathPattern: String
+    /// How many more matching requests get the fault; nil = unlimited (until `expires`).
+    public var remaining: Int?
+    public var expires: ContinuousClock.Instant?
+
+    /// With neither `count` nor `duration` the fault applies once; with only `duration`, to
+    /// every matching request until it expires; with both, whichever ends first.
+    public init(_ fault: Fault, path pathPattern: String = "*", count: Int? = nil, duration: Duration? = nil) {
+        self.fault = fault
+        self.pathPattern = pathPattern
+        self.remaining = count ?? (duration == nil ? 1 : nil)
+        self.expires = duration.map { ContinuousClock.now + $0 }
+    }
+
+    func matches(path: String, now: ContinuousClock.Instant) -> Bool {
+        if let expires, now >= expires { return false }
+        if let remaining, remaining <= 0 { return false }
+        return FaultRule.glob(Array(pathPattern.utf8)[...], Array(path.utf8)[...])
+    }
+
+    var isSpent: Bool {
+        if let remaining, remaining <= 0 { return true }
+        if let expires, ContinuousClock.now >= expires { return true }
+        return false
+    }
+
+    static func glob(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>) -> Bool {
+        guard let first = pattern.first else { return text.isEmpty }
+        if first == UInt8(ascii: "*") {
+            let rest = pattern.dropFirst()
+            var candidate = text
+            while true {
+                if glob(rest, candidate) { return true }
+                if candidate.isEmpty { return false }
+                candidate = candidate.dropFirst()
+            }
+        }
+        guard let head = text.first, head == first else { return false }
+        return glob(pattern.dropFirst(), text.dropFirst())
+    }
+}
+
+/// What the emulator has seen since start or the last reset.
+public struct EmulatorCounters: Sendable, Codable, Equatable {
+    /// Requests per path (without the query string), control routes excluded.
+    public var requestsPerPath: [String: Int] = [:]
+    public var totalRequests = 0
+    /// Successful `POST /api/v1/authenticate` calls, and rejected ones.
+    public var authentications = 0
+    public var failedAuthentications = 0
+    /// Request and response bytes at the HTTP level (head estimate + body, before TLS;
+    /// bodies as sent, i.e. after gzip).
+    public var bytesIn = 0
+    public var bytesOut = 0
+    /// Connections that carried at least one request.
+    public var connections = 0
+    /// Responses by status code.
+    public var statusCodes: [String: Int] = [:]
+    public var faultsServed = 0
+
+    public init() {}
+
+    public func requests(_ path: String) -> Int { requestsPerPath[path] ?? 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case requestsPerPath = "requests_per_path"
+        case totalRequests = "total_requests"
+        case authentications
+        case failedAuthentications = "failed_authentications"
+        case bytesIn = "bytes_in"
+        case bytesOut = "bytes_out"
+        case connections
+        case statusCodes = "status_codes"
+        case faultsServed = "faults_served"
+    }
+}

@@ -1,0 +1,50 @@
+/// The one SIM, endpoint and organisation the emulator simulates, all derived from the seed.
+public struct SimIdentity: Sendable {
+    public let organisationID: Int64
+    public let organisationName: String
+    public let simID: Int64
+    /// nil when the SIM has no endpoint assigned (a normal state).
+    public let endpointID: Int64?
+    public let endpointName: String
+    public let imei: String
+    public let endpointIPAddress: String
+    /// emnify's `iccid`: 19 digits, no Luhn check digit.
+    public let iccid: String
+    /// What a modem reports: 20 digits including the check digit (`iccid_with_luhn`).
+    public let iccidWithLuhn: String
+    public let imsi: String
+    let imsiID: Int64
+    let userID: Int64
+    let productionDate = "2020-12-23T13:02:11.000Z"
+
+    init(seed: UInt64, hasEndpoint: Bool) {
+        var random = SeededRandom(seed: seed ^ 0x5EED_1D37)
+        organisationID = Int64.random(in: 1000...999_999, using: &random)
+        organisationName = "Emulated Org"
+        simID = Int64.random(in: 100_000...99_999_999, using: &random)
+        let endpoint = Int64.random(in: 1_000_000...99_999_999, using: &random)
+        endpointID = hasEndpoint ? endpoint : nil
+        endpointName = "Gateway \(endpoint % 10_000)"
+        imei = random.digits(15)
+        endpointIPAddress = "10.\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 1...254, using: &random))"
+        iccid = "8988303" + random.digits(12)
+        iccidWithLuhn = iccid + String(SimIdentity.luhnCheckDigit(iccid))
+        imsi = "295050" + random.digits(9)
+        imsiID = Int64.random(in: 100_000...99_999_999, using: &random)
+        userID = Int64.random(in: 100_000...9_999_999, using: &random)
+    }
+
+    static func luhnCheckDigit(_ payload: String) -> Int {
+        var sum = 0
+        for (index, character) in payload.reversed().enumerated() {
+            let digit = character.wholeNumberValue ?? 0
+            if index % 2 == 0 {
+                let doubled = digit * 2
+                sum += doubled > 9 ? doubled - 9 : doubled
+            } else {
+                sum += digit
+            }
+        }
+        return (10 - sum % 10) % 10
+    }
+}

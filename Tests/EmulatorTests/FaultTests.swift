@@ -1,0 +1,126 @@
+import EmnifyEmulator
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Injected faults")
+struct FaultTests {
+    static let path = "/api/v1/event/type"
+
+    @Test func tooManyRequestsWithRetryAfterOnlyForMatchingPathsAndCount() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        await test.control.injectFault(.tooManyRequests(retryAfterSeconds: 7), path: "/api/v1/event*", count: 2)
+        let other = try await test.curl("/api/v1/sim", token: token)
+        #expect(other.status == 200)
+        for _ in 0..<2 {
+            let limited = try await test.curl(Self.path, token: token)
+            #expect(limited.status == 429)
+            #expect(limited.headers["retry-after"] == "7")
+        }
+        #expect(try await test.curl(Self.path, token: token).status == 200)
+        #expect(await test.control.counters().faultsServed == 2)
+        await test.stop()
+    }
+
+    @Test func serverErrorsAndHTML503() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        await test.control.injectFault(.internalServerError)
+        let error500 = try await test.curl(Self.path, token: token)
+        #expect(error500.status == 500)
+        await test.control.injectFault(.serviceUnavailableHTML)
+        let error503 = try await test.curl(Self.path, token: token)
+        #expect(error503.status == 503)
+        #expect(error503.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(error503.bodyText.contains("<html>"))
+        await test.stop()
+    }
+
+    @Test func faultForADuration() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        let start = ContinuousClock.now
+        await test.control.injectFault(.internalServerError, duration: .seconds(3))
+        #expect(try await test.curl(Self.path, token: token).status == 500)
+        #expect(try await test.curl(Self.path, token: token).status == 500)
+        try await Task.sleep(until: start + .milliseconds(3100))
+        #expect(try await test.curl(Self.path, token: token).status == 200)
+        await test.stop()
+    }
+
+    @Test func stalledResponses() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        await test.control.injectFault(.stall(delay: .milliseconds(800)))
+        let start = ContinuousClock.now
+        let late = try await test.curl(Self.path, token: token)
+        #expect(late.status == 200)
+        #expect(ContinuousClock.now - start >= .milliseconds(750))
+
+        await test.control.injectFault(.stall(delay: nil))
+        let never = try await test.curl(Self.path, token: token, extraArguments: ["--max-time", "1"])
+        #expect(never.exitCode == 28)  // curl: operation timed out
+        await test.stop()
+    }
+
+    @Test func truncatedAndMalformedBodies() async throws {
+        let test = try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "t", history: 50))
+        let token = try await test.authToken()
+        let sim = test.emulator.simID
+        await test.control.injectFault(.truncatedBody)
+        let truncated = try await test.curl("/api/v1/sim/\(sim)/event", token: token)
+        #expect(truncated.exitCode == 18)  // curl: partial file
+        let declared = Int(truncated.headers["content-length"] ?? "") ?? 0
+        #expect(declared > truncated.body.count)
+
+        await test.control.injectFault(.malformedJSON)
+        let malformed = try await test.curl("/api/v1/sim/\(sim)/event", token: token)
+        #expect(malformed.status == 200)
+        #expect((try? malformed.jsonObject()) == nil)
+        await test.stop()
+    }
+
+    @Test func unauthorizedFaultAndIdleClose() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        await test.control.injectFault(.unauthorized)
+        #expect(try await test.curl(Self.path, token: token).status == 401)
+        #expect(try await test.curl(Self.path, token: token).status == 200)
+
+        // Two requests on one curl invocation (keep-alive), with a pause longer than the
+        // idle close: the second needs a new connection.
+        await test.control.reset()
+        await test.control.injectFault(.closeIdleConnection(after: .milliseconds(100)), count: 1)
+        let url = test.baseURL + Self.path
+        let result = try await ChildProcess.run(
+            "/bin/sh",
+            ["-c", "curl -s -o /dev/null -H 'Authorization: Bearer \(token)' \(url) && sleep 0.5 && true"])
+        #expect(result.exitCode == 0)
+        let counters = await test.control.counters()
+        #expect(counters.requests(Self.path) == 1)
+        await test.stop()
+    }
+
+    @Test func faultsThroughTheHTTPControlInterface() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        let armed = try await test.curl(
+            "/_emulator/faults", method: "POST", body: #"{"kind":"429","retry_after":3,"count":1,"path":"/api/v1/*"}"#)
+        #expect(armed.status == 204)
+        let limited = try await test.curl(Self.path, token: token)
+        #expect(limited.status == 429 && limited.headers["retry-after"] == "3")
+        _ = try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"503","count":5}"#)
+        _ = try await test.curl("/_emulator/faults", method: "DELETE")
+        #expect(try await test.curl(Self.path, token: token).status == 200)
+        #expect(try await test.curl("/_emulator/revoke-tokens", method: "POST").status == 204)
+        #expect(try await test.curl(Self.path, token: token).status == 401)
+        let counters = try await test.curl("/_emulator/counters").jsonObject() as? [String: Any]
+        let perPath = counters?["requests_per_path"] as? [String: Int]
+        #expect(perPath?[Self.path] == 3)
+        #expect(counters?["authentications"] as? Int == 1)
+        #expect((counters?["bytes_out"] as? Int ?? 0) > 0)
+        #expect(try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"teapot"}"#).status == 400)
+        await test.stop()
+    }
+}

@@ -1,0 +1,69 @@
+import EmnifyEmulator
+import Foundation
+
+/// An in-process emulator for a test, with a temporary directory that holds its CA file.
+///
+/// ```swift
+/// let test = try await TestEmulator.start()
+/// defer { Task { await test.stop() } }   // or `await test.stop()` at the end
+/// let result = try await test.curl("/api/v1/event/type", authenticated: true)
+/// ```
+public final class TestEmulator: Sendable {
+    public let emulator: EmulatorServer
+    public let directory: TemporaryDirectory
+    /// The CA PEM file (nil for plain HTTP).
+    public let caFile: String?
+
+    public var baseURL: String { emulator.baseURL }
+    public var control: EmulatorControl { emulator.control }
+
+    public static func start(_ configuration: EmulatorServer.Configuration = .init(tls: .selfSigned, applicationToken: "test-token"))
+        async throws -> TestEmulator
+    {
+        let directory = try TemporaryDirectory(prefix: "emnify-emulator")
+        let emulator = try await EmulatorServer.start(configuration)
+        var caFile: String?
+        if emulator.caCertificatePEM != nil {
+            let path = directory.file("emulator-ca.pem")
+            try emulator.writeCACertificate(to: path)
+            caFile = path
+        }
+        return TestEmulator(emulator: emulator, directory: directory, caFile: caFile)
+    }
+
+    private init(emulator: EmulatorServer, directory: TemporaryDirectory, caFile: String?) {
+        self.emulator = emulator
+        self.directory = directory
+        self.caFile = caFile
+    }
+
+    public func stop() async { await emulator.stop() }
+
+    /// A fresh JWT from the emulator (through HTTP, as a client would get it).
+    public func authToken() async throws -> String {
+        let result = try await curl(
+            "/api/v1/authenticate", method: "POST",
+            body: #"{"application_token":"\#(emulator.applicationToken)"}"#)
+        guard result.status == 200, let object = try result.jsonObject() as? [String: Any],
+            let token = object["auth_token"] as? String
+        else { throw TestSupportError("authenticate failed: \(result.status) \(result.bodyText)") }
+        return token
+    }
+
+    /// `curl` against the emulator, trusting its CA. `authenticated` fetches a token first.
+    public func curl(
+        _ pathAndQuery: String, method: String = "GET", body: String? = nil, headers: [String] = [],
+        authenticated: Bool = false, token: String? = nil, extraArguments: [String] = [],
+        timeout: Duration = .seconds(30)
+    ) async throws -> Curl.Result {
+        var headers = headers
+        if let token {
+            headers.append("Authorization: Bearer \(token)")
+        } else if authenticated {
+            headers.append("Authorization: Bearer \(try await authToken())")
+        }
+        return try await Curl.request(
+            baseURL + pathAndQuery, method: method, body: body, headers: headers, caFile: caFile,
+            extraArguments: extraArguments, timeout: timeout)
+    }
+}
