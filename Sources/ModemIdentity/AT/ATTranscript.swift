@@ -59,7 +59,7 @@ public enum ATTranscript {
 
     static func clean(_ raw: Substring) -> String {
         var line = raw.trimmingBlanks()
-        if line.hasPrefix("#") { return "" }  // comments in fixtures and scripts
+        if line.hasPrefix("# ") || line == "#" { return "" }  // comments in fixtures and scripts
         // `[2020-06-24 23:19:17.192] [I]-[ril.proatc] x`, `[01-23_08:42:40:829] AT< x`, `[33283] ### …`
         while line.first == "[", let close = line.firstIndex(of: "]") {
             line = line[line.index(after: close)...]
