@@ -48,7 +48,10 @@ let package = Package(
         ),
         .target(
             name: "ModemIdentity",
-            dependencies: ["EdgeCommon", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "EdgeCommon", .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
         .executableTarget(
@@ -88,7 +91,11 @@ let package = Package(
         .testTarget(name: "EdgeCommonTests", dependencies: ["EdgeCommon"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "TestSupport"]),
         .testTarget(name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"]),
-        .testTarget(name: "ModemIdentityTests", dependencies: ["ModemIdentity", "TestSupport"]),
+        .testTarget(
+            name: "ModemIdentityTests",
+            dependencies: ["ModemIdentity", "EdgeReports", "EdgeCommon", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
     ]

@@ -57,12 +57,19 @@ enum ProcessRunner {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let spawned = (argv + [nil]).withUnsafeBufferPointer { args in
-            (envp + [nil]).withUnsafeBufferPointer { env in
-                posix_spawn(
-                    &pid, executable, &actions, &attributes,
-                    UnsafeMutablePointer(mutating: args.baseAddress!), UnsafeMutablePointer(mutating: env.baseAddress!))
+        var spawned: Int32 = 0
+        // ETXTBSY: the executable was just written and another process forked with its write
+        // descriptor still open (happens with freshly installed scripts); it clears within moments.
+        for attempt in 0..<100 {
+            spawned = (argv + [nil]).withUnsafeBufferPointer { args in
+                (envp + [nil]).withUnsafeBufferPointer { env in
+                    posix_spawn(
+                        &pid, executable, &actions, &attributes,
+                        UnsafeMutablePointer(mutating: args.baseAddress!), UnsafeMutablePointer(mutating: env.baseAddress!))
+                }
             }
+            guard spawned == ETXTBSY, attempt < 99 else { break }
+            usleep(10_000)
         }
         close(outPipe[1])
         close(errPipe[1])
