@@ -31,7 +31,8 @@ enum PortOwnership {
         defer { fclose(file) }
         var buffer = [CChar](repeating: 0, count: 64)
         guard fgets(&buffer, Int32(buffer.count), file) != nil else { return nil }
-        return String(cString: buffer).trimmingBlanks()
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self).trimmingBlanks()
     }
 
     static func directoryEntries(_ path: String) -> [String] {
