@@ -52,7 +52,10 @@ let package = Package(
         ),
         .target(
             name: "ModemIdentity",
-            dependencies: ["EdgeCommon", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "EdgeCommon", .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         .target(
             name: "EdgeAgent",
@@ -105,7 +108,11 @@ let package = Package(
             name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"], exclude: ["Fixtures"]
         ),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "TestSupport"]),
-        .testTarget(name: "ModemIdentityTests", dependencies: ["ModemIdentity", "TestSupport"]),
+        .testTarget(
+            name: "ModemIdentityTests",
+            dependencies: ["ModemIdentity", "EdgeReports", "EdgeCommon", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
     ]
