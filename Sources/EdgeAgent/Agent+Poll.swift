@@ -91,7 +91,7 @@ extension Agent {
         }
         if changed {
             logger.info("resolved", metadata: ["sim": "\(sim.id)", "endpoint": "\(sim.endpoint.map { String($0.id) } ?? "none")"])
-            try await publish([.json(identityReport(identity), topic: topicLayout(for: identity).identity, retain: true)])
+            try await publish([.json(publishedIdentity(identity), topic: topicLayout(for: identity).identity, retain: true)])
         }
         return nil
     }

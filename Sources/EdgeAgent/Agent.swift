@@ -83,7 +83,7 @@ public actor Agent {
         guard let identity else { return [] }
         let topics = topicLayout(for: identity)
         return [
-            .json(identityReport(identity), topic: topics.identity, retain: true),
+            .json(publishedIdentity(identity), topic: topics.identity, retain: true),
             .json(state.connectivity, topic: topics.state, retain: true),
             .json(await healthReport(), topic: topics.health, retain: true),
         ]
@@ -93,8 +93,8 @@ public actor Agent {
         TopicLayout(prefix: settings.topicPrefix, iccid: identity.iccid.withoutCheckDigit ?? identity.iccid.normalized)
     }
 
-    func identityReport(_ identity: AgentIdentity) -> IdentityReport {
-        IdentityReport(
+    func publishedIdentity(_ identity: AgentIdentity) -> PublishedIdentity {
+        PublishedIdentity(
             iccid: identity.iccid.withoutCheckDigit ?? identity.iccid.normalized, iccidAsRead: identity.iccid.asRead,
             imei: identity.imei, imsi: identity.imsi, simID: state.simID, endpointID: state.endpointID,
             endpointName: state.endpointName, source: identity.source)

@@ -23,7 +23,7 @@ public struct HealthReport: Codable, Sendable, Equatable {
 }
 
 /// Retained on `<prefix>/<iccid>/identity`.
-public struct IdentityReport: Codable, Sendable, Equatable {
+public struct PublishedIdentity: Codable, Sendable, Equatable {
     public var iccid: String
     public var iccidAsRead: String
     public var imei: String?

@@ -1,0 +1,41 @@
+import ArgumentParser
+import EdgeReports
+import ModemIdentity
+
+struct IdentityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "identity",
+        abstract: "Show the modem's identity (IMEI, ICCID, IMSI) and where it was read from.",
+        discussion: """
+            Sources, in the order 'auto' tries them: ModemManager (mmcli), AT commands on [modem] at_port, \
+            and the static values of the configuration.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Read from this source for this run: auto, modemmanager, at or static.", valueName: "source"))
+    var source: ModemSource?
+
+    @Option(help: ArgumentHelp("Use this board profile (e.g. quectel-ec25).", valueName: "name"))
+    var board: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        try await reportingFailures {
+            let context = try CommandContext(options: global)
+            let reader = try context.modemReader(source: source, board: board)
+            do throws(ModemIdentityError) {
+                let report = try await reader.read()
+                print(json ? IdentityReport(report).renderJSON() : IdentityReport(report).renderText(), terminator: json ? "\n" : "")
+            } catch {
+                if json { print(IdentityReport.renderJSON(error: error)) }
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+}
+
+extension ModemSource: ExpressibleByArgument {}
