@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "emnify-edge",
             dependencies: [
-                "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeReports", "EdgeCommon",
+                "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeReports", "EdgeCommon", "EdgeAgent", "EdgeMQTT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

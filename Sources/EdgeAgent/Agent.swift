@@ -27,6 +27,8 @@ public actor Agent {
     var gapNoticeSent: Set<String> = []
     var publishedStateJSON: [UInt8] = []
     var stopReason: AgentStop?
+    var stopRequested = false
+    var isPolling = false
     /// Called after each poll with a one-line summary (systemd STATUS=, watchdog).
     var onPoll: (@Sendable (PollOutcome) -> Void)?
 
@@ -54,6 +56,13 @@ public actor Agent {
         }
     }
 
+    /// Asks the loop to end after the poll in progress (its publishes finish and the cursor is
+    /// saved). Returns whether a poll is in progress; if not, the caller can cancel the sleep.
+    public func requestStop() -> Bool {
+        stopRequested = true
+        return isPolling
+    }
+
     public func setPollObserver(_ observer: @escaping @Sendable (PollOutcome) -> Void) {
         onPoll = observer
     }
@@ -64,10 +73,13 @@ public actor Agent {
     /// Runs until the task is cancelled or the SIM changes (returned, so the caller can exit and
     /// be restarted). Every other failure is logged, recorded in health and retried with backoff.
     public func run() async -> AgentStop? {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopRequested {
+            isPolling = true
             let outcome = await pollOnce()
+            isPolling = false
             onPoll?(outcome)
             if let stopReason { return stopReason }
+            if stopRequested { break }
             let delay = nextDelay(after: outcome)
             do {
                 try await Task.sleep(for: delay)

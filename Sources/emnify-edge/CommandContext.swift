@@ -16,14 +16,16 @@ struct CommandContext {
     let configuration: EdgeConfiguration
     let logger: Logger
 
-    init(options: GlobalOptions) throws {
+    /// Interactive commands log warnings and worse unless `--verbose`; the daemon (`run`) logs
+    /// at `[log] level`.
+    init(options: GlobalOptions, daemon: Bool = false) throws {
         configPath = options.config
         do {
             configuration = try ConfigurationLoader.load(contentsOf: options.config)
         } catch {
             throw CommandFailure("\(error)")
         }
-        let level: Logger.Level = options.verbose ? .debug : Logger.Level(configuration.log.level)
+        let level: Logger.Level = options.verbose ? .debug : daemon ? Logger.Level(configuration.log.level) : .warning
         LoggingBootstrap.once(level: level)
         logger = Logger(label: "emnify-edge")
     }

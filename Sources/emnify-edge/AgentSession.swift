@@ -1,0 +1,174 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeMQTT
+import EmnifyAPI
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One configured run of the agent: API client, broker connection and agent loop, with the
+/// tasks that re-publish retained topics after a reconnect and ping systemd's watchdog.
+struct AgentSession {
+    enum End {
+        case stop
+        case reload
+        case identityChanged(String)
+    }
+
+    let context: CommandContext
+    let agent: Agent
+    let connection: MQTTConnection
+    let topics: TopicLayout
+    let notifier: SystemdNotifier
+    let lastPollMillis: Mutex<Int64>
+
+    static func start(context: CommandContext, notifier: SystemdNotifier) async throws -> AgentSession {
+        let logger = context.logger
+        let client = try context.makeClient(retry: RetryPolicy(maxAttempts: 3, maxRetryAfter: .seconds(10)))
+        let identity = ModemIdentitySource(reader: try context.modemReader())
+
+        // The broker's Last Will names the SIM's topic, so the identity comes first.
+        notifier.status("reading the modem identity")
+        let first = try await retrying("read the modem identity", logger: logger) { try await identity.readIdentity() }
+        let settings = context.agentSettings()
+        let topics = TopicLayout(prefix: settings.topicPrefix, iccid: first.iccid.withoutCheckDigit ?? first.iccid.normalized)
+        let will = MQTTMessage(topic: topics.status, text: "offline", qos: 1, retain: true)
+        let connection: MQTTConnection
+        do {
+            connection = try MQTTConnection(settings: try context.mqttSettings(will: will), logger: Logger(label: "emnify-edge.mqtt"))
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        notifier.status("connecting to the MQTT broker \(context.configuration.mqtt.host):\(context.configuration.mqtt.port)")
+        try await retrying("connect to the MQTT broker", logger: logger) {
+            do {
+                try await connection.start(timeout: .seconds(10))
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+        try await connection.publish(MQTTMessage(topic: topics.status, text: "online", qos: 1, retain: true))
+        logger.notice("connected to the MQTT broker", metadata: ["status_topic": "\(topics.status)"])
+        let agent = Agent(
+            settings: settings, api: client, identity: identity, publisher: BrokerPublisher(connection: connection),
+            logger: Logger(label: "emnify-edge.agent"))
+        notifier.ready(status: "connected to the broker; polling emnify")
+        return AgentSession(
+            context: context, agent: agent, connection: connection, topics: topics, notifier: notifier,
+            lastPollMillis: Mutex(SystemWallClock().nowMilliseconds()))
+    }
+
+    /// Runs the agent until a signal (or a SIM change) ends this session.
+    func run(signals: AsyncStream<Int32>) async -> End {
+        let lastPoll = lastPollMillis
+        await agent.setPollObserver { [notifier] outcome in
+            lastPoll.withLock { $0 = SystemWallClock().nowMilliseconds() }
+            notifier.status(outcome.description)
+        }
+        let loop = Task { await agent.run() }
+        let republisher = Task { await republishAfterReconnects() }
+        let watchdog = Task { await pingWatchdog() }
+        defer {
+            republisher.cancel()
+            watchdog.cancel()
+        }
+        // Whichever comes first: a signal, or the loop ending by itself (the SIM changed).
+        let end: End = await withTaskGroup(of: End?.self) { group in
+            group.addTask { await loop.value.map { .identityChanged($0.description) } }
+            group.addTask {
+                for await number in signals { return number == SIGHUP ? .reload : .stop }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .stop
+        }
+        // Let a poll in progress finish its publishes (bounded), then stop the loop.
+        if await agent.requestStop() {
+            let finished = Task { _ = await loop.value }
+            try? await withTimeout(.seconds(5)) { await finished.value }
+        }
+        loop.cancel()
+        _ = await loop.value
+        return end
+    }
+
+    /// Ends the session cleanly: the agent's in-flight publishes have finished (the loop ended),
+    /// state is saved after every batch; `offline` is published, then a clean DISCONNECT.
+    func shutDown() async {
+        do {
+            try await withTimeout(.seconds(3)) {
+                try await connection.publish(MQTTMessage(topic: topics.status, text: "offline", qos: 1, retain: true))
+            }
+        } catch {
+            context.logger.warning("could not publish 'offline' before stopping", metadata: ["error": "\(error)"])
+        }
+        await connection.stop(timeout: .seconds(3))
+    }
+
+    private func republishAfterReconnects() async {
+        var first = true
+        for await event in connection.connectionEvents {
+            guard case .connected = event else {
+                if case .disconnected(let reason) = event {
+                    context.logger.warning("MQTT broker connection lost; reconnecting", metadata: ["reason": "\(reason)"])
+                }
+                continue
+            }
+            if first {
+                first = false
+                continue
+            }
+            context.logger.notice("MQTT broker connection back; re-publishing retained topics")
+            await agent.invalidateRetained()
+            var messages = [AgentMessage.text("online", topic: topics.status, retain: true)]
+            messages += await agent.retainedMessages()
+            try? await BrokerPublisher(connection: connection).publish(messages)
+        }
+    }
+
+    /// Pings systemd's watchdog while the poll loop is alive (a poll finished within three
+    /// intervals); a stuck loop stops the pings and systemd restarts the service.
+    private func pingWatchdog() async {
+        guard let interval = notifier.watchdogInterval else { return }
+        let limit = Int64(context.configuration.agent.pollInterval.components.seconds) * 3000 + 600_000
+        while !Task.isCancelled {
+            let age = SystemWallClock().nowMilliseconds() - lastPollMillis.withLock { $0 }
+            if age < limit { notifier.watchdog() }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
+
+/// Retries `body` with backoff until it succeeds (a daemon does not give up on a broker that
+/// starts later or a modem that is still booting), logging each failure once per attempt.
+func retrying<T: Sendable>(_ what: String, logger: Logger, _ body: () async throws -> T) async throws -> T {
+    let backoff = Backoff(base: .seconds(2), factor: 2, cap: .seconds(60))
+    var attempt = 0
+    while true {
+        attempt += 1
+        do {
+            return try await body()
+        } catch {
+            let delay = backoff.delay(attempt: attempt)
+            logger.error("cannot \(what); trying again in \(Int(delay.seconds)) s", metadata: ["error": "\(error)"])
+            try await Task.sleep(for: delay)
+        }
+    }
+}
+
+struct TimedOut: Error {}
+
+func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimedOut()
+        }
+        try await group.next()
+        group.cancelAll()
+    }
+}
