@@ -50,6 +50,11 @@ let package = Package(
             name: "ModemIdentity",
             dependencies: ["EdgeCommon", .product(name: "Logging", package: "swift-log")]
         ),
+        // A safe Swift wrapper of libmosquitto: connection, publish with PUBACK, subscribe, will, MQTT 5.
+        .target(
+            name: "EdgeMQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
         .executableTarget(
             name: "emnify-edge",
@@ -92,6 +97,7 @@ let package = Package(
         ),
         .testTarget(name: "ModemIdentityTests", dependencies: ["ModemIdentity", "TestSupport"]),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
+        .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
     ]
 )
