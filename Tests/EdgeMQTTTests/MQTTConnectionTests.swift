@@ -221,3 +221,39 @@ struct MQTTConnectionTests {
         }
     }
 }
+
+@Suite("Protocol fallback against a broker that refuses MQTT 5", .enabled(if: MosquittoBroker.isAvailable))
+struct ProtocolFallbackTests {
+    @Test(.timeLimit(.minutes(1)))
+    func autoFallsBackToMQTT311() async throws {
+        let broker = try MosquittoBroker()
+        let proxy = try MQTT311OnlyProxy(targetPort: broker.port)
+        defer { proxy.close() }
+        var auto = MQTTSettings(
+            host: "127.0.0.1", port: proxy.port, clientID: "fallback", keepalive: .seconds(10), protocolVersion: .auto)
+        auto.will = MQTTMessage(
+            topic: "fb/status", text: "offline", retain: true, properties: MQTTProperties(contentType: "text/plain"))
+        let connection = try MQTTConnection(settings: auto, logger: testLogger)
+        try await connection.start(timeout: .seconds(5))
+        #expect(proxy.refusedV5 == 1)
+        #expect(connection.negotiatedProtocolVersion == 4)
+        let stream = try await connection.subscribe("fb/#", qos: 1)
+        try await connection.publish(
+            MQTTMessage(topic: "fb/x", text: "via 3.1.1", properties: MQTTProperties(contentType: "text/plain")))
+        let received = await collect(stream, count: 1, timeout: .seconds(5))
+        #expect(received.first.map { String(decoding: $0.payload, as: UTF8.self) } == "via 3.1.1")
+        await connection.stop(timeout: .seconds(2))
+
+        // Asked for MQTT 5 only: the refusal stands, with a clear error.
+        var v5 = auto
+        v5.protocolVersion = .v5
+        let strict = try MQTTConnection(settings: v5, logger: testLogger)
+        do {
+            try await strict.start(timeout: .seconds(5))
+            Issue.record("MQTT 5 accepted by a 3.1.1-only broker")
+        } catch {
+            guard case .connectionRefused(_, _, .unsupportedProtocolVersion) = error else { throw error }
+            #expect(error.description.contains("protocol"))
+        }
+    }
+}
