@@ -84,8 +84,10 @@ extension MQTTConnection {
             case .failed(let error):
                 handle.halt()
                 core.state.withLock { s in
-                    s.connected = false
-                    if s.phase == .starting { s.phase = .idle }
+                    if s.phase == .starting {
+                        s.phase = .idle
+                        s.connected = false
+                    }
                 }
                 logger.error("MQTT start failed", metadata: ["error": "\(error)"])
                 throw error
@@ -164,6 +166,12 @@ extension MQTTConnection {
             return true
         }
         guard proceed else { return }
+        // A start still waiting for its CONNACK ends now.
+        let starting = core.state.withLock { s in
+            defer { s.startWaiter = nil }
+            return s.startWaiter
+        }
+        starting?.resume(returning: .failed(.stopped))
         while ContinuousClock.now < deadline {
             let busy = core.state.withLock { s in s.batches.values.contains { $0.outstanding > 0 } }
             if !busy { break }

@@ -20,6 +20,10 @@ struct MQTTConnectionTests {
         let received = await collect(stream, count: 1, timeout: .seconds(5))
         #expect(received.first?.payload == payload)
         #expect(received.first?.qos == 1)
+        // QoS 0 returns once written to the socket.
+        try await publisher.publish(MQTTMessage(topic: "t/bytes", payload: [1, 2, 3], qos: 0))
+        let qos0 = await collect(stream, count: 1, timeout: .seconds(5))
+        #expect(qos0.first?.payload == [1, 2, 3])
         await publisher.stop(timeout: .seconds(2))
         await subscriber.stop(timeout: .seconds(2))
     }
@@ -202,6 +206,26 @@ struct MQTTConnectionTests {
         #expect(received.count == total)
         await publisher.stop(timeout: .seconds(2))
         await subscriber.stop(timeout: .seconds(2))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func concurrentSinglePublishesAllComplete() async throws {
+        // Many tasks racing publish calls against the network thread's acknowledgements (acks that arrive
+        // before the publisher registered its message id must not be lost).
+        let broker = try MosquittoBroker()
+        let publisher = try await connected(settings(broker))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<40 {
+                group.addTask {
+                    for index in 0..<100 {
+                        try await publisher.publish(
+                            MQTTMessage(topic: "race/\(task)", text: "\(index)", qos: index % 4 == 0 ? 0 : 1))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        await publisher.stop(timeout: .seconds(2))
     }
 
     @Test(.timeLimit(.minutes(1)))
