@@ -61,6 +61,11 @@ let package = Package(
             name: "EdgeAgent",
             dependencies: ["EmnifyAPI", "EdgeCommon", .product(name: "Logging", package: "swift-log")]
         ),
+        // A safe Swift wrapper of libmosquitto: connection, publish with PUBACK, subscribe, will, MQTT 5.
+        .target(
+            name: "EdgeMQTT",
+            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
         .executableTarget(
             name: "emnify-edge",
@@ -114,6 +119,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
+        .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
     ]
 )

@@ -1,0 +1,213 @@
+import CMosquitto
+import Logging
+import Synchronization
+
+/// The Swift side of one libmosquitto client: all mutable state behind one `Mutex`, fed by the callbacks on
+/// libmosquitto's network thread and by the async API on Swift's threads.
+///
+/// Rule: no libmosquitto call is made while the mutex is held (libmosquitto takes its own locks around callbacks;
+/// holding ours across its calls could deadlock). Continuations are resumed and streams fed after unlocking.
+final class MQTTClientCore: Sendable {
+    let settings: MQTTSettings
+    let logger: Logger
+    let state: Mutex<State>
+
+    init(settings: MQTTSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        self.state = Mutex(State(configuredVersion: settings.protocolVersion.firstVersion))
+    }
+
+    struct State {
+        enum Phase { case idle, starting, running, stopping, stopped }
+        var phase = Phase.idle
+        var connected = false
+        var negotiatedVersion: Int?
+        /// The protocol level libmosquitto is set to (properties are sent only with 5).
+        var configuredVersion: Int
+        var startWaiter: CheckedContinuation<StartOutcome, Never>?
+        /// Why the last attempt failed (for the start timeout's error).
+        var lastProblem: String?
+        var acks: [Int32: AckEntry] = [:]
+        var batches: [UInt64: PublishBatch] = [:]
+        var subacks: [Int32: SubackEntry] = [:]
+        var subscriptions: [UInt64: Subscription] = [:]
+        var eventSinks: [UInt64: AsyncStream<MQTTConnectionEvent>.Continuation] = [:]
+        var nextID: UInt64 = 0
+
+        mutating func makeID() -> UInt64 {
+            nextID += 1
+            return nextID
+        }
+    }
+
+    enum StartOutcome {
+        case connected
+        case fallback(to: Int)
+        case failed(MQTTError)
+    }
+
+    /// What is known about one message id: acknowledged before its publisher registered it (libmosquitto may call
+    /// on_publish on its thread before `mosquitto_publish` returns), or awaited by a batch.
+    enum AckEntry {
+        case acked(reason: Int)
+        case waiting(batch: UInt64, topic: String)
+    }
+
+    struct PublishBatch {
+        var outstanding = 0
+        var resumeAtMost = 0
+        var waiter: CheckedContinuation<Result<Void, MQTTError>, Never>?
+        var failure: MQTTError?
+    }
+
+    enum SubackEntry {
+        case acked([Int])
+        case waiting(CheckedContinuation<Result<[Int], MQTTError>, Never>)
+    }
+
+    struct Subscription {
+        var filter: String
+        var qos: Int
+        var continuation: AsyncStream<MQTTMessage>.Continuation
+    }
+}
+
+// MARK: - Callbacks (libmosquitto's network thread)
+
+extension MQTTClientCore {
+    func handleConnect(mosq: OpaquePointer, code: Int, flags: Int) {
+        let sessionPresent = flags & 1 != 0
+        if code == 0 {
+            let (waiter, sinks, resubscribe, version) = state.withLock {
+                s -> (CheckedContinuation<StartOutcome, Never>?, [AsyncStream<MQTTConnectionEvent>.Continuation],
+                    [(String, Int)], Int) in
+                s.connected = true
+                s.negotiatedVersion = s.configuredVersion
+                s.lastProblem = nil
+                let waiter = s.startWaiter
+                s.startWaiter = nil
+                let resubscribe = sessionPresent ? [] : s.subscriptions.values.map { ($0.filter, $0.qos) }
+                return (waiter, Array(s.eventSinks.values), resubscribe, s.configuredVersion)
+            }
+            logger.info(
+                "MQTT connected",
+                metadata: [
+                    "broker": "\(settings.host):\(settings.port)", "protocol": "\(version == 5 ? "5" : "3.1.1")",
+                    "session_present": "\(sessionPresent)",
+                ])
+            for (filter, qos) in resubscribe {
+                var mid: Int32 = 0
+                let rc = mosquitto_subscribe_v5(mosq, &mid, filter, Int32(qos), 0, nil)
+                if rc != MOSQ_ERR_SUCCESS.rawValue {
+                    logger.warning("MQTT re-subscribe failed", metadata: ["filter": "\(filter)", "error": "\(MosquittoText.error(rc))"])
+                }
+            }
+            waiter?.resume(returning: .connected)
+            for sink in sinks { sink.yield(.connected(protocolVersion: version, sessionPresent: sessionPresent)) }
+            return
+        }
+
+        let (attempted, waiter) = state.withLock { s in
+            let attempted = s.configuredVersion
+            s.lastProblem = "refused: \(attempted == 5 ? MosquittoText.reason(code) : MosquittoText.connack(code))"
+            let waiter = s.startWaiter
+            s.startWaiter = nil
+            return (attempted, waiter)
+        }
+        let fallback = settings.protocolVersion.fallbackVersion(afterRefusalOf: attempted, code: code)
+        let refusal = MQTTError.connectionRefused(
+            host: settings.host, port: settings.port, MQTTConnectRefusal(code: code, protocolVersion: attempted))
+        if let waiter {
+            waiter.resume(returning: fallback.map { .fallback(to: $0) } ?? .failed(refusal))
+        } else if let fallback {
+            // After start: the broker was replaced by one without MQTT 5; the network thread retries with 3.1.1.
+            state.withLock { $0.configuredVersion = fallback }
+            mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, Int32(fallback))
+            logger.warning("MQTT broker refused MQTT 5; reconnecting with 3.1.1")
+        } else {
+            logger.error("MQTT connection refused; retrying with backoff", metadata: ["error": "\(refusal)"])
+        }
+    }
+
+    func handleDisconnect(code: Int) {
+        let reason: String =
+            if code == 0 { "disconnected by this client" } else if code >= 128 {
+                "broker sent DISCONNECT: \(MosquittoText.reason(code))"
+            } else { MosquittoText.error(Int32(code)) }
+        let (wasConnected, sinks, subacks) = state.withLock { s in
+            let wasConnected = s.connected
+            s.connected = false
+            s.lastProblem = reason
+            var waiting: [CheckedContinuation<Result<[Int], MQTTError>, Never>] = []
+            for (mid, entry) in s.subacks {
+                if case .waiting(let continuation) = entry {
+                    waiting.append(continuation)
+                    s.subacks[mid] = nil
+                }
+            }
+            return (wasConnected, Array(s.eventSinks.values), waiting)
+        }
+        for waiter in subacks { waiter.resume(returning: .failure(.notConnected)) }
+        guard wasConnected else { return }
+        if code == 0 {
+            logger.info("MQTT disconnected", metadata: ["reason": "\(reason)"])
+        } else {
+            logger.warning("MQTT connection lost; reconnecting with backoff", metadata: ["reason": "\(reason)"])
+        }
+        for sink in sinks { sink.yield(.disconnected(reason: reason)) }
+    }
+
+    func handleAck(mid: Int32, reason: Int) {
+        let resume: (CheckedContinuation<Result<Void, MQTTError>, Never>, Result<Void, MQTTError>)? = state.withLock {
+            s in
+            guard case .waiting(let batchID, let topic)? = s.acks.removeValue(forKey: mid) else {
+                s.acks[mid] = .acked(reason: reason)  // before its publisher registered it
+                return nil
+            }
+            guard var batch = s.batches[batchID] else { return nil }  // publisher gave up (cancelled)
+            defer { s.batches[batchID] = batch }
+            return Self.account(ack: reason, topic: topic, in: &batch)
+        }
+        resume?.0.resume(returning: resume!.1)
+    }
+
+    /// One acknowledgement counted into a batch; returns the waiter to resume, if it is due.
+    static func account(ack reason: Int, topic: String, in batch: inout PublishBatch) -> (
+        CheckedContinuation<Result<Void, MQTTError>, Never>, Result<Void, MQTTError>
+    )? {
+        batch.outstanding -= 1
+        if reason >= 128, batch.failure == nil {
+            batch.failure = .publishFailed(
+                topic: topic, detail: "the broker refused it: \(MosquittoText.reason(reason)) (reason code \(reason))")
+        }
+        guard let waiter = batch.waiter, batch.failure != nil || batch.outstanding <= batch.resumeAtMost else {
+            return nil
+        }
+        batch.waiter = nil
+        return (waiter, batch.failure.map { .failure($0) } ?? .success(()))
+    }
+
+    func handleMessage(_ message: MQTTMessage) {
+        let targets = state.withLock { s in
+            s.subscriptions.values.filter { Self.matches(filter: $0.filter, topic: message.topic) }.map(\.continuation)
+        }
+        for target in targets { target.yield(message) }
+    }
+
+    static func matches(filter: String, topic: String) -> Bool {
+        var result = false
+        return mosquitto_topic_matches_sub(filter, topic, &result) == MOSQ_ERR_SUCCESS.rawValue && result
+    }
+
+    func handleSuback(mid: Int32, granted: [Int]) {
+        let waiter = state.withLock { s -> CheckedContinuation<Result<[Int], MQTTError>, Never>? in
+            guard case .waiting(let continuation)? = s.subacks.removeValue(forKey: mid) else {
+                s.subacks[mid] = .acked(granted)
+                return nil
+            }
+            return continuation
+        }
+        waiter?.resume(returning: .success(granted))
+    }
+}

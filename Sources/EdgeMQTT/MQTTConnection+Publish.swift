@@ -1,0 +1,154 @@
+import CMosquitto
+import Synchronization
+import Glibc
+
+extension MQTTConnection {
+    /// Publishes and returns when the broker acknowledged it (QoS 1: PUBACK; QoS 0: written to the socket).
+    /// While the connection is down a QoS 1 message waits in libmosquitto and is sent after the reconnect; this call
+    /// waits with it. Cancelling the task ends the wait with `.cancelled` (the message may still be delivered).
+    /// QoS 0 while disconnected throws `.notConnected`.
+    public func publish(_ message: MQTTMessage) async throws(MQTTError) {
+        try await publish(CollectionOfOne(message))
+    }
+
+    /// Publishes many, pipelined: messages are handed to libmosquitto while acknowledgements come back, with at
+    /// most twice `maxInflight` awaiting acknowledgement (memory stays bounded for backfills of 100,000 events);
+    /// returns when all are acknowledged. Order is kept (libmosquitto sends in order). On error or cancellation,
+    /// messages before the failing one may have been delivered.
+    public func publish(_ messages: [MQTTMessage]) async throws(MQTTError) {
+        try await publish(messages[...])
+    }
+
+    func publish(_ messages: some Collection<MQTTMessage>) async throws(MQTTError) {
+        for message in messages {
+            if let problem = TopicValidation.problem(inPublishTopic: message.topic) {
+                throw .publishFailed(topic: message.topic, detail: problem)
+            }
+            if !(0...2).contains(message.qos) {
+                throw .publishFailed(topic: message.topic, detail: "QoS \(message.qos) is not 0, 1 or 2")
+            }
+        }
+        let core = self.core
+        let batchID = try core.state.withLock { s throws(MQTTError) -> UInt64 in
+            guard s.phase == .running || s.phase == .stopping else { throw .stopped }
+            let id = s.makeID()
+            s.batches[id] = MQTTClientCore.PublishBatch()
+            return id
+        }
+        defer { core.state.withLock { _ = $0.batches.removeValue(forKey: batchID) } }
+
+        let window = settings.maxInflight * 2
+        for message in messages {
+            if Task.isCancelled { throw .cancelled }
+            let version = core.state.withLock { $0.configuredVersion }
+            var mid: Int32 = 0
+            let rc = handle.publish(message, protocolVersion: version, mid: &mid)
+            let queued =
+                rc == MOSQ_ERR_SUCCESS.rawValue
+                || (message.qos > 0
+                    && [MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_ERRNO.rawValue].contains(rc))
+            guard queued else {
+                if rc == MOSQ_ERR_NO_CONN.rawValue { throw .notConnected }
+                throw .publishFailed(topic: message.topic, detail: MosquittoText.error(rc))
+            }
+            let outstanding = try core.state.withLock { s throws(MQTTError) -> Int in
+                guard var batch = s.batches[batchID] else { throw .stopped }
+                defer { s.batches[batchID] = batch }
+                if case .acked(let reason)? = s.acks.removeValue(forKey: mid) {
+                    // Acknowledged on the network thread before we got here.
+                    batch.outstanding += 1
+                    _ = MQTTClientCore.account(ack: reason, topic: message.topic, in: &batch)
+                } else {
+                    s.acks[mid] = .waiting(batch: batchID, topic: message.topic)
+                    batch.outstanding += 1
+                }
+                if let failure = batch.failure { throw failure }
+                return batch.outstanding
+            }
+            if outstanding >= window {
+                try await waitForAcks(batchID, atMost: settings.maxInflight).get()
+            }
+        }
+        try await waitForAcks(batchID, atMost: 0).get()
+    }
+
+    private func waitForAcks(_ batchID: UInt64, atMost limit: Int) async -> Result<Void, MQTTError> {
+        let core = self.core
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, MQTTError>, Never>) in
+                let immediate = core.state.withLock { s -> Result<Void, MQTTError>? in
+                    guard var batch = s.batches[batchID] else { return .failure(.stopped) }
+                    if let failure = batch.failure { return .failure(failure) }
+                    if batch.outstanding <= limit { return .success(()) }
+                    if Task.isCancelled { return .failure(.cancelled) }
+                    batch.waiter = continuation
+                    batch.resumeAtMost = limit
+                    s.batches[batchID] = batch
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter = core.state.withLock { s in
+                defer { s.batches[batchID]?.waiter = nil }
+                return s.batches[batchID]?.waiter
+            }
+            waiter?.resume(returning: .failure(.cancelled))
+        }
+    }
+}
+
+extension MQTTConnection {
+    /// Subscribes and returns the messages matching `filter` once the broker granted the subscription (SUBACK).
+    /// The subscription is renewed after a reconnect without a session. For diagnostics and tests: the stream
+    /// buffers without limit; ending the iteration stops delivery locally (no UNSUBSCRIBE is sent).
+    public func subscribe(_ filter: String, qos: Int) async throws(MQTTError) -> AsyncStream<MQTTMessage> {
+        guard mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
+            throw .subscribeFailed(filter: filter, detail: "not a valid topic filter")
+        }
+        let core = self.core
+        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+        let id = try core.state.withLock { s throws(MQTTError) -> UInt64 in
+            guard s.phase == .running else { throw .stopped }
+            let id = s.makeID()
+            s.subscriptions[id] = .init(filter: filter, qos: qos, continuation: continuation)
+            return id
+        }
+        continuation.onTermination = { _ in core.state.withLock { _ = $0.subscriptions.removeValue(forKey: id) } }
+        var mid: Int32 = 0
+        let rc = handle.subscribe(filter, qos: qos, mid: &mid)
+        guard rc == MOSQ_ERR_SUCCESS.rawValue else {
+            continuation.finish()
+            throw rc == MOSQ_ERR_NO_CONN.rawValue
+                ? .notConnected : .subscribeFailed(filter: filter, detail: MosquittoText.error(rc))
+        }
+        let granted = await withCheckedContinuation { (waiter: CheckedContinuation<Result<[Int], MQTTError>, Never>) in
+            let early = core.state.withLock { s -> [Int]? in
+                if case .acked(let granted)? = s.subacks.removeValue(forKey: mid) { return granted }
+                s.subacks[mid] = .waiting(waiter)
+                return nil
+            }
+            if let early { waiter.resume(returning: .success(early)) }
+        }
+        do throws(MQTTError) {
+            let codes = try granted.get()
+            if let code = codes.first, code >= 128 {
+                throw MQTTError.subscribeFailed(
+                    filter: filter, detail: "the broker refused it: \(MosquittoText.reason(code)) (\(code))")
+            }
+        } catch {
+            continuation.finish()
+            throw error
+        }
+        return stream
+    }
+}
+
+extension MQTTConnection {
+    /// Test hook: closes the socket under libmosquitto without DISCONNECT, as a crash or a cut cable would; the
+    /// broker then publishes the will. The network thread notices and reconnects.
+    func _abortSocketForTesting() {
+        let fd = handle.socket()
+        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+}

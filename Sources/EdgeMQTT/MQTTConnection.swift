@@ -1,0 +1,199 @@
+import CMosquitto
+import Synchronization
+import Logging
+
+/// One connection to an MQTT broker through libmosquitto, with its own network thread (`mosquitto_loop_start`)
+/// that reconnects with exponential backoff and re-sends unacknowledged QoS 1 messages after a reconnect.
+///
+/// Call `start` once, then `publish`/`subscribe` from any task; call `stop` at the end.
+public final class MQTTConnection: Sendable {
+    public let settings: MQTTSettings
+    let core: MQTTClientCore
+    let handle: MosquittoHandle
+
+    public init(settings: MQTTSettings, logger: Logger) throws(MQTTError) {
+        try settings.validated()
+        self.settings = settings
+        self.core = MQTTClientCore(settings: settings, logger: logger)
+        self.handle = try MosquittoHandle(settings: settings, core: core)
+        try handle.configure(settings)
+    }
+
+    var logger: Logger { core.logger }
+
+    public var isConnected: Bool { core.state.withLock { $0.connected } }
+
+    /// 5 or 4 (3.1.1) once connected; nil before the first CONNACK.
+    public var negotiatedProtocolVersion: Int? { core.state.withLock { $0.negotiatedVersion } }
+
+    /// A new stream of every connect and disconnect from now on (each access makes a new subscriber; the stream
+    /// ends at `stop`). After `.connected` following a `.disconnected`, re-publish retained topics.
+    public var connectionEvents: AsyncStream<MQTTConnectionEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: MQTTConnectionEvent.self, bufferingPolicy: .bufferingNewest(256))
+        let finished = core.state.withLock { s -> Bool in
+            if s.phase == .stopped { return true }
+            let id = s.makeID()
+            s.eventSinks[id] = continuation
+            continuation.onTermination = { [core] _ in core.state.withLock { _ = $0.eventSinks.removeValue(forKey: id) } }
+            return false
+        }
+        if finished { continuation.finish() }
+        return stream
+    }
+}
+
+// MARK: - Start and stop
+
+extension MQTTConnection {
+    /// Connects (asynchronous connect + `mosquitto_loop_start`) and returns after the first accepted CONNACK.
+    /// Throws `.brokerUnreachable` when no CONNACK came within `timeout` (libmosquitto retried meanwhile),
+    /// `.connectionRefused` at once when the broker refused (bad credentials, not authorized, protocol);
+    /// with `.auto`, a refusal of MQTT 5 is retried with 3.1.1 first. After a throw the network thread is stopped.
+    public func start(timeout: Duration) async throws(MQTTError) {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let proceed = core.state.withLock { s -> Result<Bool, MQTTError> in
+            switch s.phase {
+            case .idle:
+                s.phase = .starting
+                return .success(true)
+            case .running: return .success(false)
+            case .starting: return .failure(.invalidSettings("start called twice at the same time"))
+            case .stopping, .stopped: return .failure(.stopped)
+            }
+        }
+        guard try proceed.get() else { return }
+
+        var version = settings.protocolVersion.firstVersion
+        while true {
+            let outcome: MQTTClientCore.StartOutcome
+            do throws(MQTTError) {
+                try handle.prepare(protocolVersion: version, will: settings.will)
+                outcome = await attemptConnect(version: version, deadline: deadline)
+            } catch {
+                outcome = .failed(error)
+            }
+            switch outcome {
+            case .connected:
+                core.state.withLock { if $0.phase == .starting { $0.phase = .running } }
+                return
+            case .fallback(let next):
+                logger.notice("MQTT broker does not speak MQTT 5; falling back to 3.1.1")
+                handle.halt()
+                version = next
+            case .failed(let error):
+                handle.halt()
+                core.state.withLock { s in
+                    if s.phase == .starting {
+                        s.phase = .idle
+                        s.connected = false
+                    }
+                }
+                logger.error("MQTT start failed", metadata: ["error": "\(error)"])
+                throw error
+            }
+        }
+    }
+
+    /// One connect attempt, ended by the first CONNACK, the deadline or cancellation.
+    private func attemptConnect(version: Int, deadline: ContinuousClock.Instant) async -> MQTTClientCore.StartOutcome {
+        let core = self.core
+        let settings = self.settings
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            let waiter = core.state.withLock { s in
+                defer { s.startWaiter = nil }
+                return (s.startWaiter, s.lastProblem)
+            }
+            let detail = "no CONNACK within the start timeout" + (waiter.1.map { "; last problem: \($0)" } ?? "")
+            waiter.0?.resume(returning: .failed(.brokerUnreachable(host: settings.host, port: settings.port, detail: detail)))
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<MQTTClientCore.StartOutcome, Never>) in
+                let cancelled = core.state.withLock { s in
+                    s.configuredVersion = version
+                    s.lastProblem = nil
+                    if Task.isCancelled { return true }
+                    s.startWaiter = continuation
+                    return false
+                }
+                if cancelled { return continuation.resume(returning: .failed(.cancelled)) }
+                let rc = handle.connectAsync(settings)
+                if rc != MOSQ_ERR_SUCCESS.rawValue {
+                    let problem = MosquittoText.error(rc)
+                    core.state.withLock { $0.lastProblem = problem }
+                    if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue || rc == MOSQ_ERR_TLS.rawValue {
+                        // Not retried by the network thread: fail now.
+                        let waiter = core.state.withLock { s in
+                            defer { s.startWaiter = nil }
+                            return s.startWaiter
+                        }
+                        let error: MQTTError =
+                            rc == MOSQ_ERR_TLS.rawValue
+                            ? .tls(problem)
+                            : .brokerUnreachable(host: settings.host, port: settings.port, detail: problem)
+                        waiter?.resume(returning: .failed(error))
+                        return
+                    }
+                }
+                let loop = handle.loopStart()
+                if loop != MOSQ_ERR_SUCCESS.rawValue {
+                    let waiter = core.state.withLock { s in
+                        defer { s.startWaiter = nil }
+                        return s.startWaiter
+                    }
+                    waiter?.resume(
+                        returning: .failed(.library(call: "mosquitto_loop_start", code: Int(loop), message: MosquittoText.error(loop))))
+                }
+            }
+        } onCancel: {
+            let waiter = core.state.withLock { s in
+                defer { s.startWaiter = nil }
+                return s.startWaiter
+            }
+            waiter?.resume(returning: .failed(.cancelled))
+        }
+    }
+
+    /// Waits (at most `timeout`) until every publish has been acknowledged, then sends DISCONNECT (so the broker
+    /// does not publish the will) and stops the network thread. Publishes still waiting then throw `.stopped`.
+    public func stop(timeout: Duration) async {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let proceed = core.state.withLock { s -> Bool in
+            guard s.phase != .stopped && s.phase != .stopping else { return false }
+            s.phase = .stopping
+            return true
+        }
+        guard proceed else { return }
+        // A start still waiting for its CONNACK ends now.
+        let starting = core.state.withLock { s in
+            defer { s.startWaiter = nil }
+            return s.startWaiter
+        }
+        starting?.resume(returning: .failed(.stopped))
+        while ContinuousClock.now < deadline {
+            let busy = core.state.withLock { s in s.batches.values.contains { $0.outstanding > 0 } }
+            if !busy { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        handle.halt()
+        let (batches, sinks, subscriptions, subacks) = core.state.withLock { s in
+            s.phase = .stopped
+            s.connected = false
+            let batches = s.batches.values.compactMap(\.waiter)
+            for id in s.batches.keys { s.batches[id]?.waiter = nil; s.batches[id]?.failure = .stopped }
+            let subacks = s.subacks.values.compactMap { entry -> CheckedContinuation<Result<[Int], MQTTError>, Never>? in
+                if case .waiting(let c) = entry { return c } else { return nil }
+            }
+            s.subacks = [:]
+            defer { s.eventSinks = [:]; s.subscriptions = [:] }
+            return (batches, Array(s.eventSinks.values), s.subscriptions.values.map(\.continuation), subacks)
+        }
+        for waiter in batches { waiter.resume(returning: .failure(.stopped)) }
+        for waiter in subacks { waiter.resume(returning: .failure(.stopped)) }
+        for sink in sinks { sink.finish() }
+        for subscription in subscriptions { subscription.finish() }
+        logger.info("MQTT stopped")
+    }
+}
