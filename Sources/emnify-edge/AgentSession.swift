@@ -1,5 +1,6 @@
 import EdgeAgent
 import EdgeCommon
+import EdgeConfig
 import EdgeMQTT
 import EmnifyAPI
 import Logging
@@ -22,7 +23,7 @@ struct AgentSession {
     let connection: MQTTConnection
     let topics: TopicLayout
     let notifier: SystemdNotifier
-    let lastPollMillis: Mutex<Int64>
+    let lastPollMillis: LastPoll
 
     static func start(context: CommandContext, notifier: SystemdNotifier) async throws -> AgentSession {
         let logger = context.logger
@@ -57,14 +58,14 @@ struct AgentSession {
         notifier.ready(status: "connected to the broker; polling emnify")
         return AgentSession(
             context: context, agent: agent, connection: connection, topics: topics, notifier: notifier,
-            lastPollMillis: Mutex(SystemWallClock().nowMilliseconds()))
+            lastPollMillis: LastPoll())
     }
 
     /// Runs the agent until a signal (or a SIM change) ends this session.
     func run(signals: AsyncStream<Int32>) async -> End {
         let lastPoll = lastPollMillis
         await agent.setPollObserver { [notifier] outcome in
-            lastPoll.withLock { $0 = SystemWallClock().nowMilliseconds() }
+            lastPoll.touch()
             notifier.status(outcome.description)
         }
         let loop = Task { await agent.run() }
@@ -135,7 +136,7 @@ struct AgentSession {
         guard let interval = notifier.watchdogInterval else { return }
         let limit = Int64(context.configuration.agent.pollInterval.components.seconds) * 3000 + 600_000
         while !Task.isCancelled {
-            let age = SystemWallClock().nowMilliseconds() - lastPollMillis.withLock { $0 }
+            let age = SystemWallClock().nowMilliseconds() - lastPollMillis.millis
             if age < limit { notifier.watchdog() }
             try? await Task.sleep(for: interval)
         }
@@ -171,4 +172,12 @@ func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws 
         try await group.next()
         group.cancelAll()
     }
+}
+
+/// When the poll loop last finished a poll (read by the watchdog task).
+final class LastPoll: Sendable {
+    private let value = Mutex<Int64>(SystemWallClock().nowMilliseconds())
+
+    var millis: Int64 { value.withLock { $0 } }
+    func touch() { value.withLock { $0 = SystemWallClock().nowMilliseconds() } }
 }

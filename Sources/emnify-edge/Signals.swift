@@ -16,7 +16,22 @@ enum Signals {
                 source.resume()
                 return source
             }
-            continuation.onTermination = { _ in sources.forEach { $0.cancel() } }
+            let box = SignalSources(sources)
+            continuation.onTermination = { _ in box.cancel() }
         }
+    }
+}
+
+/// Keeps the dispatch sources alive for the stream's life and cancels them at its end.
+// @unchecked Sendable: the array is never mutated; DispatchSource.cancel is thread-safe.
+private final class SignalSources: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ sources: [any DispatchSourceSignal]) {
+        self.sources = sources
+    }
+
+    func cancel() {
+        sources.forEach { $0.cancel() }
     }
 }
