@@ -79,10 +79,10 @@ extension MQTTConnection {
                 return
             case .fallback(let next):
                 logger.notice("MQTT broker does not speak MQTT 5; falling back to 3.1.1")
-                handle.halt()
+                await halt()
                 version = next
             case .failed(let error):
-                handle.halt()
+                await halt()
                 core.state.withLock { s in
                     if s.phase == .starting {
                         s.phase = .idle
@@ -100,7 +100,8 @@ extension MQTTConnection {
         let core = self.core
         let settings = self.settings
         let timer = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
+            // Cancelled once the attempt ended: it must not touch the next attempt's waiter.
+            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
             let waiter = core.state.withLock { s in
                 defer { s.startWaiter = nil }
                 return (s.startWaiter, s.lastProblem)
@@ -119,33 +120,9 @@ extension MQTTConnection {
                     return false
                 }
                 if cancelled { return continuation.resume(returning: .failed(.cancelled)) }
-                let rc = handle.connectAsync(settings)
-                if rc != MOSQ_ERR_SUCCESS.rawValue {
-                    let problem = MosquittoText.error(rc)
-                    core.state.withLock { $0.lastProblem = problem }
-                    if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue || rc == MOSQ_ERR_TLS.rawValue {
-                        // Not retried by the network thread: fail now.
-                        let waiter = core.state.withLock { s in
-                            defer { s.startWaiter = nil }
-                            return s.startWaiter
-                        }
-                        let error: MQTTError =
-                            rc == MOSQ_ERR_TLS.rawValue
-                            ? .tls(problem)
-                            : .brokerUnreachable(host: settings.host, port: settings.port, detail: problem)
-                        waiter?.resume(returning: .failed(error))
-                        return
-                    }
-                }
-                let loop = handle.loopStart()
-                if loop != MOSQ_ERR_SUCCESS.rawValue {
-                    let waiter = core.state.withLock { s in
-                        defer { s.startWaiter = nil }
-                        return s.startWaiter
-                    }
-                    waiter?.resume(
-                        returning: .failed(.library(call: "mosquitto_loop_start", code: Int(loop), message: MosquittoText.error(loop))))
-                }
+                // connect_async resolves the host name (blocking): on a thread of its own.
+                let handle = self.handle
+                BlockingCall.detach { Self.connectAndLoop(handle: handle, core: core, settings: settings) }
             }
         } onCancel: {
             let waiter = core.state.withLock { s in
@@ -154,6 +131,37 @@ extension MQTTConnection {
             }
             waiter?.resume(returning: .failed(.cancelled))
         }
+    }
+
+    /// Starts the TCP connect and the network thread; a failure that libmosquitto does not retry ends the attempt.
+    private static func connectAndLoop(handle: MosquittoHandle, core: MQTTClientCore, settings: MQTTSettings) {
+        func fail(_ error: MQTTError) {
+            let waiter = core.state.withLock { s in
+                defer { s.startWaiter = nil }
+                return s.startWaiter
+            }
+            waiter?.resume(returning: .failed(error))
+        }
+        let rc = handle.connectAsync(settings)
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            let problem = MosquittoText.error(rc)
+            core.state.withLock { $0.lastProblem = problem }
+            if rc == MOSQ_ERR_TLS.rawValue { return fail(.tls(problem)) }
+            if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue {
+                return fail(.brokerUnreachable(host: settings.host, port: settings.port, detail: problem))
+            }
+            // Otherwise (connection refused, ...) the network thread retries with backoff until the deadline.
+        }
+        let loop = handle.loopStart()
+        if loop != MOSQ_ERR_SUCCESS.rawValue {
+            fail(.library(call: "mosquitto_loop_start", code: Int(loop), message: MosquittoText.error(loop)))
+        }
+    }
+
+    /// DISCONNECT and join the network thread, off the cooperative pool.
+    private func halt() async {
+        let handle = self.handle
+        await BlockingCall.run { handle.halt() }
     }
 
     /// Waits (at most `timeout`) until every publish has been acknowledged, then sends DISCONNECT (so the broker
@@ -177,7 +185,7 @@ extension MQTTConnection {
             if !busy { break }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        handle.halt()
+        await halt()
         let (batches, sinks, subscriptions, subacks) = core.state.withLock { s in
             s.phase = .stopped
             s.connected = false
