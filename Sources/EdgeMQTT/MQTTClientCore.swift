@@ -135,10 +135,14 @@ extension MQTTClientCore {
             if code == 0 { "disconnected by this client" } else if code >= 128 {
                 "broker sent DISCONNECT: \(MosquittoText.reason(code))"
             } else { MosquittoText.error(Int32(code)) }
-        let (wasConnected, sinks, subacks) = state.withLock { s in
+        // A TLS failure ends libmosquitto's network thread (it is not retried): end a waiting start with it.
+        let tlsFailure = code == Int(MOSQ_ERR_TLS.rawValue)
+        let (wasConnected, sinks, subacks, starting) = state.withLock { s in
             let wasConnected = s.connected
             s.connected = false
             s.lastProblem = reason
+            let starting = tlsFailure ? s.startWaiter : nil
+            if tlsFailure { s.startWaiter = nil }
             var waiting: [CheckedContinuation<Result<[Int], MQTTError>, Never>] = []
             for (mid, entry) in s.subacks {
                 if case .waiting(let continuation) = entry {
@@ -146,8 +150,9 @@ extension MQTTClientCore {
                     s.subacks[mid] = nil
                 }
             }
-            return (wasConnected, Array(s.eventSinks.values), waiting)
+            return (wasConnected, Array(s.eventSinks.values), waiting, starting)
         }
+        starting?.resume(returning: .failed(Self.tlsHandshakeFailure(settings)))
         for waiter in subacks { waiter.resume(returning: .failure(.notConnected)) }
         guard wasConnected else { return }
         if code == 0 {
@@ -156,6 +161,12 @@ extension MQTTClientCore {
             logger.warning("MQTT connection lost; reconnecting with backoff", metadata: ["reason": "\(reason)"])
         }
         for sink in sinks { sink.yield(.disconnected(reason: reason)) }
+    }
+
+    static func tlsHandshakeFailure(_ settings: MQTTSettings) -> MQTTError {
+        .tls(
+            "the TLS handshake with \(settings.host):\(settings.port) failed: the broker's certificate is not signed by "
+                + "the CA file, does not name this host, or the port is not a TLS listener")
     }
 
     func handleAck(mid: Int32, reason: Int) {

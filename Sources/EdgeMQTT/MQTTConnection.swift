@@ -146,7 +146,7 @@ extension MQTTConnection {
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             let problem = MosquittoText.error(rc)
             core.state.withLock { $0.lastProblem = problem }
-            if rc == MOSQ_ERR_TLS.rawValue { return fail(.tls(problem)) }
+            if rc == MOSQ_ERR_TLS.rawValue { return fail(MQTTClientCore.tlsHandshakeFailure(settings)) }
             if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue {
                 return fail(.brokerUnreachable(host: settings.host, port: settings.port, detail: problem))
             }
