@@ -34,6 +34,9 @@ final class MQTTClientCore: Sendable {
         var subscriptions: [UInt64: Subscription] = [:]
         var eventSinks: [UInt64: AsyncStream<MQTTConnectionEvent>.Continuation] = [:]
         var nextID: UInt64 = 0
+        /// Since when the connection is down (nil while connected); read by the supervisor.
+        var downSince: ContinuousClock.Instant?
+        var supervisor: Task<Void, Never>?
 
         mutating func makeID() -> UInt64 {
             nextID += 1
@@ -83,6 +86,7 @@ extension MQTTClientCore {
                 s -> (CheckedContinuation<StartOutcome, Never>?, [AsyncStream<MQTTConnectionEvent>.Continuation],
                     [(String, Int)], Int) in
                 s.connected = true
+                s.downSince = nil
                 s.negotiatedVersion = s.configuredVersion
                 s.lastProblem = nil
                 let waiter = s.startWaiter
@@ -140,6 +144,7 @@ extension MQTTClientCore {
         let (wasConnected, sinks, subacks, starting) = state.withLock { s in
             let wasConnected = s.connected
             s.connected = false
+            if s.downSince == nil { s.downSince = .now }
             s.lastProblem = reason
             let starting = tlsFailure ? s.startWaiter : nil
             if tlsFailure { s.startWaiter = nil }
@@ -163,10 +168,29 @@ extension MQTTClientCore {
         for sink in sinks { sink.yield(.disconnected(reason: reason)) }
     }
 
-    static func tlsHandshakeFailure(_ settings: MQTTSettings) -> MQTTError {
+    static func tlsHandshakeFailure(_ settings: MQTTSettings, detail: String? = nil) -> MQTTError {
         .tls(
-            "the TLS handshake with \(settings.host):\(settings.port) failed: the broker's certificate is not signed by "
-                + "the CA file, does not name this host, or the port is not a TLS listener")
+            "the TLS handshake with \(settings.host):\(settings.port) failed"
+                + (detail.map { " (\($0))" } ?? "")
+                + ": the broker's certificate is not signed by the CA file, does not name this host, "
+                + "or the port is not a TLS listener")
+    }
+
+    /// libmosquitto's log line. An OpenSSL error during a start ends it: libmosquitto's thread gives up after a
+    /// failed handshake without calling back.
+    func handleLog(_ text: String, isError: Bool) {
+        logger.trace("libmosquitto: \(text)")
+        guard isError else { return }
+        let isTLS = text.contains("OpenSSL") || text.contains("TLS")
+        let waiter = state.withLock { s in
+            s.lastProblem = text
+            guard isTLS, settings.tls != nil else { return nil as CheckedContinuation<StartOutcome, Never>? }
+            defer { s.startWaiter = nil }
+            return s.startWaiter
+        }
+        let detail = text.split(separator: "::").last.map(String.init) ?? text
+        waiter?.resume(returning: .failed(Self.tlsHandshakeFailure(settings, detail: detail)))
+        if waiter == nil { logger.debug("libmosquitto error", metadata: ["message": "\(text)"]) }
     }
 
     func handleAck(mid: Int32, reason: Int) {

@@ -1,5 +1,6 @@
 import CMosquitto
 import Synchronization
+import Glibc
 import Logging
 
 /// One connection to an MQTT broker through libmosquitto, with its own network thread (`mosquitto_loop_start`)
@@ -75,7 +76,12 @@ extension MQTTConnection {
             }
             switch outcome {
             case .connected:
-                core.state.withLock { if $0.phase == .starting { $0.phase = .running } }
+                let supervise = core.state.withLock { s in
+                    guard s.phase == .starting else { return false }
+                    s.phase = .running
+                    return true
+                }
+                if supervise { startSupervisor() }
                 return
             case .fallback(let next):
                 logger.notice("MQTT broker does not speak MQTT 5; falling back to 3.1.1")
@@ -142,19 +148,83 @@ extension MQTTConnection {
             }
             waiter?.resume(returning: .failed(error))
         }
-        let rc = handle.connectAsync(settings)
-        if rc != MOSQ_ERR_SUCCESS.rawValue {
+        // Connect here, retrying with backoff while the start waits: after an earlier DISCONNECT (a failed start,
+        // the fallback) libmosquitto's thread would end at once instead of retrying a failed TCP connect.
+        var delay = settings.reconnectDelay.min
+        while true {
+            let rc = handle.connectAsync(settings)
+            if rc == MOSQ_ERR_SUCCESS.rawValue { break }
             let problem = MosquittoText.error(rc)
-            core.state.withLock { $0.lastProblem = problem }
+            let waiting = core.state.withLock { s in
+                s.lastProblem = problem
+                return s.startWaiter != nil
+            }
+            if !waiting { return }
             if rc == MOSQ_ERR_TLS.rawValue { return fail(MQTTClientCore.tlsHandshakeFailure(settings)) }
             if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue {
                 return fail(.brokerUnreachable(host: settings.host, port: settings.port, detail: problem))
             }
-            // Otherwise (connection refused, ...) the network thread retries with backoff until the deadline.
+            // Connection refused and the like: try again shortly (the start timeout bounds this).
+            let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+            var pause = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+            nanosleep(&pause, nil)
+            delay = min(delay * 2, settings.reconnectDelay.max)
         }
         let loop = handle.loopStart()
         if loop != MOSQ_ERR_SUCCESS.rawValue {
             fail(.library(call: "mosquitto_loop_start", code: Int(loop), message: MosquittoText.error(loop)))
+        }
+    }
+
+    /// libmosquitto's network thread ends for good after errors it deems fatal (a TLS failure, a protocol error,
+    /// a failed DNS look-up during a reconnect). The supervisor notices a connection that stayed down much longer
+    /// than the reconnect backoff and restarts the thread. Queued QoS 1 messages stay in libmosquitto meanwhile.
+    private func startSupervisor() {
+        let period = settings.reconnectDelay.max + .seconds(10)
+        let limit = settings.reconnectDelay.max * 3 + .seconds(30)
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: period)
+                guard let self, !Task.isCancelled else { return }
+                let stale = self.core.state.withLock { s in
+                    s.phase == .running && !s.connected && s.downSince.map { .now - $0 > limit } == true
+                }
+                if stale { await self.restartNetworkThread() }
+            }
+        }
+        core.state.withLock { $0.supervisor = task }
+    }
+
+    /// Stops libmosquitto's network thread (whatever its state) and starts a new connect and thread.
+    func restartNetworkThread() async {
+        logger.warning("MQTT has not reconnected for a long time; restarting libmosquitto's network thread")
+        await halt()
+        let (version, running) = core.state.withLock { s in
+            s.downSince = .now
+            return (s.configuredVersion, s.phase == .running)
+        }
+        guard running else { return }
+        do {
+            try handle.prepare(protocolVersion: version, will: settings.will)
+        } catch {
+            logger.error("MQTT restart failed", metadata: ["error": "\(error)"])
+        }
+        // After a DISCONNECT, libmosquitto's thread exits at once unless the TCP connect succeeded first (its
+        // state stays "disconnecting"): connect here, with backoff, and start the thread once connected.
+        let handle = self.handle
+        let settings = self.settings
+        var delay = settings.reconnectDelay.min
+        while true {
+            let rc = await BlockingCall.run { handle.connectAsync(settings) }
+            if rc == MOSQ_ERR_SUCCESS.rawValue { break }
+            logger.debug("MQTT connect failed", metadata: ["error": "\(MosquittoText.error(rc))"])
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, settings.reconnectDelay.max)
+            if core.state.withLock({ $0.phase != .running }) { return }
+        }
+        let rc = handle.loopStart()
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            logger.error("MQTT restart failed", metadata: ["error": "\(MosquittoText.error(rc))"])
         }
     }
 
@@ -174,6 +244,7 @@ extension MQTTConnection {
             return true
         }
         guard proceed else { return }
+        core.state.withLock { $0.supervisor?.cancel() }
         // A start still waiting for its CONNACK ends now.
         let starting = core.state.withLock { s in
             defer { s.startWaiter = nil }

@@ -229,6 +229,26 @@ struct MQTTConnectionTests {
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func restartingTheNetworkThreadKeepsQueuedPublishes() async throws {
+        // What the supervisor does when libmosquitto's thread gave up: the queued QoS 1 message still arrives.
+        let broker = try MosquittoBroker()
+        let publisher = try await connected(settings(broker))
+        broker.kill()
+        try await Task.sleep(for: .milliseconds(200))
+        let waiting = Task { try await publisher.publish(MQTTMessage(topic: "queued/x", text: "kept", qos: 1)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let restart = Task { await publisher.restartNetworkThread() }  // retries its connect until the broker is up
+        try await Task.sleep(for: .milliseconds(500))
+        try broker.start()
+        await restart.value
+        let watcher = try await connected(settings(broker))
+        try await waiting.value
+        #expect(publisher.isConnected)
+        await publisher.stop(timeout: .seconds(2))
+        await watcher.stop(timeout: .seconds(2))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func cancellingAPublishWhileTheBrokerIsDownStopsWaiting() async throws {
         let broker = try MosquittoBroker()
         let publisher = try await connected(settings(broker))
