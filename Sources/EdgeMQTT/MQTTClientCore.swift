@@ -83,8 +83,10 @@ extension MQTTClientCore {
         let sessionPresent = flags & 1 != 0
         if code == 0 {
             let (waiter, sinks, resubscribe, version) = state.withLock {
-                s -> (CheckedContinuation<StartOutcome, Never>?, [AsyncStream<MQTTConnectionEvent>.Continuation],
-                    [(String, Int)], Int) in
+                s -> (
+                    CheckedContinuation<StartOutcome, Never>?, [AsyncStream<MQTTConnectionEvent>.Continuation],
+                    [(String, Int)], Int
+                ) in
                 s.connected = true
                 s.downSince = nil
                 s.negotiatedVersion = s.configuredVersion
@@ -104,7 +106,9 @@ extension MQTTClientCore {
                 var mid: Int32 = 0
                 let rc = mosquitto_subscribe_v5(mosq, &mid, filter, Int32(qos), 0, nil)
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
-                    logger.warning("MQTT re-subscribe failed", metadata: ["filter": "\(filter)", "error": "\(MosquittoText.error(rc))"])
+                    logger.warning(
+                        "MQTT re-subscribe failed",
+                        metadata: ["filter": "\(filter)", "error": "\(MosquittoText.error(rc))"])
                 }
             }
             waiter?.resume(returning: .connected)

@@ -1,7 +1,7 @@
 import CMosquitto
-import Synchronization
 import Glibc
 import Logging
+import Synchronization
 
 /// One connection to an MQTT broker through libmosquitto, with its own network thread (`mosquitto_loop_start`)
 /// that reconnects with exponential backoff and re-sends unacknowledged QoS 1 messages after a reconnect.
@@ -36,7 +36,8 @@ public final class MQTTConnection: Sendable {
             if s.phase == .stopped { return true }
             let id = s.makeID()
             s.eventSinks[id] = continuation
-            continuation.onTermination = { [core] _ in core.state.withLock { _ = $0.eventSinks.removeValue(forKey: id) } }
+            continuation.onTermination = { [core] _ in core.state.withLock { _ = $0.eventSinks.removeValue(forKey: id) }
+            }
             return false
         }
         if finished { continuation.finish() }
@@ -113,7 +114,8 @@ extension MQTTConnection {
                 return (s.startWaiter, s.lastProblem)
             }
             let detail = "no CONNACK within the start timeout" + (waiter.1.map { "; last problem: \($0)" } ?? "")
-            waiter.0?.resume(returning: .failed(.brokerUnreachable(host: settings.host, port: settings.port, detail: detail)))
+            waiter.0?.resume(
+                returning: .failed(.brokerUnreachable(host: settings.host, port: settings.port, detail: detail)))
         }
         defer { timer.cancel() }
         return await withTaskCancellationHandler {
@@ -226,6 +228,7 @@ extension MQTTConnection {
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             logger.error("MQTT restart failed", metadata: ["error": "\(MosquittoText.error(rc))"])
         }
+        if core.state.withLock({ $0.phase != .running }) { await halt() }  // stop came in meanwhile
     }
 
     /// DISCONNECT and join the network thread, off the cooperative pool.
@@ -261,12 +264,19 @@ extension MQTTConnection {
             s.phase = .stopped
             s.connected = false
             let batches = s.batches.values.compactMap(\.waiter)
-            for id in s.batches.keys { s.batches[id]?.waiter = nil; s.batches[id]?.failure = .stopped }
-            let subacks = s.subacks.values.compactMap { entry -> CheckedContinuation<Result<[Int], MQTTError>, Never>? in
+            for id in s.batches.keys {
+                s.batches[id]?.waiter = nil
+                s.batches[id]?.failure = .stopped
+            }
+            let subacks = s.subacks.values.compactMap {
+                entry -> CheckedContinuation<Result<[Int], MQTTError>, Never>? in
                 if case .waiting(let c) = entry { return c } else { return nil }
             }
             s.subacks = [:]
-            defer { s.eventSinks = [:]; s.subscriptions = [:] }
+            defer {
+                s.eventSinks = [:]
+                s.subscriptions = [:]
+            }
             return (batches, Array(s.eventSinks.values), s.subscriptions.values.map(\.continuation), subacks)
         }
         for waiter in batches { waiter.resume(returning: .failure(.stopped)) }

@@ -67,8 +67,9 @@ enum MosquittoCallbacks {
         @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<Int32>?, OpaquePointer?)
             -> Void = { _, userdata, mid, count, granted, _ in
                 let qos: [Int] =
-                    if let granted, count > 0 { UnsafeBufferPointer(start: granted, count: Int(count)).map { Int($0) } }
-                    else { [] }
+                    if let granted, count > 0 {
+                        UnsafeBufferPointer(start: granted, count: Int(count)).map { Int($0) }
+                    } else { [] }
                 core(userdata)?.handleSuback(mid: mid, granted: qos)
             }
 }

@@ -1,7 +1,7 @@
 import EdgeMQTT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import EdgeMQTT
 
@@ -119,7 +119,8 @@ struct MQTTConnectionTests {
         let index: @Sendable (MQTTMessage) -> Int? = { Int(String(decoding: $0.payload, as: UTF8.self)) }
         let received = await collect(stream, timeout: .seconds(10)) { Set($0.compactMap(index)).count >= total }
         let indices = Set(received.compactMap(index))
-        print("broker restart: \(total) published, \(indices.count) distinct received, \(received.count - indices.count) duplicates")
+        let duplicates = received.count - indices.count
+        print("broker restart: \(total) published, \(indices.count) distinct received, \(duplicates) duplicates")
         #expect(indices == Set(0..<total), "missing: \(Set(0..<total).subtracting(indices).sorted().prefix(20))")
         let seen = await collect(events, count: 2, timeout: .seconds(5))
         #expect(seen.count == 2)

@@ -1,7 +1,7 @@
 import EdgeMQTT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A throw-away CA and a server certificate for 127.0.0.1, made with the openssl command.
 struct TestCertificates {
@@ -17,14 +17,22 @@ struct TestCertificates {
         try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(
             to: directory.appendingPathComponent("ext"), atomically: true, encoding: .utf8)
         for arguments in [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
-             "-subj", "/CN=edge-test-ca"],
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.crt",
-             "-days", "1", "-subj", "/CN=other-ca"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
-             "/CN=127.0.0.1"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
-             "server.crt", "-days", "1", "-extfile", "ext"],
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "1",
+                "-subj", "/CN=edge-test-ca",
+            ],
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other-ca.key", "-out", "other-ca.crt",
+                "-days", "1", "-subj", "/CN=other-ca",
+            ],
+            [
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj",
+                "/CN=127.0.0.1",
+            ],
+            [
+                "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                "server.crt", "-days", "1", "-extfile", "ext",
+            ],
         ] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
