@@ -34,6 +34,9 @@ final class MQTTClientCore: Sendable {
         var subscriptions: [UInt64: Subscription] = [:]
         var eventSinks: [UInt64: AsyncStream<MQTTConnectionEvent>.Continuation] = [:]
         var nextID: UInt64 = 0
+        /// Since when the connection is down (nil while connected); read by the supervisor.
+        var downSince: ContinuousClock.Instant?
+        var supervisor: Task<Void, Never>?
 
         mutating func makeID() -> UInt64 {
             nextID += 1
@@ -80,9 +83,12 @@ extension MQTTClientCore {
         let sessionPresent = flags & 1 != 0
         if code == 0 {
             let (waiter, sinks, resubscribe, version) = state.withLock {
-                s -> (CheckedContinuation<StartOutcome, Never>?, [AsyncStream<MQTTConnectionEvent>.Continuation],
-                    [(String, Int)], Int) in
+                s -> (
+                    CheckedContinuation<StartOutcome, Never>?, [AsyncStream<MQTTConnectionEvent>.Continuation],
+                    [(String, Int)], Int
+                ) in
                 s.connected = true
+                s.downSince = nil
                 s.negotiatedVersion = s.configuredVersion
                 s.lastProblem = nil
                 let waiter = s.startWaiter
@@ -100,7 +106,9 @@ extension MQTTClientCore {
                 var mid: Int32 = 0
                 let rc = mosquitto_subscribe_v5(mosq, &mid, filter, Int32(qos), 0, nil)
                 if rc != MOSQ_ERR_SUCCESS.rawValue {
-                    logger.warning("MQTT re-subscribe failed", metadata: ["filter": "\(filter)", "error": "\(MosquittoText.error(rc))"])
+                    logger.warning(
+                        "MQTT re-subscribe failed",
+                        metadata: ["filter": "\(filter)", "error": "\(MosquittoText.error(rc))"])
                 }
             }
             waiter?.resume(returning: .connected)
@@ -135,10 +143,15 @@ extension MQTTClientCore {
             if code == 0 { "disconnected by this client" } else if code >= 128 {
                 "broker sent DISCONNECT: \(MosquittoText.reason(code))"
             } else { MosquittoText.error(Int32(code)) }
-        let (wasConnected, sinks, subacks) = state.withLock { s in
+        // A TLS failure ends libmosquitto's network thread (it is not retried): end a waiting start with it.
+        let tlsFailure = code == Int(MOSQ_ERR_TLS.rawValue)
+        let (wasConnected, sinks, subacks, starting) = state.withLock { s in
             let wasConnected = s.connected
             s.connected = false
+            if s.downSince == nil { s.downSince = .now }
             s.lastProblem = reason
+            let starting = tlsFailure ? s.startWaiter : nil
+            if tlsFailure { s.startWaiter = nil }
             var waiting: [CheckedContinuation<Result<[Int], MQTTError>, Never>] = []
             for (mid, entry) in s.subacks {
                 if case .waiting(let continuation) = entry {
@@ -146,8 +159,9 @@ extension MQTTClientCore {
                     s.subacks[mid] = nil
                 }
             }
-            return (wasConnected, Array(s.eventSinks.values), waiting)
+            return (wasConnected, Array(s.eventSinks.values), waiting, starting)
         }
+        starting?.resume(returning: .failed(Self.tlsHandshakeFailure(settings)))
         for waiter in subacks { waiter.resume(returning: .failure(.notConnected)) }
         guard wasConnected else { return }
         if code == 0 {
@@ -156,6 +170,31 @@ extension MQTTClientCore {
             logger.warning("MQTT connection lost; reconnecting with backoff", metadata: ["reason": "\(reason)"])
         }
         for sink in sinks { sink.yield(.disconnected(reason: reason)) }
+    }
+
+    static func tlsHandshakeFailure(_ settings: MQTTSettings, detail: String? = nil) -> MQTTError {
+        .tls(
+            "the TLS handshake with \(settings.host):\(settings.port) failed"
+                + (detail.map { " (\($0))" } ?? "")
+                + ": the broker's certificate is not signed by the CA file, does not name this host, "
+                + "or the port is not a TLS listener")
+    }
+
+    /// libmosquitto's log line. An OpenSSL error during a start ends it: libmosquitto's thread gives up after a
+    /// failed handshake without calling back.
+    func handleLog(_ text: String, isError: Bool) {
+        logger.trace("libmosquitto: \(text)")
+        guard isError else { return }
+        let isTLS = text.contains("OpenSSL") || text.contains("TLS")
+        let waiter = state.withLock { s in
+            s.lastProblem = text
+            guard isTLS, settings.tls != nil else { return nil as CheckedContinuation<StartOutcome, Never>? }
+            defer { s.startWaiter = nil }
+            return s.startWaiter
+        }
+        let detail = text.split(separator: "::").last.map(String.init) ?? text
+        waiter?.resume(returning: .failed(Self.tlsHandshakeFailure(settings, detail: detail)))
+        if waiter == nil { logger.debug("libmosquitto error", metadata: ["message": "\(text)"]) }
     }
 
     func handleAck(mid: Int32, reason: Int) {

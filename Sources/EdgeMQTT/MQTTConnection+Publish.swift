@@ -1,6 +1,6 @@
 import CMosquitto
-import Synchronization
 import Glibc
+import Synchronization
 
 extension MQTTConnection {
     /// Publishes and returns when the broker acknowledged it (QoS 1: PUBACK; QoS 0: written to the socket).

@@ -1,6 +1,7 @@
 import CMosquitto
-import Synchronization
+import Glibc
 import Logging
+import Synchronization
 
 /// One connection to an MQTT broker through libmosquitto, with its own network thread (`mosquitto_loop_start`)
 /// that reconnects with exponential backoff and re-sends unacknowledged QoS 1 messages after a reconnect.
@@ -35,7 +36,8 @@ public final class MQTTConnection: Sendable {
             if s.phase == .stopped { return true }
             let id = s.makeID()
             s.eventSinks[id] = continuation
-            continuation.onTermination = { [core] _ in core.state.withLock { _ = $0.eventSinks.removeValue(forKey: id) } }
+            continuation.onTermination = { [core] _ in core.state.withLock { _ = $0.eventSinks.removeValue(forKey: id) }
+            }
             return false
         }
         if finished { continuation.finish() }
@@ -75,14 +77,19 @@ extension MQTTConnection {
             }
             switch outcome {
             case .connected:
-                core.state.withLock { if $0.phase == .starting { $0.phase = .running } }
+                let supervise = core.state.withLock { s in
+                    guard s.phase == .starting else { return false }
+                    s.phase = .running
+                    return true
+                }
+                if supervise { startSupervisor() }
                 return
             case .fallback(let next):
                 logger.notice("MQTT broker does not speak MQTT 5; falling back to 3.1.1")
-                handle.halt()
+                await halt()
                 version = next
             case .failed(let error):
-                handle.halt()
+                await halt()
                 core.state.withLock { s in
                     if s.phase == .starting {
                         s.phase = .idle
@@ -100,13 +107,15 @@ extension MQTTConnection {
         let core = self.core
         let settings = self.settings
         let timer = Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
+            // Cancelled once the attempt ended: it must not touch the next attempt's waiter.
+            guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
             let waiter = core.state.withLock { s in
                 defer { s.startWaiter = nil }
                 return (s.startWaiter, s.lastProblem)
             }
             let detail = "no CONNACK within the start timeout" + (waiter.1.map { "; last problem: \($0)" } ?? "")
-            waiter.0?.resume(returning: .failed(.brokerUnreachable(host: settings.host, port: settings.port, detail: detail)))
+            waiter.0?.resume(
+                returning: .failed(.brokerUnreachable(host: settings.host, port: settings.port, detail: detail)))
         }
         defer { timer.cancel() }
         return await withTaskCancellationHandler {
@@ -119,33 +128,9 @@ extension MQTTConnection {
                     return false
                 }
                 if cancelled { return continuation.resume(returning: .failed(.cancelled)) }
-                let rc = handle.connectAsync(settings)
-                if rc != MOSQ_ERR_SUCCESS.rawValue {
-                    let problem = MosquittoText.error(rc)
-                    core.state.withLock { $0.lastProblem = problem }
-                    if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue || rc == MOSQ_ERR_TLS.rawValue {
-                        // Not retried by the network thread: fail now.
-                        let waiter = core.state.withLock { s in
-                            defer { s.startWaiter = nil }
-                            return s.startWaiter
-                        }
-                        let error: MQTTError =
-                            rc == MOSQ_ERR_TLS.rawValue
-                            ? .tls(problem)
-                            : .brokerUnreachable(host: settings.host, port: settings.port, detail: problem)
-                        waiter?.resume(returning: .failed(error))
-                        return
-                    }
-                }
-                let loop = handle.loopStart()
-                if loop != MOSQ_ERR_SUCCESS.rawValue {
-                    let waiter = core.state.withLock { s in
-                        defer { s.startWaiter = nil }
-                        return s.startWaiter
-                    }
-                    waiter?.resume(
-                        returning: .failed(.library(call: "mosquitto_loop_start", code: Int(loop), message: MosquittoText.error(loop))))
-                }
+                // connect_async resolves the host name (blocking): on a thread of its own.
+                let handle = self.handle
+                BlockingCall.detach { Self.connectAndLoop(handle: handle, core: core, settings: settings) }
             }
         } onCancel: {
             let waiter = core.state.withLock { s in
@@ -154,6 +139,102 @@ extension MQTTConnection {
             }
             waiter?.resume(returning: .failed(.cancelled))
         }
+    }
+
+    /// Starts the TCP connect and the network thread; a failure that libmosquitto does not retry ends the attempt.
+    private static func connectAndLoop(handle: MosquittoHandle, core: MQTTClientCore, settings: MQTTSettings) {
+        func fail(_ error: MQTTError) {
+            let waiter = core.state.withLock { s in
+                defer { s.startWaiter = nil }
+                return s.startWaiter
+            }
+            waiter?.resume(returning: .failed(error))
+        }
+        // Connect here, retrying with backoff while the start waits: after an earlier DISCONNECT (a failed start,
+        // the fallback) libmosquitto's thread would end at once instead of retrying a failed TCP connect.
+        var delay = settings.reconnectDelay.min
+        while true {
+            let rc = handle.connectAsync(settings)
+            if rc == MOSQ_ERR_SUCCESS.rawValue { break }
+            let problem = MosquittoText.error(rc)
+            let waiting = core.state.withLock { s in
+                s.lastProblem = problem
+                return s.startWaiter != nil
+            }
+            if !waiting { return }
+            if rc == MOSQ_ERR_TLS.rawValue { return fail(MQTTClientCore.tlsHandshakeFailure(settings)) }
+            if rc == MOSQ_ERR_EAI.rawValue || rc == MOSQ_ERR_INVAL.rawValue {
+                return fail(.brokerUnreachable(host: settings.host, port: settings.port, detail: problem))
+            }
+            // Connection refused and the like: try again shortly (the start timeout bounds this).
+            let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+            var pause = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+            nanosleep(&pause, nil)
+            delay = min(delay * 2, settings.reconnectDelay.max)
+        }
+        let loop = handle.loopStart()
+        if loop != MOSQ_ERR_SUCCESS.rawValue {
+            fail(.library(call: "mosquitto_loop_start", code: Int(loop), message: MosquittoText.error(loop)))
+        }
+    }
+
+    /// libmosquitto's network thread ends for good after errors it deems fatal (a TLS failure, a protocol error,
+    /// a failed DNS look-up during a reconnect). The supervisor notices a connection that stayed down much longer
+    /// than the reconnect backoff and restarts the thread. Queued QoS 1 messages stay in libmosquitto meanwhile.
+    private func startSupervisor() {
+        let period = settings.reconnectDelay.max + .seconds(10)
+        let limit = settings.reconnectDelay.max * 3 + .seconds(30)
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: period)
+                guard let self, !Task.isCancelled else { return }
+                let stale = self.core.state.withLock { s in
+                    s.phase == .running && !s.connected && s.downSince.map { .now - $0 > limit } == true
+                }
+                if stale { await self.restartNetworkThread() }
+            }
+        }
+        core.state.withLock { $0.supervisor = task }
+    }
+
+    /// Stops libmosquitto's network thread (whatever its state) and starts a new connect and thread.
+    func restartNetworkThread() async {
+        logger.warning("MQTT has not reconnected for a long time; restarting libmosquitto's network thread")
+        await halt()
+        let (version, running) = core.state.withLock { s in
+            s.downSince = .now
+            return (s.configuredVersion, s.phase == .running)
+        }
+        guard running else { return }
+        do {
+            try handle.prepare(protocolVersion: version, will: settings.will)
+        } catch {
+            logger.error("MQTT restart failed", metadata: ["error": "\(error)"])
+        }
+        // After a DISCONNECT, libmosquitto's thread exits at once unless the TCP connect succeeded first (its
+        // state stays "disconnecting"): connect here, with backoff, and start the thread once connected.
+        let handle = self.handle
+        let settings = self.settings
+        var delay = settings.reconnectDelay.min
+        while true {
+            let rc = await BlockingCall.run { handle.connectAsync(settings) }
+            if rc == MOSQ_ERR_SUCCESS.rawValue { break }
+            logger.debug("MQTT connect failed", metadata: ["error": "\(MosquittoText.error(rc))"])
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, settings.reconnectDelay.max)
+            if core.state.withLock({ $0.phase != .running }) { return }
+        }
+        let rc = handle.loopStart()
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            logger.error("MQTT restart failed", metadata: ["error": "\(MosquittoText.error(rc))"])
+        }
+        if core.state.withLock({ $0.phase != .running }) { await halt() }  // stop came in meanwhile
+    }
+
+    /// DISCONNECT and join the network thread, off the cooperative pool.
+    private func halt() async {
+        let handle = self.handle
+        await BlockingCall.run { handle.halt() }
     }
 
     /// Waits (at most `timeout`) until every publish has been acknowledged, then sends DISCONNECT (so the broker
@@ -166,6 +247,7 @@ extension MQTTConnection {
             return true
         }
         guard proceed else { return }
+        core.state.withLock { $0.supervisor?.cancel() }
         // A start still waiting for its CONNACK ends now.
         let starting = core.state.withLock { s in
             defer { s.startWaiter = nil }
@@ -177,17 +259,24 @@ extension MQTTConnection {
             if !busy { break }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        handle.halt()
+        await halt()
         let (batches, sinks, subscriptions, subacks) = core.state.withLock { s in
             s.phase = .stopped
             s.connected = false
             let batches = s.batches.values.compactMap(\.waiter)
-            for id in s.batches.keys { s.batches[id]?.waiter = nil; s.batches[id]?.failure = .stopped }
-            let subacks = s.subacks.values.compactMap { entry -> CheckedContinuation<Result<[Int], MQTTError>, Never>? in
+            for id in s.batches.keys {
+                s.batches[id]?.waiter = nil
+                s.batches[id]?.failure = .stopped
+            }
+            let subacks = s.subacks.values.compactMap {
+                entry -> CheckedContinuation<Result<[Int], MQTTError>, Never>? in
                 if case .waiting(let c) = entry { return c } else { return nil }
             }
             s.subacks = [:]
-            defer { s.eventSinks = [:]; s.subscriptions = [:] }
+            defer {
+                s.eventSinks = [:]
+                s.subscriptions = [:]
+            }
             return (batches, Array(s.eventSinks.values), s.subscriptions.values.map(\.continuation), subacks)
         }
         for waiter in batches { waiter.resume(returning: .failure(.stopped)) }

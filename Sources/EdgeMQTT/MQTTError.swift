@@ -62,7 +62,7 @@ public enum MQTTError: Error, CustomStringConvertible, Sendable {
             }
             return "MQTT broker at \(host):\(port) refused the connection: \(what)."
         case .tls(let text):
-            return "MQTT TLS setup failed: \(text). Check [mqtt] TLS CA file, certificate and key (readable PEM files)."
+            return "MQTT TLS failed: \(text). Check the [mqtt] TLS CA file, certificate and key (readable PEM files)."
         case .publishFailed(let topic, let detail):
             return "MQTT publish to \"\(topic)\" failed: \(detail)."
         case .subscribeFailed(let filter, let detail):

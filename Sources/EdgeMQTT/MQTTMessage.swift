@@ -8,7 +8,8 @@ public struct MQTTMessage: Sendable {
     /// MQTT 5 only; ignored on an MQTT 3.1.1 connection.
     public var properties: MQTTProperties?
 
-    public init(topic: String, payload: [UInt8], qos: Int = 1, retain: Bool = false, properties: MQTTProperties? = nil) {
+    public init(topic: String, payload: [UInt8], qos: Int = 1, retain: Bool = false, properties: MQTTProperties? = nil)
+    {
         self.topic = topic
         self.payload = payload
         self.qos = qos

@@ -1,4 +1,5 @@
 import CMosquitto
+import Logging
 
 /// libmosquitto's callbacks: non-capturing `@convention(c)` trampolines that find the Swift object through the
 /// userdata pointer given to `mosquitto_new` (an unretained `MQTTClientCore`, kept alive by `MosquittoHandle`).
@@ -11,6 +12,7 @@ enum MosquittoCallbacks {
         mosquitto_publish_v5_callback_set(mosq, onPublish)
         mosquitto_message_v5_callback_set(mosq, onMessage)
         mosquitto_subscribe_v5_callback_set(mosq, onSubscribe)
+        mosquitto_log_callback_set(mosq, onLog)
     }
 
     private static func core(_ userdata: UnsafeMutableRawPointer?) -> MQTTClientCore? {
@@ -51,12 +53,23 @@ enum MosquittoCallbacks {
                 core.handleMessage(copied)
             }
 
+    /// libmosquitto's own log lines (they name packets and TLS errors, never the password).
+    private static let onLog:
+        @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?) -> Void = {
+            _, userdata, level, text in
+            guard let text, let core = core(userdata) else { return }
+            let isError = level & Int32(MOSQ_LOG_ERR) != 0
+            guard isError || core.logger.logLevel <= .trace else { return }
+            core.handleLog(String(cString: text), isError: isError)
+        }
+
     private static let onSubscribe:
         @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32, Int32, UnsafePointer<Int32>?, OpaquePointer?)
             -> Void = { _, userdata, mid, count, granted, _ in
                 let qos: [Int] =
-                    if let granted, count > 0 { UnsafeBufferPointer(start: granted, count: Int(count)).map { Int($0) } }
-                    else { [] }
+                    if let granted, count > 0 {
+                        UnsafeBufferPointer(start: granted, count: Int(count)).map { Int($0) }
+                    } else { [] }
                 core(userdata)?.handleSuback(mid: mid, granted: qos)
             }
 }

@@ -49,23 +49,30 @@ final class MosquittoHandle: @unchecked Sendable {
         if let tls = settings.tls {
             let rc = mosquitto_tls_set(mosq, tls.caFile, nil, tls.certFile, tls.keyFile, nil)
             if rc != MOSQ_ERR_SUCCESS.rawValue {
-                throw .tls("mosquitto_tls_set(ca: \(tls.caFile), cert: \(tls.certFile ?? "-"), key: \(tls.keyFile ?? "-")): \(MosquittoText.error(rc))")
+                let files = "ca: \(tls.caFile), cert: \(tls.certFile ?? "-"), key: \(tls.keyFile ?? "-")"
+                throw .tls("mosquitto_tls_set(\(files)): \(MosquittoText.error(rc))")
             }
             try check(mosquitto_tls_insecure_set(mosq, false), "mosquitto_tls_insecure_set")
         }
         try check(
             mosquitto_reconnect_delay_set(
-                mosq, UInt32(settings.reconnectDelay.min.wholeSeconds), UInt32(settings.reconnectDelay.max.wholeSeconds),
+                mosq, UInt32(settings.reconnectDelay.min.wholeSeconds),
+                UInt32(settings.reconnectDelay.max.wholeSeconds),
                 true),
             "mosquitto_reconnect_delay_set")
-        try check(mosquitto_max_inflight_messages_set(mosq, UInt32(settings.maxInflight)), "mosquitto_max_inflight_messages_set")
-        try check(mosquitto_int_option(mosq, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(settings.maxInflight)), "MOSQ_OPT_RECEIVE_MAXIMUM")
+        try check(
+            mosquitto_max_inflight_messages_set(mosq, UInt32(settings.maxInflight)),
+            "mosquitto_max_inflight_messages_set")
+        try check(
+            mosquitto_int_option(mosq, MOSQ_OPT_RECEIVE_MAXIMUM, Int32(settings.maxInflight)),
+            "MOSQ_OPT_RECEIVE_MAXIMUM")
         try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1), "MOSQ_OPT_TCP_NODELAY")
     }
 
     /// Protocol level for the next connect, and the will in the form that level accepts.
     func prepare(protocolVersion: Int, will: MQTTMessage?) throws(MQTTError) {
-        try check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, Int32(protocolVersion)), "MOSQ_OPT_PROTOCOL_VERSION")
+        try check(
+            mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, Int32(protocolVersion)), "MOSQ_OPT_PROTOCOL_VERSION")
         guard let will else { return }
         var properties = try MosquittoProperties.make(protocolVersion == 5 ? will.properties : nil)
         let rc = will.payload.withUnsafeBytes { bytes in
@@ -79,7 +86,8 @@ final class MosquittoHandle: @unchecked Sendable {
 
     /// Starts the asynchronous connect; the result of the TCP connect attempt (the network thread retries).
     func connectAsync(_ settings: MQTTSettings) -> Int32 {
-        mosquitto_connect_bind_async(mosq, settings.host, Int32(settings.port), Int32(settings.keepalive.wholeSeconds), nil)
+        mosquitto_connect_bind_async(
+            mosq, settings.host, Int32(settings.port), Int32(settings.keepalive.wholeSeconds), nil)
     }
 
     func loopStart() -> Int32 { mosquitto_loop_start(mosq) }

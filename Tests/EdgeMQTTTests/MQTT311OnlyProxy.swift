@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Plays a broker that only speaks MQTT 3.1.1: a CONNECT with protocol level 5 gets the 3.1.1 CONNACK

@@ -1,7 +1,7 @@
 import EdgeMQTT
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @testable import EdgeMQTT
 
@@ -119,7 +119,8 @@ struct MQTTConnectionTests {
         let index: @Sendable (MQTTMessage) -> Int? = { Int(String(decoding: $0.payload, as: UTF8.self)) }
         let received = await collect(stream, timeout: .seconds(10)) { Set($0.compactMap(index)).count >= total }
         let indices = Set(received.compactMap(index))
-        print("broker restart: \(total) published, \(indices.count) distinct received, \(received.count - indices.count) duplicates")
+        let duplicates = received.count - indices.count
+        print("broker restart: \(total) published, \(indices.count) distinct received, \(duplicates) duplicates")
         #expect(indices == Set(0..<total), "missing: \(Set(0..<total).subtracting(indices).sorted().prefix(20))")
         let seen = await collect(events, count: 2, timeout: .seconds(5))
         #expect(seen.count == 2)
@@ -226,6 +227,26 @@ struct MQTTConnectionTests {
             try await group.waitForAll()
         }
         await publisher.stop(timeout: .seconds(2))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func restartingTheNetworkThreadKeepsQueuedPublishes() async throws {
+        // What the supervisor does when libmosquitto's thread gave up: the queued QoS 1 message still arrives.
+        let broker = try MosquittoBroker()
+        let publisher = try await connected(settings(broker))
+        broker.kill()
+        try await Task.sleep(for: .milliseconds(200))
+        let waiting = Task { try await publisher.publish(MQTTMessage(topic: "queued/x", text: "kept", qos: 1)) }
+        try await Task.sleep(for: .milliseconds(200))
+        let restart = Task { await publisher.restartNetworkThread() }  // retries its connect until the broker is up
+        try await Task.sleep(for: .milliseconds(500))
+        try broker.start()
+        await restart.value
+        let watcher = try await connected(settings(broker))
+        try await waiting.value
+        #expect(publisher.isConnected)
+        await publisher.stop(timeout: .seconds(2))
+        await watcher.stop(timeout: .seconds(2))
     }
 
     @Test(.timeLimit(.minutes(1)))

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real `/usr/sbin/mosquitto` on a free loopback port, with a temporary configuration, for tests.
@@ -66,10 +66,11 @@ public final class MosquittoBroker: @unchecked Sendable {
             // A child started from a Swift concurrency thread inherits its blocked signals; unblock SIGTERM
             // (graceful stop: mosquitto saves its persistence file) and exec the broker (same pid).
             process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-            process.arguments = [
-                "-MPOSIX", "-e",
-                "sigprocmask(SIG_SETMASK, POSIX::SigSet->new()); exec { $ARGV[0] } @ARGV or die \"exec: $!\";",
-            ] + arguments
+            process.arguments =
+                [
+                    "-MPOSIX", "-e",
+                    "sigprocmask(SIG_SETMASK, POSIX::SigSet->new()); exec { $ARGV[0] } @ARGV or die \"exec: $!\";",
+                ] + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: Self.executable)
             process.arguments = Array(arguments.dropFirst())
@@ -107,7 +108,12 @@ public final class MosquittoBroker: @unchecked Sendable {
 
     /// SIGKILL: the broker dies at once, without saving anything.
     public func kill() {
-        guard let process = lock.withLock({ () -> Process? in defer { self.process = nil }; return self.process }) else {
+        guard
+            let process = lock.withLock({ () -> Process? in
+                defer { self.process = nil }
+                return self.process
+            })
+        else {
             return
         }
         if process.isRunning {
@@ -175,7 +181,9 @@ public final class MosquittoBroker: @unchecked Sendable {
         defer { close(fd) }
         var address = loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw BrokerError("bind() failed") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
