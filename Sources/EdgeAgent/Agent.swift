@@ -63,6 +63,8 @@ public actor Agent {
         return isPolling
     }
 
+    public var isPollInProgress: Bool { isPolling }
+
     public func setPollObserver(_ observer: @escaping @Sendable (PollOutcome) -> Void) {
         onPoll = observer
     }

@@ -81,6 +81,11 @@ final class CurlSession: @unchecked Sendable {
 
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         for header in request.headers {
+            // A value echoed from a response (ETag) must never smuggle a line break into the request.
+            guard !header.value.contains(where: \.isNewline), !header.name.contains(where: \.isNewline) else {
+                curl_slist_free_all(headerList)
+                throw .other(code: -1, "refusing a request header with a line break (\(header.name))")
+            }
             headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
         }
         if request.body != nil {
@@ -235,8 +240,9 @@ final class ResponseSink {
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
         var value = line[line.index(after: colon)...]
+        // Characters, not bytes: "\r\n" is one Character in Swift, so test isNewline.
         while let first = value.first, first == " " || first == "\t" { value = value.dropFirst() }
-        while let last = value.last, last == "\r" || last == "\n" || last == " " { value = value.dropLast() }
+        while let last = value.last, last.isNewline || last == " " || last == "\t" { value = value.dropLast() }
         headers[name] = String(value)
     }
 }

@@ -75,24 +75,30 @@ struct AgentSession {
             republisher.cancel()
             watchdog.cancel()
         }
-        // Whichever comes first: a signal, or the loop ending by itself (the SIM changed).
-        let end: End = await withTaskGroup(of: End?.self) { group in
-            group.addTask { await loop.value.map { .identityChanged($0.description) } }
-            group.addTask {
-                for await number in signals { return number == SIGHUP ? .reload : .stop }
-                return nil
+        // Whichever comes first: a signal, or the loop ending by itself (the SIM changed). Both
+        // report into one stream; nothing here awaits a task that ignores cancellation.
+        let (ends, sink) = AsyncStream<End>.makeStream()
+        let signalWatcher = Task {
+            for await number in signals {
+                sink.yield(number == SIGHUP ? .reload : .stop)
+                return
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .stop
         }
-        // Let a poll in progress finish its publishes (bounded), then stop the loop.
+        let loopWatcher = Task {
+            if let reason = await loop.value { sink.yield(.identityChanged(reason.description)) }
+        }
+        var iterator = ends.makeAsyncIterator()
+        let end = await iterator.next() ?? .stop
+        signalWatcher.cancel()
+        // Let a poll in progress finish its publishes (at most 5 s), then stop the loop.
         if await agent.requestStop() {
-            let finished = Task { _ = await loop.value }
-            try? await withTimeout(.seconds(5)) { await finished.value }
+            for _ in 0..<50 where await agent.isPollInProgress {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
         }
         loop.cancel()
         _ = await loop.value
+        loopWatcher.cancel()
         return end
     }
 

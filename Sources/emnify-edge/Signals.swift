@@ -3,35 +3,83 @@ import Dispatch
 import Glibc
 #endif
 
-/// SIGTERM, SIGINT and SIGHUP as an async sequence. The default actions are turned off, so the
-/// daemon decides: finish in-flight publishes and exit (TERM, INT), or reload (HUP).
+/// SIGTERM, SIGINT and SIGHUP as an async sequence, so the daemon decides what they mean:
+/// finish in-flight publishes and exit (TERM, INT), or reload (HUP).
+///
+/// A real handler writes the signal number into a pipe (the self-pipe trick: `write` is
+/// async-signal-safe) and a dispatch source reads it. Ignoring the signals and using a dispatch
+/// signal source is not enough on Linux: an ignored signal is discarded before anyone sees it,
+/// and blocking it would have to happen in every thread, including the runtime's.
 enum Signals {
     static func stream(_ numbers: [Int32]) -> AsyncStream<Int32> {
-        AsyncStream { continuation in
-            let queue = DispatchQueue(label: "emnify-edge.signals")
-            let sources = numbers.map { number -> any DispatchSourceSignal in
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { continuation.yield(number) }
-                source.resume()
-                return source
-            }
-            let box = SignalSources(sources)
-            continuation.onTermination = { _ in box.cancel() }
+        SignalPipe.shared.install(numbers)
+        return AsyncStream { continuation in
+            let token = SignalPipe.shared.subscribe { continuation.yield($0) }
+            continuation.onTermination = { _ in SignalPipe.shared.unsubscribe(token) }
         }
     }
 }
 
-/// Keeps the dispatch sources alive for the stream's life and cancels them at its end.
-// @unchecked Sendable: the array is never mutated; DispatchSource.cancel is thread-safe.
-private final class SignalSources: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
+nonisolated(unsafe) private var signalPipeWriteEnd: Int32 = -1
 
-    init(_ sources: [any DispatchSourceSignal]) {
-        self.sources = sources
+private let forwardSignal: @convention(c) (Int32) -> Void = { number in
+    var byte = UInt8(truncatingIfNeeded: number)
+    _ = write(signalPipeWriteEnd, &byte, 1)
+}
+
+/// The process-wide pipe and its subscribers.
+// @unchecked Sendable: `subscribers` and `installed` are only touched on `queue`.
+private final class SignalPipe: @unchecked Sendable {
+    static let shared = SignalPipe()
+
+    private let queue = DispatchQueue(label: "emnify-edge.signals")
+    private var subscribers: [Int: (Int32) -> Void] = [:]
+    private var nextToken = 0
+    private var installed: Set<Int32> = []
+    private let source: any DispatchSourceRead
+
+    private init() {
+        var fds: [Int32] = [-1, -1]
+        _ = pipe(&fds)
+        for fd in fds {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        signalPipeWriteEnd = fds[1]
+        let readEnd = fds[0]
+        source = DispatchSource.makeReadSource(fileDescriptor: readEnd, queue: queue)
+        source.setEventHandler { [unowned self] in
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let count = read(readEnd, &buffer, buffer.count)
+            guard count > 0 else { return }
+            for byte in buffer[0..<count] {
+                for subscriber in self.subscribers.values { subscriber(Int32(byte)) }
+            }
+        }
+        source.resume()
     }
 
-    func cancel() {
-        sources.forEach { $0.cancel() }
+    func install(_ numbers: [Int32]) {
+        queue.sync {
+            for number in numbers where installed.insert(number).inserted {
+                var action = sigaction()
+                action.__sigaction_handler.sa_handler = forwardSignal
+                action.sa_flags = SA_RESTART
+                sigemptyset(&action.sa_mask)
+                sigaction(number, &action, nil)
+            }
+        }
+    }
+
+    func subscribe(_ handler: @escaping (Int32) -> Void) -> Int {
+        queue.sync {
+            nextToken += 1
+            subscribers[nextToken] = handler
+            return nextToken
+        }
+    }
+
+    func unsubscribe(_ token: Int) {
+        queue.async { self.subscribers[token] = nil }
     }
 }

@@ -211,3 +211,23 @@ import TestSupport
         #expect(types.contains { $0.id == 3 })
     }
 }
+
+@Suite struct ConditionalRequestTests {
+    @Test func anUnchangedFeedCostsA304WithoutBody() async throws {
+        let emulator = try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "app-token"))
+        defer { Task { await emulator.stop() } }
+        let transport = try CurlTransport(settings: .init(userAgent: "emnify-edge/test", caFile: emulator.caFile))
+        let api = EmnifyClient(configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token"), transport: transport)
+        let endpoint = EventFeed.endpoint(try #require(emulator.emulator.endpointID))
+        let first = try await api.eventPage(endpoint, query: EventQuery(perPage: 5, sort: "-id"))
+        let etag = try #require(first.etag)
+        var query = EventQuery(perPage: 5, sort: "-id")
+        query.ifNoneMatch = etag
+        let second = try await api.eventPage(endpoint, query: query)
+        #expect(second.notModified && second.events.isEmpty)
+        _ = await emulator.control.inject(.updateLocation)
+        let third = try await api.eventPage(endpoint, query: query)
+        #expect(!third.notModified)
+    }
+}
+
