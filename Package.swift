@@ -121,6 +121,8 @@ let package = Package(
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
+        // firmware-config and packaging/: mosquitto snippet, udev rules, systemd unit, man page.
+        .testTarget(name: "PackagingTests", dependencies: ["EdgeConfig"]),
     ]
 )
 

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `packaging/debian/emnify-edge.service`: systemd's own offline checks.
+@Suite struct SystemdUnitTests {
+    static let unitPath = "packaging/debian/emnify-edge.service"
+    static let analyze = "/usr/bin/systemd-analyze"
+
+    /// `systemd-analyze security --offline=true` rates the hardening; the issue asks for at most 2.0.
+    @Test(.enabled(if: Tool.exists(analyze))) func exposureScoreIsAtMostTwo() throws {
+        let directory = try RepositoryFiles.temporaryDirectory("unit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let unit = directory.appendingPathComponent("emnify-edge.service")
+        try FileManager.default.copyItem(at: RepositoryFiles.url(Self.unitPath), to: unit)
+        let result = try Tool.run(Self.analyze, ["security", "--offline=true", "--no-pager", unit.path])
+        let line = result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
+        let score = line.flatMap { line -> Double? in
+            let afterColon = line.split(separator: ":").last ?? ""
+            return afterColon.split(separator: " ").first.flatMap { Double($0) }
+        }
+        #expect(score != nil, "no score in: \(result.output.suffix(400))")
+        if let score { #expect(score <= 2.0, "exposure \(score)") }
+    }
+
+    /// `systemd-analyze verify`: directives, values and dependencies. It also checks that
+    /// ExecStart= exists, so the copy runs /bin/true instead of the not yet installed binary.
+    @Test(.enabled(if: Tool.exists(analyze))) func verifies() throws {
+        let directory = try RepositoryFiles.temporaryDirectory("unit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = try RepositoryFiles.text(Self.unitPath)
+        #expect(text.contains("\nExecStart=/usr/bin/emnify-edge run\n"))
+        let unit = directory.appendingPathComponent("emnify-edge.service")
+        try text.replacingOccurrences(of: "ExecStart=/usr/bin/emnify-edge run", with: "ExecStart=/bin/true run")
+            .write(to: unit, atomically: true, encoding: .utf8)
+        let result = try Tool.run(Self.analyze, ["verify", "--man=no", unit.path])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.isEmpty, "\(result.output)")
+    }
+
+    /// What the agent needs stays allowed: the D-Bus socket (AF_UNIX) and the network for
+    /// mmcli, the API and the broker; the modem's serial ports; the token credential.
+    @Test func keepsWhatTheAgentNeeds() throws {
+        let lines = try RepositoryFiles.text(Self.unitPath).split(separator: "\n").map(String.init)
+        let directives = lines.filter { !$0.hasPrefix("#") && $0.contains("=") }
+        func values(_ key: String) -> [String] {
+            directives.filter { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+        }
+        #expect(values("Type") == ["notify"])
+        #expect(values("User") == ["emnify-edge"])
+        #expect(values("SupplementaryGroups") == ["dialout"])
+        #expect(values("StateDirectory") == ["emnify-edge"])
+        #expect(values("LoadCredential") == ["application-token:/etc/emnify-edge/application-token"])
+        #expect(values("RestrictAddressFamilies") == ["AF_UNIX AF_INET AF_INET6"])
+        #expect(values("DevicePolicy") == ["closed"])
+        #expect(values("DeviceAllow").contains("char-ttyUSB rw"))
+        #expect(values("DeviceAllow").contains("char-ttyACM rw"))
+        #expect(values("PrivateNetwork").isEmpty && values("PrivateDevices").isEmpty)
+        #expect(values("InaccessiblePaths").isEmpty, "/run/dbus/system_bus_socket must stay reachable")
+        #expect(values("CapabilityBoundingSet") == [""])
+        // Each directive of [Service] after ExecStart has a comment explaining it (or the
+        // group it belongs to) right above it or above its group.
+        var explained = true
+        var previous = ""
+        for line in lines.drop(while: { !$0.hasPrefix("[Service]") }) {
+            if line.hasPrefix("[Install]") { break }
+            if line.contains("="), !line.hasPrefix("#"), previous.isEmpty { explained = false }
+            previous = line
+        }
+        #expect(explained, "a directive group without a comment")
+    }
+}
