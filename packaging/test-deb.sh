@@ -64,7 +64,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tools=(lintian debootstrap)
+tools=(lintian debootstrap file)
 missing=()
 for package in "${tools[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

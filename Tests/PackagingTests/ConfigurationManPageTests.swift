@@ -12,6 +12,8 @@ import Testing
     @Test func committedPageIsCurrent() throws {
         let rendered = ConfigurationManPage.render()
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(
+                at: RepositoryFiles.url(Self.path).deletingLastPathComponent(), withIntermediateDirectories: true)
             try rendered.write(to: RepositoryFiles.url(Self.path), atomically: true, encoding: .utf8)
         }
         let committed = try RepositoryFiles.text(Self.path)
@@ -136,7 +138,22 @@ enum ConfigurationManPage {
             .BR systemd\\-creds (1)
 
             """
-        return page
+        return asciiOnly(page)
+    }
+
+    /// Non-ASCII characters (en dashes, typographic quotes) as groff's \[uXXXX] escapes,
+    /// so that the page needs no input encoding.
+    static func asciiOnly(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII {
+                result.unicodeScalars.append(scalar)
+            } else {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\[u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "]"
+            }
+        }
+        return result
     }
 
     /// Backslashes and hyphens escaped; a leading dot or quote cannot start a request.
