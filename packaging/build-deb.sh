@@ -83,6 +83,23 @@ for tool in emnify-edge emnify-emulator; do
     "$generate_manual" "$src/staging/usr/bin/$tool" --multi-page --date "$page_date" \
         --authors "emnify-edge maintainers" --output-directory "$src/staging/man"
 done
+# Debian names subcommand pages like git's: emnify-edge-config-check(1) for "emnify-edge
+# config check" (generate-manual writes emnify-edge.config.check.1, whose NAME man-db's
+# whatis parser cannot read). The page for argument-parser's built-in "help" is dropped.
+man="$src/staging/man"
+rm -f "$man"/*.help.1
+sed -i '/^\.Xr [a-z-]*\.help 1/d' "$man"/*.1
+for page in "$man"/*.*.1; do
+    dotted="$(basename "$page" .1)"       # emnify-edge.config.check
+    words="${dotted//./ }"                # emnify-edge config check
+    hyphenated="${dotted//./-}"           # emnify-edge-config-check
+    # NAME: the hyphenated name; SYNOPSIS: the command as typed.
+    sed -i -e "s/^\.Nm\$/.Nm \"$words\"/" -e "0,/^\.Nm \"$words\"\$/s//.Nm $hyphenated/" \
+        -e "s/^\.Dt [A-Z.-]* /.Dt ${hyphenated^^} /" "$page"
+    mv "$page" "$man/$hyphenated.1"
+done
+# Cross references: .Xr emnify-edge.config.check 1 -> .Xr emnify-edge-config-check 1
+sed -i -e ':a' -e 's/^\(\.Xr [a-z-]*\)\.\([a-z]\)/\1-\2/' -e 'ta' "$man"/*.1
 
 # --- 5. Packages -----------------------------------------------------------------------
 say "dpkg-buildpackage"

@@ -16,6 +16,8 @@
 #   EMNIFY_TEST_CHROOT_CACHE   a .tar file: reused when it exists, written after debootstrap
 #                              otherwise (saves the download on the next run)
 #   EMNIFY_TEST_KEEP=1         keep the work directory (printed) for a look afterwards
+#   EMNIFY_TEST_PREBUILT=DIR   skip the builds: DIR/v1/*.deb (the version under test) and
+#                              DIR/v2/*.deb (the upgrade) exist already
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -56,6 +58,7 @@ abort() {
 
 work="$(mktemp -d /var/tmp/emnify-edge-test-deb.XXXXXX)"
 cleanup() {
+    if [[ -n "${chroot_dir:-}" ]] && mountpoint -q "$chroot_dir/proc"; then umount "$chroot_dir/proc"; fi
     if [[ "${EMNIFY_TEST_KEEP:-}" == 1 ]]; then
         echo "work directory kept: $work"
     else
@@ -81,10 +84,16 @@ version="$(dpkg-parsechangelog -l "$root/packaging/debian/changelog" -S Version)
 upgrade_version="${version}+upgradetest1"
 say "building $upgrade_version (for the upgrade) and $version"
 mkdir -p "$work/v1" "$work/v2"
-EMNIFY_DEB_VERSION="$upgrade_version" "$root/packaging/build-deb.sh" || abort "build-deb.sh ($upgrade_version)"
-cp "$out"/*.deb "$work/v2/"
-"$root/packaging/build-deb.sh" || abort "build-deb.sh ($version)"
-cp "$out"/*.deb "$work/v1/"
+if [[ -n "${EMNIFY_TEST_PREBUILT:-}" ]]; then
+    cp "$EMNIFY_TEST_PREBUILT"/v1/*.deb "$work/v1/" && cp "$EMNIFY_TEST_PREBUILT"/v2/*.deb "$work/v2/" ||
+        abort "prebuilt packages in $EMNIFY_TEST_PREBUILT"
+    upgrade_version="$(dpkg-deb -f "$(ls "$work"/v2/emnify-edge_*.deb)" Version)"
+else
+    EMNIFY_DEB_VERSION="$upgrade_version" "$root/packaging/build-deb.sh" || abort "build-deb.sh ($upgrade_version)"
+    cp "$out"/*.deb "$work/v2/"
+    "$root/packaging/build-deb.sh" || abort "build-deb.sh ($version)"
+    cp "$out"/*.deb "$work/v1/"
+fi
 edge_deb="$(ls "$work"/v1/emnify-edge_*.deb)"
 emulator_deb="$(ls "$work"/v1/emnify-edge-emulator_*.deb)"
 check "built emnify-edge $version" test -s "$edge_deb"
@@ -113,6 +122,9 @@ else
     echo "debootstrap: $(($(date +%s) - t0))s"
     if [[ -n "$cache" ]]; then tar -cf "$cache" -C "$chroot_dir" . || echo "could not write $cache"; fi
 fi
+# /proc: Swift's CommandLine.arguments reads /proc/self/cmdline (without it a binary sees no
+# arguments at all), and systemd-sysusers and dpkg expect it as on a real system.
+mount -t proc proc "$chroot_dir/proc" || abort "mount /proc in the root"
 in_root() { chroot "$chroot_dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 # stat -c FORMAT PATH inside the root, e.g. "644 root root".
 mode_of() { in_root stat -c '%a %U %G' "$1" 2>/dev/null; }
@@ -139,7 +151,7 @@ check "/etc/emnify-edge/emnify-edge.toml 644 root root" is "$(mode_of /etc/emnif
 check "emnify-edge.toml is a conffile" \
     bash -c "chroot '$chroot_dir' dpkg-query -W -f='\${Conffiles}' emnify-edge | grep -q '/etc/emnify-edge/emnify-edge.toml'"
 check "the shipped configuration passes config check" \
-    in_root /usr/bin/emnify-edge config check --config /etc/emnify-edge/emnify-edge.toml
+    bash -c "chroot '$chroot_dir' /usr/bin/emnify-edge config check --config /etc/emnify-edge/emnify-edge.toml | grep -q '^configuration OK'"
 check "no token shipped" test ! -e "$chroot_dir/etc/emnify-edge/application-token"
 check "$unit 644 root root" is "$(mode_of $unit)" "644 root root"
 check "unit enabled (multi-user.target.wants)" test -L "$chroot_dir/etc/systemd/system/multi-user.target.wants/emnify-edge.service"
