@@ -76,7 +76,8 @@ import Testing
             var gotos: Set<String> = []
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 var rule = String(line)
-                if rule.hasPrefix("#ENV") || rule.hasPrefix("#KERNEL") { rule.removeFirst() }  // a commented-out alternative must parse too
+                // A commented-out alternative must parse too.
+                if rule.hasPrefix("#ENV") || rule.hasPrefix("#KERNEL") { rule.removeFirst() }
                 if rule.hasPrefix("#") || rule.trimmingCharacters(in: .whitespaces).isEmpty { continue }
                 #expect(!rule.hasSuffix("\\"), "\(file.lastPathComponent):\(number + 1): no continuation lines")
                 guard let pairs = Self.parse(rule) else {
