@@ -146,3 +146,17 @@ import Testing
         #expect(TopicLayout.sanitize("") == "_")
     }
 }
+
+extension AgentPollingTests {
+    @Test func endpointEventsOlderThanTheLookBackAreNotRepublishedFromTheSIMFeed() async {
+        let endpoint = #", "endpoint": {"id": 900, "name": "gw"}, "sim": {"id": 500}"#
+        for id in 1...5 {
+            let event = makeEvent(id: Int64(id), millis: now - 3_600_000 + Int64(id) * 60_000, extra: endpoint)
+            api.add(event, to: .endpoint(900), .sim(500))
+        }
+        let simOnly = makeEvent(id: 6, millis: now - 3_000_000, type: 51, extra: #", "sim": {"id": 500}"#)
+        api.add(simOnly, to: .sim(500))
+        _ = await agent().pollOnce()
+        #expect(publisher.eventIDs.sorted() == [1, 2, 3, 4, 5, 6])
+    }
+}
