@@ -128,8 +128,9 @@ extension Agent {
             // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
             var fresh: [EmnifyEvent] = []
             for event in cursor.unpublished(result.events) {
-                let ownedByEndpointFeed = Self.isSIMFeed(feed) && event.endpointID != nil && event.endpointID == state.endpointID
-                if ownedByEndpointFeed || state.cursors.contains(where: { $0.key != key && $0.value.published[event.id] != nil }) {
+                // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
+                // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
+                if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {
                     cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
                 } else {
                     fresh.append(event)
@@ -205,6 +206,14 @@ extension Agent {
             logger.error("cannot save the agent state; events may be published again after a restart", metadata: ["error": "\(error)"])
             state.lastError = "cannot save state: \(error)"
         }
+    }
+
+    /// Whether the endpoint feed publishes this event: it names our endpoint, or the endpoint feed
+    /// already published its id.
+    func ownedByEndpointFeed(_ event: EmnifyEvent) -> Bool {
+        guard let endpointID = state.endpointID else { return false }
+        if event.endpointID == endpointID { return true }
+        return state.cursors[Self.key(.endpoint(endpointID))]?.published[event.id] != nil
     }
 
     static func isSIMFeed(_ feed: EventFeed) -> Bool {
