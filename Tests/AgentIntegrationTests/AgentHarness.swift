@@ -13,7 +13,8 @@ final class AgentHarness: @unchecked Sendable {
     let broker: MosquittoBroker
     let directory: TemporaryDirectory
     let configPath: String
-    let received = Mutex<[MQTTMessage]>([])
+    let log = MessageLog()
+    var allMessages: [MQTTMessage] { log.messages.withLock { $0 } }
     private(set) var agent: RunningProcess?
     private var subscriber: MQTTConnection?
     private var subscription: Task<Void, Never>?
@@ -66,8 +67,8 @@ final class AgentHarness: @unchecked Sendable {
         try await connection.start(timeout: .seconds(10))
         let stream = try await connection.subscribe("emnify/#", qos: 1)
         subscriber = connection
-        subscription = Task { [self] in
-            for await message in stream { self.received.withLock { $0.append(message) } }
+        subscription = Task { [log] in
+            for await message in stream { log.messages.withLock { $0.append(message) } }
         }
     }
 
@@ -75,6 +76,13 @@ final class AgentHarness: @unchecked Sendable {
         agent = try RunningProcess(
             BuiltProducts.path(of: "emnify-edge"), ["run", "--config", configPath],
             environment: ["EMNIFY_APPLICATION_TOKEN": token, "PATH": "/usr/bin:/bin"])
+    }
+
+    /// The fallback when a test ends early: no child process may outlive the test run.
+    deinit {
+        agent?.kill()
+        subscription?.cancel()
+        broker.kill()
     }
 
     func stop() async {
@@ -85,7 +93,7 @@ final class AgentHarness: @unchecked Sendable {
         await emulator.stop()
     }
 
-    var eventMessages: [MQTTMessage] { received.withLock { $0 }.filter { $0.topic.hasPrefix(topicBase + "/event/") } }
+    var eventMessages: [MQTTMessage] { allMessages.filter { $0.topic.hasPrefix(topicBase + "/event/") } }
 
     var receivedEventIDs: [Int64] {
         eventMessages.compactMap { message in
@@ -94,7 +102,7 @@ final class AgentHarness: @unchecked Sendable {
     }
 
     func lastPayload(_ suffix: String) -> String? {
-        received.withLock { $0 }.last { $0.topic == topicBase + suffix }.map { String(decoding: $0.payload, as: UTF8.self) }
+        allMessages.last { $0.topic == topicBase + suffix }.map { String(decoding: $0.payload, as: UTF8.self) }
     }
 
     /// Waits until `condition` holds, checking every 100 ms, at most `timeout`.
@@ -107,4 +115,10 @@ final class AgentHarness: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
     }
+}
+
+/// Everything the subscriber received (a class of its own, so the subscription task does not
+/// keep the harness alive).
+final class MessageLog: Sendable {
+    let messages = Mutex<[MQTTMessage]>([])
 }

@@ -9,7 +9,6 @@ import TestSupport
 @Suite(.serialized) struct AgentRunTests {
     @Test func eventsArriveOnTheirTopicsAndRetainedTopicsTellTheTruth() async throws {
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 40))
-        defer { Task { await harness.stop() } }
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 10 }
@@ -36,7 +35,6 @@ import TestSupport
 
     @Test func theLastWillSaysOfflineWhenTheAgentIsKilled() async throws {
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 5))
-        defer { Task { await harness.stop() } }
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("online") { harness.lastPayload("/status") == "online" }
@@ -46,7 +44,6 @@ import TestSupport
 
     @Test func sigtermPublishesOfflineAndExitsCleanly() async throws {
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 5))
-        defer { Task { await harness.stop() } }
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the first poll") { harness.lastPayload("/health") != nil }
@@ -60,7 +57,6 @@ import TestSupport
 
     @Test func nothingIsLostWhileTheBrokerIsDown() async throws {
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 5))
-        defer { Task { await harness.stop() } }
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 4 }
@@ -75,7 +71,6 @@ import TestSupport
 
     @Test func aRestartedAgentContinuesWithoutDuplicates() async throws {
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 20))
-        defer { Task { await harness.stop() } }
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 15 }

@@ -19,7 +19,6 @@ import TestSupport
 
     @Test(.timeLimit(.minutes(10))) func noEventIsLostWhateverHappens() async throws {
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, seed: 7, history: 100, eventRate: 600))
-        defer { Task { await harness.stop() } }
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the first events") { !harness.receivedEventIDs.isEmpty }
