@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EdgeAgent
+import EdgeCommon
+import ModemIdentity
 import EdgeConfig
 import EmnifyAPI
 

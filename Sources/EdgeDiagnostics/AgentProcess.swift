@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EdgeAgent
+import EdgeConfig
+import EmnifyAPI
 import EdgeCommon
 import ModemIdentity
 

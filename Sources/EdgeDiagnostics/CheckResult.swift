@@ -1,3 +1,8 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 /// PASS / WARN / FAIL, ordered by badness.
 public enum CheckStatus: String, Sendable, Codable, Comparable, CaseIterable {
     case pass, warn, fail

@@ -1,6 +1,9 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import ModemIdentity
 import EdgeMQTT
 import EmnifyAPI
-import Synchronization
 
 /// `--reset-connectivity location|pdp`: a closed-loop test of the whole chain. Triggers a reset
 /// through the API, then waits (bounded) until the events it causes have been fetched from the
@@ -76,7 +79,7 @@ public struct ConnectivityResetLoop: Sendable {
         defer { Task { await connection.stop(timeout: .seconds(1)) } }
 
         let expected = kind.expectedTypes
-        let seenOnBroker = Mutex<[Int: ContinuousClock.Instant]>([:])
+        let seenOnBroker = Locked<[Int: ContinuousClock.Instant]>([:])
         let listener = Task {
             for await message in stream {
                 guard let event = try? EmnifyEvent(json: message.payload), event.id > baseline, expected.contains(event.type.id)

@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 import EdgeCommon
 import FoundationEssentials
 

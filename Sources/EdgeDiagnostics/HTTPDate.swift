@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 import EdgeCommon
 
 /// The HTTP `Date` header, IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.

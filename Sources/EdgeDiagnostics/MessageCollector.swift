@@ -1,3 +1,8 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 import Dispatch
 import EdgeMQTT
 import Synchronization
@@ -8,7 +13,7 @@ enum MessageCollector {
     static func collect(
         _ stream: AsyncStream<MQTTMessage>, timeout: Duration, until done: @escaping @Sendable ([MQTTMessage]) -> Bool
     ) async -> [MQTTMessage] {
-        let received = Mutex<[MQTTMessage]>([])
+        let received = Locked<[MQTTMessage]>([])
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in stream {
@@ -33,5 +38,18 @@ enum OffPool {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async { continuation.resume(returning: body()) }
         }
+    }
+}
+
+/// A value behind a mutex, in a class so escaping closures and tasks can share it.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
     }
 }

@@ -1,3 +1,8 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 /// The HTTP proxy libcurl will use for the API, read from the environment the way libcurl reads
 /// it: `https_proxy`/`HTTPS_PROXY` (or `http_proxy` for plain HTTP), then `all_proxy`/`ALL_PROXY`;
 /// `no_proxy`/`NO_PROXY` lists hosts (or `*`) that go direct. Credentials inside the proxy URL
@@ -27,7 +32,7 @@ struct ProxyEnvironment: Sendable, Equatable {
         for key in ["no_proxy", "NO_PROXY"] {
             guard let list = environment[key], !list.isEmpty else { continue }
             for entry in list.split(separator: ",") {
-                var pattern = entry.trimmingCharacters(in: " ").lowercased()
+                var pattern = entry.trimmed(" ").lowercased()
                 if pattern == "*" || pattern == host {
                     bypassedBy = key
                     break
@@ -44,7 +49,7 @@ struct ProxyEnvironment: Sendable, Equatable {
 
     /// `http://user:pw@proxy:3128` → (`http://***@proxy:3128`, `pw`).
     static func redact(_ raw: String) -> (String, String?) {
-        let schemeEnd = raw.range(of: "://")?.upperBound ?? raw.startIndex
+        let schemeEnd = raw.firstRange(of: "://")?.upperBound ?? raw.startIndex
         let rest = raw[schemeEnd...]
         let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return (raw, nil) }
@@ -56,7 +61,7 @@ struct ProxyEnvironment: Sendable, Equatable {
     /// The host of a URL, lower case, without port or brackets.
     static func host(of url: String) -> String {
         var rest = Substring(url)
-        if let range = rest.range(of: "://") { rest = rest[range.upperBound...] }
+        if let range = rest.firstRange(of: "://") { rest = rest[range.upperBound...] }
         rest = rest.prefix { $0 != "/" && $0 != "?" }
         if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
@@ -68,7 +73,7 @@ struct ProxyEnvironment: Sendable, Equatable {
 }
 
 extension Substring {
-    func trimmingCharacters(in set: Character) -> String {
+    func trimmed(_ set: Character) -> String {
         String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
     }
 }

@@ -1,3 +1,8 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 /// Scrubs secrets from text: every known secret value, and anything shaped like a JWT
 /// (`eyJ….….…`). The checks never put secrets into their findings; this is the last line of
 /// defence for text that quotes other programs (journal lines, error bodies, state files).
@@ -60,7 +65,7 @@ public struct Redactor: Sendable {
     public func redactTOML(_ text: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard let equals = line.firstIndex(of: "=") else { return String(line) }
-            let key = line[..<equals].trimmingCharacters(in: " ").lowercased()
+            let key = line[..<equals].trimmed(" ").lowercased()
             let sensitive = ["token", "password", "passwd", "secret", "key"].contains { key.contains($0) }
             if sensitive && !key.hasSuffix("_file") && !key.hasSuffix("file") {
                 return String(line[..<equals]) + "= \"<redacted>\""

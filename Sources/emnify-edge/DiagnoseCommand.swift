@@ -56,13 +56,14 @@ struct DiagnoseCommand: AsyncParsableCommand {
             printError("cancelled; nothing was reset")
             throw ExitCode(1)
         }
+        let configPath = global.config
         let inputs = DiagnosticInputs(
-            configPath: global.config, environment: CommandContext.environment, version: EdgeVersion.current,
+            configPath: configPath, environment: CommandContext.environment, version: EdgeVersion.current,
             makeModemReader: { configuration in
-                try CommandContext(configPath: global.config, configuration: configuration, logger: logger).modemReader()
+                try CommandContext(configPath: configPath, configuration: configuration, logger: logger).modemReader()
             },
             makeMQTTSettings: { configuration in
-                try CommandContext(configPath: global.config, configuration: configuration, logger: logger).mqttSettings(will: nil)
+                try CommandContext(configPath: configPath, configuration: configuration, logger: logger).mqttSettings(will: nil)
             })
         let session = DiagnosticSession(inputs: inputs)
         var report = await DiagnosticReport.make(session)

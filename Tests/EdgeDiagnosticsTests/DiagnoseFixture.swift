@@ -38,7 +38,7 @@ final class DiagnoseFixture: @unchecked Sendable {
         for file in [tokenFile, passwordFile] {
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         }
-        let port = brokerPort ?? broker?.port ?? (try MosquittoBroker.freePort())
+        let port = try brokerPort ?? broker?.port ?? MosquittoBroker.freePort()
         let modemSection =
             modem ?? """
                 source = "static"

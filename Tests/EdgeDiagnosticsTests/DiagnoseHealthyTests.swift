@@ -1,3 +1,4 @@
+import EmnifyEmulator
 import Foundation
 import Testing
 import TestSupport
@@ -83,7 +84,7 @@ import TestSupport
         var everything = ""
         for file in files {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: unpacked + "/" + file, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: unpacked + "/" + file, isDirectory: &isDirectory)
             if isDirectory.boolValue { continue }
             everything += (try? String(contentsOfFile: unpacked + "/" + file, encoding: .utf8)) ?? ""
         }

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EdgeAgent
+import EdgeConfig
 import EdgeCommon
 import EdgeMQTT
 import EmnifyAPI
@@ -54,7 +56,8 @@ public enum SupportBundle {
             throw Failure(description: "cannot write \(temporary): \(error)")
         }
         defer { unlink(temporary) }
-        let gzip = ["/bin/gzip", "/usr/bin/gzip"].first { access($0, X_OK) == 0 }
+        let candidates: [String] = ["/bin/gzip", "/usr/bin/gzip"]
+        let gzip = candidates.first { access($0, X_OK) == 0 }
         guard let gzip else { throw Failure(description: "gzip is not installed (/bin/gzip)") }
         let result = await OffPool.run { () -> Result<ProcessOutput, ProcessRunError> in
             do throws(ProcessRunError) {

@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import ModemIdentity
 import EmnifyAPI
 
 /// An `EmnifyError` as a diagnosis says it: what is wrong, and the next step for the person at

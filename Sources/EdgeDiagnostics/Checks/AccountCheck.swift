@@ -1,3 +1,6 @@
+import EdgeAgent
+import EdgeConfig
+import ModemIdentity
 import EdgeCommon
 import EmnifyAPI
 

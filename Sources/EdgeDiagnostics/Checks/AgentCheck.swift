@@ -1,3 +1,6 @@
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 import EdgeAgent
 import EdgeCommon
 import FoundationEssentials

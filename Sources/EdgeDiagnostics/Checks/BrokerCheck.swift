@@ -1,6 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 import EdgeMQTT
 import Logging
 

@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
 import EdgeCommon
 
 /// 2. The local clock against the API's `Date` header. A wrong clock breaks TLS (certificates

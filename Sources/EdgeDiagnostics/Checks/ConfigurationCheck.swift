@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeCommon
+import EmnifyAPI
+import ModemIdentity
 import EdgeConfig
 
 /// 1. The configuration file is found and valid; the application token is present (file,

@@ -1,3 +1,6 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
 

@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
 import ModemIdentity
 
 /// 3. The modem: identity readable (with its source), SIM present and ready, registration,

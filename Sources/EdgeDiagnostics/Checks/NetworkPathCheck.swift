@@ -1,3 +1,7 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import ModemIdentity
 import EmnifyAPI
 
 /// 4. The network path to the API: DNS, TCP connect and TLS handshake with their times (from

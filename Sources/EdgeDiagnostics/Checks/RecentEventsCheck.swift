@@ -1,3 +1,6 @@
+import EdgeCommon
+import EdgeConfig
+import ModemIdentity
 import EdgeAgent
 import EdgeReports
 import EmnifyAPI
@@ -46,7 +49,7 @@ struct RecentEventsCheck: DiagnosticCheck {
                 next: "raise or renew the quota / unblock the endpoint in the emnify Portal", details: details)
         }
         if let last = serious.last {
-            let kind = last.severity?.description?.capitalized ?? "Warn"
+            let kind = last.severity?.description?.capitalisedWord ?? "Warn"
             return .warn(
                 "\(serious.count) Warn/Critical event(s) in 24 h, last: \(kind) \(last.typeDisplayName)"
                     + (last.description.map { " – \($0)" } ?? ""),
@@ -57,5 +60,5 @@ struct RecentEventsCheck: DiagnosticCheck {
 }
 
 extension String {
-    var capitalized: String { prefix(1).uppercased() + dropFirst().lowercased() }
+    var capitalisedWord: String { prefix(1).uppercased() + dropFirst().lowercased() }
 }
