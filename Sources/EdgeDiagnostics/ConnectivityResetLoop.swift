@@ -107,8 +107,12 @@ public struct ConnectivityResetLoop: Sendable {
             let broker = seenOnBroker.withLock { $0 }
             if broker.count == expected.count && inAPI.count == expected.count { break }
             if broker.count == expected.count {
-                // The agent published them, so they were fetched: the API step is done too.
-                for (type, at) in broker where inAPI[type] == nil { inAPI[type] = at }
+                // The agent published them, so they were fetched before the next API poll of ours could see
+                // them: the API step ended no later than the broker step.
+                for (type, at) in broker where inAPI[type] == nil {
+                    inAPI[type] = at
+                    details["api_timing"] = "bounded by the broker step (the agent was faster than our 1 s API polls)"
+                }
                 continue
             }
             if inAPI.count < expected.count, ContinuousClock.now - lastAPIPoll >= .seconds(1) {

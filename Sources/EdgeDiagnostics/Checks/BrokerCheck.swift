@@ -26,7 +26,7 @@ struct BrokerCheck: DiagnosticCheck {
         }
         let started = ContinuousClock.now
         do {
-            try await connection.start(timeout: .seconds(5))
+            try await connection.start(timeout: .seconds(3))
         } catch {
             await connection.stop(timeout: .seconds(1))
             details["error"] = "\(error)"
