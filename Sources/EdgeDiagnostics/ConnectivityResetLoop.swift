@@ -55,7 +55,7 @@ public struct ConnectivityResetLoop: Sendable {
         guard session.agentRunning else {
             return .blocked(by: "agent", "the agent is not running, so nothing would reach the broker")
         }
-        var details = ["endpoint_id": String(endpoint.id), "expected": kind.expectedNames, "timeout_s": String(timeout.components.seconds)]
+        let details = ["endpoint_id": String(endpoint.id), "expected": kind.expectedNames, "timeout_s": String(timeout.components.seconds)]
 
         // The newest event before the reset: everything after it of the expected types is ours.
         let now = session.clock.nowSeconds()
@@ -76,8 +76,20 @@ public struct ConnectivityResetLoop: Sendable {
         } catch {
             return .fail("cannot subscribe to \(topics.eventWildcard): \(error)", next: "see the broker check", details: details)
         }
-        defer { Task { await connection.stop(timeout: .seconds(1)) } }
+        let outcome = await measure(
+            session, client: client, endpointID: endpoint.id, topics: topics, stream: stream, baseline: baseline,
+            details: details, progress: progress)
+        await connection.stop(timeout: .seconds(1))
+        return outcome
+    }
 
+    /// Triggers the reset and waits until the expected events are in the API and on the broker.
+    private func measure(
+        _ session: DiagnosticSession, client: EmnifyClient, endpointID: Int64, topics: TopicLayout,
+        stream: AsyncStream<MQTTMessage>, baseline: Int64, details: [String: String],
+        progress: @escaping @Sendable (String) -> Void
+    ) async -> CheckOutcome {
+        var details = details
         let expected = kind.expectedTypes
         let seenOnBroker = Locked<[Int: ContinuousClock.Instant]>([:])
         let listener = Task {
@@ -90,10 +102,10 @@ public struct ConnectivityResetLoop: Sendable {
         }
         defer { listener.cancel() }
 
-        progress("resetting \(kind.rawValue) of endpoint \(endpoint.id): the device disconnects briefly")
+        progress("resetting \(kind.rawValue) of endpoint \(endpointID): the device disconnects briefly")
         let patchStart = ContinuousClock.now
         do {
-            try await client.resetConnectivity(endpointID: endpoint.id, kind.reset)
+            try await client.resetConnectivity(endpointID: endpointID, kind.reset)
         } catch {
             return APIErrorAdvice.outcome(error, doing: "the API refused the reset", details: details)
         }
@@ -118,7 +130,7 @@ public struct ConnectivityResetLoop: Sendable {
             if inAPI.count < expected.count, ContinuousClock.now - lastAPIPoll >= .seconds(1) {
                 lastAPIPoll = ContinuousClock.now
                 let from = session.clock.nowSeconds() - 3600
-                if let page = try? await client.events(.endpoint(endpoint.id), from: from, until: from + 3600 + 60) {
+                if let page = try? await client.events(.endpoint(endpointID), from: from, until: from + 3600 + 60) {
                     let at = ContinuousClock.now
                     for event in page.events where event.id > baseline && expected.contains(event.type.id) && inAPI[event.type.id] == nil {
                         inAPI[event.type.id] = at

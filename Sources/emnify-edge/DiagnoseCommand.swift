@@ -49,7 +49,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingBootstrap.once(level: global.verbose ? .debug : .error)
+        // The checks report every problem themselves; log lines would only repeat them.
+        LoggingBootstrap.once(level: global.verbose ? .debug : .critical)
         let logger = Logger(label: "emnify-edge")
         let resetKind = resetConnectivity.flatMap(ConnectivityResetLoop.Kind.init(rawValue:))
         if let resetKind, !yes, !Self.confirm(resetKind) {

@@ -36,8 +36,16 @@ struct BrokerCheck: DiagnosticCheck {
         details["connect_ms"] = String((ContinuousClock.now - started).milliseconds)
         details["mqtt_version"] = connection.negotiatedProtocolVersion.map { $0 == 5 ? "5" : "3.1.1" }
         session.brokerReachable = true
-        defer { Task { await connection.stop(timeout: .seconds(1)) } }
+        let outcome = await Self.exercise(connection, session, details)
+        await connection.stop(timeout: .seconds(1))
+        return outcome
+    }
 
+    /// Probe round trip, then the agent's retained topics.
+    static func exercise(_ connection: MQTTConnection, _ session: DiagnosticSession, _ details: [String: String]) async
+        -> CheckOutcome
+    {
+        var details = details
         // The probe: a private topic nobody else uses, so the round trip proves publish and subscribe.
         let nonce = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         let probeTopic = "\(session.configuration.mqtt.topicPrefix)/_diagnose/\(getpid())-\(nonce)"
