@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import EdgeAgent
 import EdgeCommon
-import ModemIdentity
 import EdgeConfig
 import EmnifyAPI
+import ModemIdentity
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One unauthenticated `GET /api/v1/event/type` on a fresh connection: the cheapest request
 /// that exercises DNS, TCP, TLS with certificate verification and the HTTP layer, and whose
@@ -27,9 +28,12 @@ enum APIProbe {
         do {
             let transport = try CurlTransport(
                 settings: .init(
-                    userAgent: userAgent, caFile: api.caFile, connectTimeout: api.connectTimeout, totalTimeout: api.timeout,
+                    userAgent: userAgent, caFile: api.caFile, connectTimeout: api.connectTimeout,
+                    totalTimeout: api.timeout,
                     maxResponseSize: 1024 * 1024))
-            outcome = .success(try await transport.send(HTTPRequest(method: .get, url: url, headers: [(name: "Accept", value: "application/json")])))
+            outcome = .success(
+                try await transport.send(
+                    HTTPRequest(method: .get, url: url, headers: [(name: "Accept", value: "application/json")])))
         } catch {
             outcome = .failure(error)
         }

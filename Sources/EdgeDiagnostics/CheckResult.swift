@@ -3,6 +3,7 @@ import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
+
 /// PASS / WARN / FAIL, ordered by badness.
 public enum CheckStatus: String, Sendable, Codable, Comparable, CaseIterable {
     case pass, warn, fail
@@ -68,7 +69,8 @@ public struct CheckOutcome: Sendable {
     public var nextStep: String?
     public var details: [String: String]
 
-    public init(_ status: CheckStatus, _ finding: String, next nextStep: String? = nil, details: [String: String] = [:]) {
+    public init(_ status: CheckStatus, _ finding: String, next nextStep: String? = nil, details: [String: String] = [:])
+    {
         self.status = status
         self.finding = finding
         self.nextStep = nextStep

@@ -1,9 +1,9 @@
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
-import ModemIdentity
 import EdgeMQTT
 import EmnifyAPI
+import ModemIdentity
 
 /// `--reset-connectivity location|pdp`: a closed-loop test of the whole chain. Triggers a reset
 /// through the API, then waits (bounded) until the events it causes have been fetched from the
@@ -21,7 +21,9 @@ public struct ConnectivityResetLoop: Sendable {
         var reset: ConnectivityReset { self == .location ? .location : .pdpContext }
         /// Event type ids that follow: Purge + Update location, or Delete + Create PDP context.
         var expectedTypes: Set<Int> { self == .location ? [15, 1] : [5, 3] }
-        var expectedNames: String { self == .location ? "Purge location, Update location" : "Delete PDP Context, Create PDP Context" }
+        var expectedNames: String {
+            self == .location ? "Purge location, Update location" : "Delete PDP Context, Create PDP Context"
+        }
     }
 
     public let kind: Kind
@@ -41,11 +43,15 @@ public struct ConnectivityResetLoop: Sendable {
         let start = ContinuousClock.now
         let outcome = await loop(session, progress: progress)
         return CheckResult(
-            id: "reset-loop", title: "Closed loop (\(kind.rawValue) reset)", status: outcome.status, finding: outcome.finding,
-            nextStep: outcome.nextStep, details: outcome.details, durationMs: (ContinuousClock.now - start).milliseconds)
+            id: "reset-loop", title: "Closed loop (\(kind.rawValue) reset)", status: outcome.status,
+            finding: outcome.finding,
+            nextStep: outcome.nextStep, details: outcome.details, durationMs: (ContinuousClock.now - start).milliseconds
+        )
     }
 
-    private func loop(_ session: DiagnosticSession, progress: @escaping @Sendable (String) -> Void) async -> CheckOutcome {
+    private func loop(_ session: DiagnosticSession, progress: @escaping @Sendable (String) -> Void) async
+        -> CheckOutcome
+    {
         guard let endpoint = session.sim?.endpoint, let client = session.client else {
             return .blocked(by: "account", "no endpoint to reset")
         }
@@ -55,7 +61,10 @@ public struct ConnectivityResetLoop: Sendable {
         guard session.agentRunning else {
             return .blocked(by: "agent", "the agent is not running, so nothing would reach the broker")
         }
-        let details = ["endpoint_id": String(endpoint.id), "expected": kind.expectedNames, "timeout_s": String(timeout.components.seconds)]
+        let details = [
+            "endpoint_id": String(endpoint.id), "expected": kind.expectedNames,
+            "timeout_s": String(timeout.components.seconds),
+        ]
 
         // The newest event before the reset: everything after it of the expected types is ours.
         let now = session.clock.nowSeconds()
@@ -74,7 +83,8 @@ public struct ConnectivityResetLoop: Sendable {
             try await connection.start(timeout: .seconds(5))
             stream = try await connection.subscribe(topics.eventWildcard, qos: 1)
         } catch {
-            return .fail("cannot subscribe to \(topics.eventWildcard): \(error)", next: "see the broker check", details: details)
+            return .fail(
+                "cannot subscribe to \(topics.eventWildcard): \(error)", next: "see the broker check", details: details)
         }
         let outcome = await measure(
             session, client: client, endpointID: endpoint.id, topics: topics, stream: stream, baseline: baseline,
@@ -94,7 +104,8 @@ public struct ConnectivityResetLoop: Sendable {
         let seenOnBroker = Locked<[Int: ContinuousClock.Instant]>([:])
         let listener = Task {
             for await message in stream {
-                guard let event = try? EmnifyEvent(json: message.payload), event.id > baseline, expected.contains(event.type.id)
+                guard let event = try? EmnifyEvent(json: message.payload), event.id > baseline,
+                    expected.contains(event.type.id)
                 else { continue }
                 let at = ContinuousClock.now
                 seenOnBroker.withLock { if $0[event.type.id] == nil { $0[event.type.id] = at } }
@@ -132,7 +143,8 @@ public struct ConnectivityResetLoop: Sendable {
                 let from = session.clock.nowSeconds() - 3600
                 if let page = try? await client.events(.endpoint(endpointID), from: from, until: from + 3600 + 60) {
                     let at = ContinuousClock.now
-                    for event in page.events where event.id > baseline && expected.contains(event.type.id) && inAPI[event.type.id] == nil {
+                    for event in page.events
+                    where event.id > baseline && expected.contains(event.type.id) && inAPI[event.type.id] == nil {
                         inAPI[event.type.id] = at
                     }
                 }
@@ -140,7 +152,9 @@ public struct ConnectivityResetLoop: Sendable {
             if ContinuousClock.now - lastProgress >= .seconds(1) {
                 lastProgress = ContinuousClock.now
                 let elapsed = (ContinuousClock.now - patchStart).components.seconds
-                progress("  \(elapsed) s: \(inAPI.count)/\(expected.count) events in the API, \(broker.count)/\(expected.count) on the broker")
+                progress(
+                    "  \(elapsed) s: \(inAPI.count)/\(expected.count) events in the API, \(broker.count)/\(expected.count) on the broker"
+                )
             }
             try? await Task.sleep(for: .milliseconds(200))
         }
@@ -159,7 +173,8 @@ public struct ConnectivityResetLoop: Sendable {
         if inAPI.count < expected.count {
             return .fail(
                 "after \(waited) the API shows \(inAPI.count) of \(expected.count) expected events (\(kind.expectedNames))",
-                next: "the device did not re-attach: check the modem and coverage; see the recent events", details: details)
+                next: "the device did not re-attach: check the modem and coverage; see the recent events",
+                details: details)
         }
         if broker.count < expected.count {
             return .fail(

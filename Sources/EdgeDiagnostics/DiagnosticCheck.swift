@@ -3,6 +3,7 @@ import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
+
 /// One link of the chain, checked. Checks run in order and share what they learn through the
 /// session (the SIM found by `account` is what `connectivity` and `events` look at).
 public protocol DiagnosticCheck: Sendable {

@@ -1,9 +1,9 @@
 import EdgeAgent
+import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
-import ModemIdentity
-import EdgeCommon
 import FoundationEssentials
+import ModemIdentity
 
 /// The whole diagnosis: every check, the overall status and the exit code.
 ///
@@ -122,7 +122,8 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
                 out += "\n" + table + (table.hasSuffix("\n") ? "" : "\n") + "\n"
             }
         }
-        out += "\n\(count(.pass)) passed, \(count(.warn)) warning(s), \(count(.fail)) failed: \(overall.rawValue.uppercased())\n"
+        out +=
+            "\n\(count(.pass)) passed, \(count(.warn)) warning(s), \(count(.fail)) failed: \(overall.rawValue.uppercased())\n"
         return out
     }
 }

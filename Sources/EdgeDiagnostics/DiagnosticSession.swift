@@ -80,7 +80,9 @@ public final class DiagnosticSession {
         if let password = try? SecretFile.mqttPassword(configuration.mqtt) {
             secrets.append(password.value)
         }
-        if let proxy = ProxyEnvironment(url: configuration.api.url, environment: inputs.environment), let password = proxy.password {
+        if let proxy = ProxyEnvironment(url: configuration.api.url, environment: inputs.environment),
+            let password = proxy.password
+        {
             secrets.append(password)
         }
         // The cached JWT, should any text ever quote it.
@@ -121,7 +123,9 @@ public final class DiagnosticSession {
                 connectTimeout: api.connectTimeout, totalTimeout: api.timeout, maxResponseSize: api.maxResponseSize))
         let cache = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir + "/auth-token" : nil
         let made = EmnifyClient(
-            configuration: .init(baseURL: api.url, applicationToken: token.value, tokenCachePath: cache, retry: RetryPolicy(maxAttempts: 1)),
+            configuration: .init(
+                baseURL: api.url, applicationToken: token.value, tokenCachePath: cache,
+                retry: RetryPolicy(maxAttempts: 1)),
             transport: transport, clock: clock, logger: Logger(label: "emnify-edge.api"))
         client = made
         return made

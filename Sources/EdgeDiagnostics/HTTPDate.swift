@@ -1,8 +1,8 @@
 import EdgeAgent
+import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
-import EdgeCommon
 
 /// The HTTP `Date` header, IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 /// The obsolete RFC 850 and asctime forms are not accepted: servers must send IMF-fixdate.
@@ -13,7 +13,8 @@ enum HTTPDate {
     /// Seconds since the Unix epoch, or nil when `text` is not an IMF-fixdate.
     static func parse(_ text: String) -> Int64? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 6, parts[0].hasSuffix(","), weekdays.contains(String(parts[0].dropLast())), parts[5] == "GMT",
+        guard parts.count == 6, parts[0].hasSuffix(","), weekdays.contains(String(parts[0].dropLast())),
+            parts[5] == "GMT",
             parts[1].count == 2, let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
             parts[3].count == 4, let year = Int(parts[3])
         else { return nil }
@@ -22,7 +23,9 @@ enum HTTPDate {
             let second = Int(time[2]), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
             (1...UTCDateTime.daysInMonth(year: year, month: monthIndex + 1)).contains(day)
         else { return nil }
-        return UTCDateTime(year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: min(second, 59))
-            .secondsSinceEpoch
+        return UTCDateTime(
+            year: year, month: monthIndex + 1, day: day, hour: hour, minute: minute, second: min(second, 59)
+        )
+        .secondsSinceEpoch
     }
 }

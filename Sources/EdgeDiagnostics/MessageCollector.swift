@@ -1,10 +1,10 @@
+import Dispatch
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
+import EdgeMQTT
 import EmnifyAPI
 import ModemIdentity
-import Dispatch
-import EdgeMQTT
 import Synchronization
 
 /// Collects the messages of a subscription until a condition holds or time runs out.

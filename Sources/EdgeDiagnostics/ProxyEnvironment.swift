@@ -3,6 +3,7 @@ import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
+
 /// The HTTP proxy libcurl will use for the API, read from the environment the way libcurl reads
 /// it: `https_proxy`/`HTTPS_PROXY` (or `http_proxy` for plain HTTP), then `all_proxy`/`ALL_PROXY`;
 /// `no_proxy`/`NO_PROXY` lists hosts (or `*`) that go direct. Credentials inside the proxy URL
@@ -21,7 +22,9 @@ struct ProxyEnvironment: Sendable, Equatable {
 
     init?(url: String, environment: [String: String]) {
         let https = url.lowercased().hasPrefix("https:")
-        let names = https ? ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] : ["http_proxy", "all_proxy", "ALL_PROXY"]
+        let names =
+            https
+            ? ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"] : ["http_proxy", "all_proxy", "ALL_PROXY"]
         guard let name = names.first(where: { !(environment[$0] ?? "").isEmpty }), let raw = environment[name] else {
             return nil
         }

@@ -3,6 +3,7 @@ import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
+
 /// Scrubs secrets from text: every known secret value, and anything shaped like a JWT
 /// (`eyJ….….…`). The checks never put secrets into their findings; this is the last line of
 /// defence for text that quotes other programs (journal lines, error bodies, state files).
@@ -38,7 +39,8 @@ public struct Redactor: Sendable {
         }
         var index = 0
         while index < scalars.count {
-            guard scalars[index] == "e", index + 2 < scalars.count, scalars[index + 1] == "y", scalars[index + 2] == "J",
+            guard scalars[index] == "e", index + 2 < scalars.count, scalars[index + 1] == "y",
+                scalars[index + 2] == "J",
                 index == 0 || !(isSegment(scalars[index - 1]) || scalars[index - 1] == ".")
             else {
                 index += 1

@@ -1,10 +1,11 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 import EdgeConfig
 import EdgeDiagnostics
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct DiagnoseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,13 +65,15 @@ struct DiagnoseCommand: AsyncParsableCommand {
                 try CommandContext(configPath: configPath, configuration: configuration, logger: logger).modemReader()
             },
             makeMQTTSettings: { configuration in
-                try CommandContext(configPath: configPath, configuration: configuration, logger: logger).mqttSettings(will: nil)
+                try CommandContext(configPath: configPath, configuration: configuration, logger: logger).mqttSettings(
+                    will: nil)
             })
         let session = DiagnosticSession(inputs: inputs)
         var report = await DiagnosticReport.make(session)
         if let resetKind {
             let loop = ConnectivityResetLoop(
-                kind: resetKind, timeout: ConnectivityResetLoop.defaultTimeout(pollInterval: session.configuration.agent.pollInterval))
+                kind: resetKind,
+                timeout: ConnectivityResetLoop.defaultTimeout(pollInterval: session.configuration.agent.pollInterval))
             report.checks.append(await loop.run(session) { line in printError(line) })
         }
         let redactor = session.redactor

@@ -1,12 +1,13 @@
 import EmnifyEmulator
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Each broken link gives the right FAIL with its hint, and exit code 1.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct DiagnoseFailureTests {
     func expectFailure(
-        _ fixture: DiagnoseFixture, check id: String, finding: String, next: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ fixture: DiagnoseFixture, check id: String, finding: String, next: String,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         let (result, _, checks) = try await fixture.diagnoseJSON()
         #expect(result.exitCode == 1, sourceLocation: sourceLocation)
@@ -14,13 +15,15 @@ import TestSupport
         #expect(check["status"] as? String == "fail", "\(check)", sourceLocation: sourceLocation)
         #expect((check["finding"] as? String)?.contains(finding) == true, "\(check)", sourceLocation: sourceLocation)
         #expect((check["next_step"] as? String)?.contains(next) == true, "\(check)", sourceLocation: sourceLocation)
-        DiagnoseFixture.expectNoSecrets(result.standardOutput + result.standardError, "output", sourceLocation: sourceLocation)
+        DiagnoseFixture.expectNoSecrets(
+            result.standardOutput + result.standardError, "output", sourceLocation: sourceLocation)
     }
 
     @Test func aWrongToken() async throws {
         let fixture = try await DiagnoseFixture(token: "wrong-token-Zt81", broker: false)
         defer { Task { await fixture.stop() } }
-        try await expectFailure(fixture, check: "account", finding: "rejected the application token", next: "new application token")
+        try await expectFailure(
+            fixture, check: "account", finding: "rejected the application token", next: "new application token")
         let (result, _, _) = try await fixture.diagnoseJSON()
         #expect(!result.standardOutput.contains("wrong-token-Zt81"))
     }
@@ -28,19 +31,22 @@ import TestSupport
     @Test func aSIMThatIsNotInTheOrganisation() async throws {
         let fixture = try await DiagnoseFixture(broker: false, iccid: "89490200000000000001")
         defer { Task { await fixture.stop() } }
-        try await expectFailure(fixture, check: "account", finding: "no SIM with ICCID 89490200000000000001", next: "organisation")
+        try await expectFailure(
+            fixture, check: "account", finding: "no SIM with ICCID 89490200000000000001", next: "organisation")
     }
 
     @Test func aSIMWithoutEndpoint() async throws {
         let fixture = try await DiagnoseFixture(broker: false) { $0.hasEndpoint = false }
         defer { Task { await fixture.stop() } }
-        try await expectFailure(fixture, check: "account", finding: "not assigned to an endpoint", next: "assign the SIM")
+        try await expectFailure(
+            fixture, check: "account", finding: "not assigned to an endpoint", next: "assign the SIM")
     }
 
     @Test func theBrokerIsDown() async throws {
         let fixture = try await DiagnoseFixture(broker: false)
         defer { Task { await fixture.stop() } }
-        try await expectFailure(fixture, check: "broker", finding: "cannot connect to the broker", next: "start the broker")
+        try await expectFailure(
+            fixture, check: "broker", finding: "cannot connect to the broker", next: "start the broker")
     }
 
     @Test func anUntrustedCertificate() async throws {

@@ -1,7 +1,7 @@
 import EmnifyEmulator
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A gateway on the bench: the emulator (HTTPS), optionally a real mosquitto with a password,
 /// a configuration with secrets in 0600 files, and `emnify-edge run` as a child when asked.
@@ -25,7 +25,8 @@ final class DiagnoseFixture: @unchecked Sendable {
         iccid: String? = nil, modem: String? = nil, pollInterval: String = "1s",
         configure: (inout EmulatorServer.Configuration) -> Void = { _ in }
     ) async throws {
-        var configuration = EmulatorServer.Configuration(tls: .selfSigned, applicationToken: DiagnoseFixture.token, history: 0)
+        var configuration = EmulatorServer.Configuration(
+            tls: .selfSigned, applicationToken: DiagnoseFixture.token, history: 0)
         configure(&configuration)
         emulator = try await TestEmulator.start(configuration)
         _ = await emulator.control.inject(.updateLocation, count: 1)
@@ -104,7 +105,9 @@ final class DiagnoseFixture: @unchecked Sendable {
     }
 
     /// `diagnose --json`, parsed; the checks by id.
-    func diagnoseJSON(_ arguments: [String] = []) async throws -> (ChildProcess.Result, [String: Any], [String: [String: Any]]) {
+    func diagnoseJSON(_ arguments: [String] = []) async throws -> (
+        ChildProcess.Result, [String: Any], [String: [String: Any]]
+    ) {
         let result = try await diagnose(["--json"] + arguments)
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
@@ -127,7 +130,9 @@ final class DiagnoseFixture: @unchecked Sendable {
 
     static func expectNoSecrets(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         for secret in secrets {
-            #expect(!text.contains(secret), "\(what) contains a secret (\(secret.prefix(4))…)", sourceLocation: sourceLocation)
+            #expect(
+                !text.contains(secret), "\(what) contains a secret (\(secret.prefix(4))…)",
+                sourceLocation: sourceLocation)
         }
     }
 }

@@ -1,7 +1,7 @@
 import EmnifyEmulator
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A healthy gateway: every check passes, the JSON has the documented shape, the bundle holds
 /// what it should and no secret, and the closed-loop reset goes end to end.
@@ -13,9 +13,10 @@ import TestSupport
 
         let text = try await fixture.diagnose()
         #expect(text.exitCode == 0, "\(text.standardOutput)\n\(text.standardError)")
-        for title in ["Configuration", "Clock", "Modem", "Network path to the API", "emnify account", "emnify's view",
-            "Recent events", "Local MQTT broker", "Agent daemon"]
-        {
+        for title in [
+            "Configuration", "Clock", "Modem", "Network path to the API", "emnify account", "emnify's view",
+            "Recent events", "Local MQTT broker", "Agent daemon",
+        ] {
             #expect(text.standardOutput.contains("PASS  \(title)"), "\(title) did not pass:\n\(text.standardOutput)")
         }
         #expect(!text.standardOutput.contains("\u{1B}["), "no colour without a terminal")
@@ -24,7 +25,10 @@ import TestSupport
         let (result, object, checks) = try await fixture.diagnoseJSON()
         #expect(result.exitCode == 0)
         #expect(object["overall"] as? String == "pass")
-        #expect(checks.keys.sorted() == ["account", "agent", "broker", "clock", "configuration", "connectivity", "events", "modem", "network"])
+        #expect(
+            checks.keys.sorted() == [
+                "account", "agent", "broker", "clock", "configuration", "connectivity", "events", "modem", "network",
+            ])
         #expect(checks["connectivity"]?["finding"] as? String == "ONLINE: attached with a data session")
         let network = try #require(checks["network"]?["details"] as? [String: String])
         #expect(network["tcp_connect_ms"] != nil && network["tls_handshake_ms"] != nil)
@@ -39,7 +43,10 @@ import TestSupport
         defer { Task { await fixture.stop() } }
         let (result, object, _) = try await fixture.diagnoseJSON()
         #expect(result.exitCode == 1, "no broker and no agent: failures")
-        #expect(Set(object.keys) == ["schema", "tool", "generated_at", "config_file", "overall", "exit_code", "summary", "checks"])
+        #expect(
+            Set(object.keys) == [
+                "schema", "tool", "generated_at", "config_file", "overall", "exit_code", "summary", "checks",
+            ])
         #expect(object["schema"] as? Int == 1)
         #expect(object["tool"] is String && object["generated_at"] is String && object["config_file"] is String)
         #expect(["pass", "warn", "fail"].contains(object["overall"] as? String ?? ""))
@@ -50,7 +57,9 @@ import TestSupport
         #expect(checks.count == 9)
         #expect(summary.values.reduce(0, +) == checks.count)
         for check in checks {
-            #expect(Set(check.keys) == ["id", "title", "status", "finding", "next_step", "details", "duration_ms"], "\(check.keys)")
+            #expect(
+                Set(check.keys) == ["id", "title", "status", "finding", "next_step", "details", "duration_ms"],
+                "\(check.keys)")
             #expect(check["id"] is String && check["title"] is String && check["finding"] is String)
             let status = try #require(check["status"] as? String)
             #expect(["pass", "warn", "fail"].contains(status))
@@ -64,7 +73,8 @@ import TestSupport
         let fixture = try await DiagnoseFixture()
         defer { Task { await fixture.stop() } }
         try await fixture.startAgent()
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: fixture.directory.file("application-token"))
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o644], ofItemAtPath: fixture.directory.file("application-token"))
 
         let bundle = fixture.directory.file("support.tar.gz")
         let result = try await fixture.diagnose(["--bundle", bundle])

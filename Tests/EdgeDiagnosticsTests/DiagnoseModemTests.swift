@@ -1,7 +1,7 @@
 import EmnifyEmulator
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The modem through a stand-in `mmcli` (ModemManager's JSON captured from a real gateway, with the
 /// emulator's ICCID): emnify's view is compared with the modem's registration.

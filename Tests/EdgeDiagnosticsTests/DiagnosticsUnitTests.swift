@@ -14,12 +14,15 @@ import Testing
 
     @Test func proxyCredentialsAreNeverShown() throws {
         let proxy = try #require(
-            ProxyEnvironment(url: "https://cdn.emnify.net", environment: ["HTTPS_PROXY": "http://bob:s3cret@10.0.0.1:3128"]))
+            ProxyEnvironment(
+                url: "https://cdn.emnify.net", environment: ["HTTPS_PROXY": "http://bob:s3cret@10.0.0.1:3128"]))
         #expect(proxy.redactedURL == "http://***@10.0.0.1:3128")
         #expect(proxy.password == "s3cret")
         #expect(proxy.inUse)
         let bypassed = try #require(
-            ProxyEnvironment(url: "https://cdn.emnify.net/x", environment: ["https_proxy": "http://p:1", "no_proxy": "localhost,.emnify.net"]))
+            ProxyEnvironment(
+                url: "https://cdn.emnify.net/x",
+                environment: ["https_proxy": "http://p:1", "no_proxy": "localhost,.emnify.net"]))
         #expect(bypassed.bypassedBy == "no_proxy")
         #expect(ProxyEnvironment(url: "https://cdn.emnify.net", environment: ["http_proxy": "http://p:1"]) == nil)
     }
@@ -28,7 +31,9 @@ import Testing
         let redactor = Redactor(secrets: ["tok-123456"])
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
         #expect(redactor.redact("a tok-123456 b \(jwt) c") == "a <redacted> b <redacted-jwt> c")
-        #expect(redactor.redactTOML("token = \"abc\"\ntoken_file = \"/x\"\n") == "token = \"<redacted>\"\ntoken_file = \"/x\"\n")
+        #expect(
+            redactor.redactTOML("token = \"abc\"\ntoken_file = \"/x\"\n")
+                == "token = \"<redacted>\"\ntoken_file = \"/x\"\n")
     }
 
     @Test func exitCodesFollowTheWorstStatus() {

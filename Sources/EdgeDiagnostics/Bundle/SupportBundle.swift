@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import EdgeAgent
-import EdgeConfig
 import EdgeCommon
+import EdgeConfig
 import EdgeMQTT
 import EmnifyAPI
 import ModemIdentity
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `--bundle FILE`: a tar.gz for support with the diagnose report in both forms, the configuration
 /// with secrets redacted, the agent's state files, recent journal lines of the service, and the
@@ -41,7 +42,9 @@ public enum SupportBundle {
     }
 
     /// Writes the bundle to `path` (mode 0600): tar in memory, gzip by `/bin/gzip` as a child process.
-    public static func write(to path: String, report: DiagnosticReport, session: DiagnosticSession) async throws(Failure) {
+    public static func write(to path: String, report: DiagnosticReport, session: DiagnosticSession)
+        async throws(Failure)
+    {
         let files = await files(report: report, session: session)
         let now = session.clock.nowSeconds()
         let directory = "emnify-edge-diagnose-" + UTCDateTime(secondsSinceEpoch: now).iso8601.filter { $0.isNumber }
@@ -61,7 +64,9 @@ public enum SupportBundle {
         guard let gzip else { throw Failure(description: "gzip is not installed (/bin/gzip)") }
         let result = await OffPool.run { () -> Result<ProcessOutput, ProcessRunError> in
             do throws(ProcessRunError) {
-                return .success(try ProcessRunner.run(executable: gzip, arguments: ["-c", "-n", "-9", temporary], timeout: .seconds(60)))
+                return .success(
+                    try ProcessRunner.run(
+                        executable: gzip, arguments: ["-c", "-n", "-9", temporary], timeout: .seconds(60)))
             } catch {
                 return .failure(error)
             }
@@ -79,7 +84,8 @@ public enum SupportBundle {
     static func journalLines(unit: String) -> String? {
         guard let journalctl = ProcessRunner.find("journalctl", path: "/usr/bin:/bin"),
             let output = try? ProcessRunner.run(
-                executable: journalctl, arguments: ["-u", unit, "-n", "300", "--no-pager", "-o", "short-iso"], timeout: .seconds(10)),
+                executable: journalctl, arguments: ["-u", unit, "-n", "300", "--no-pager", "-o", "short-iso"],
+                timeout: .seconds(10)),
             output.status == 0
         else { return nil }
         return String(decoding: output.stdout, as: UTF8.self)
@@ -90,7 +96,8 @@ public enum SupportBundle {
         if let mmcli = ProcessRunner.find("mmcli", path: "/usr/bin:/bin:/usr/sbin:/sbin"),
             let output = try? ProcessRunner.run(executable: mmcli, arguments: ["--version"], timeout: .seconds(5))
         {
-            let first = String(decoding: output.stdout, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init)
+            let first = String(decoding: output.stdout, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(
+                String.init)
             lines.append("ModemManager: \(first ?? "unknown")")
         } else {
             lines.append("ModemManager: not installed")

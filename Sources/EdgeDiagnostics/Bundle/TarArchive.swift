@@ -3,6 +3,7 @@ import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
+
 /// A ustar archive (POSIX.1-1988) of regular files, written in memory: 512-byte header, the
 /// content padded to 512 bytes, and two zero blocks at the end. Names up to 100 bytes.
 struct TarArchive {

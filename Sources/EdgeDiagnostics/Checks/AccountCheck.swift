@@ -1,8 +1,8 @@
 import EdgeAgent
-import EdgeConfig
-import ModemIdentity
 import EdgeCommon
+import EdgeConfig
 import EmnifyAPI
+import ModemIdentity
 
 /// 5. The emnify account: the token authenticates, the SIM is found by ICCID and assigned to
 /// an endpoint; SIM status.
@@ -55,14 +55,16 @@ struct AccountCheck: DiagnosticCheck {
         guard let endpoint = sim.endpoint else {
             return .fail(
                 "SIM \(sim.id) (ICCID \(iccid)) is not assigned to an endpoint",
-                next: "assign the SIM to a device (endpoint) in the emnify Portal; without an endpoint it gets no service "
+                next:
+                    "assign the SIM to a device (endpoint) in the emnify Portal; without an endpoint it gets no service "
                     + "and the agent can only show the SIM's events",
                 details: details)
         }
         details["endpoint_id"] = String(endpoint.id)
         details["endpoint_name"] = endpoint.name
         let name = endpoint.name.map { "'\($0)' " } ?? ""
-        let summary = "token valid; SIM \(sim.id) (\(sim.status ?? "status unknown")) on endpoint \(name)(\(endpoint.id))"
+        let summary =
+            "token valid; SIM \(sim.id) (\(sim.status ?? "status unknown")) on endpoint \(name)(\(endpoint.id))"
         switch sim.status?.lowercased() {
         case "activated", nil:
             return .pass(summary, details: details)

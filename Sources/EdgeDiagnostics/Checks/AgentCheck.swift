@@ -1,9 +1,9 @@
-import EdgeConfig
-import EmnifyAPI
-import ModemIdentity
 import EdgeAgent
 import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
 import FoundationEssentials
+import ModemIdentity
 
 /// 9. The agent daemon: running or not (systemd if present), its state directory (cursor, last
 /// successful poll, lag, last error), requests and bytes used today.
@@ -13,7 +13,9 @@ struct AgentCheck: DiagnosticCheck {
 
     func run(_ session: DiagnosticSession) async -> CheckOutcome {
         let service = session.inputs.serviceName
-        let (systemd, processes) = await OffPool.run { (AgentProcess.systemdState(unit: service), AgentProcess.running()) }
+        let (systemd, processes) = await OffPool.run {
+            (AgentProcess.systemdState(unit: service), AgentProcess.running())
+        }
         var details: [String: String] = ["service": systemd ?? "no systemd"]
         if !processes.isEmpty { details["pids"] = processes.map(String.init).joined(separator: ",") }
         let running = systemd == "active" || !processes.isEmpty
@@ -38,7 +40,8 @@ struct AgentCheck: DiagnosticCheck {
         details["feeds"] = state.cursors.keys.sorted().joined(separator: ",").nilIfEmpty
         if let error = state.lastError { details["last_error"] = error }
         if let health = session.retained["health"],
-            let report = try? JSONDecoder().decode(HealthReport.self, from: Data(health.utf8)), let lag = report.cursorLagSeconds
+            let report = try? JSONDecoder().decode(HealthReport.self, from: Data(health.utf8)),
+            let lag = report.cursorLagSeconds
         {
             details["cursor_lag_seconds"] = String(lag)
         }
@@ -46,7 +49,8 @@ struct AgentCheck: DiagnosticCheck {
         guard running else {
             return .fail(
                 "the agent is not running" + (systemd.map { " (systemd: \($0))" } ?? ""),
-                next: "start it: systemctl enable --now \(service); if it stops again, see \(journal)", details: details)
+                next: "start it: systemctl enable --now \(service); if it stops again, see \(journal)", details: details
+            )
         }
         let who = processes.first.map { "running (pid \($0))" } ?? "running (systemd active)"
         guard let last = state.lastSuccessfulPollMillis else {
@@ -58,10 +62,12 @@ struct AgentCheck: DiagnosticCheck {
         details["last_successful_poll"] = UTCDateTime(secondsSinceEpoch: last / 1000).iso8601
         details["last_poll_age_seconds"] = String(age)
         let poll = agent.pollInterval.components.seconds
-        let usage = state.usage.map { "; \($0.requests) requests, \(Self.bytes($0.bytesSent + $0.bytesReceived)) today" } ?? ""
+        let usage =
+            state.usage.map { "; \($0.requests) requests, \(Self.bytes($0.bytesSent + $0.bytesReceived)) today" } ?? ""
         if let error = state.lastError {
             return .warn(
-                "\(who); the last poll failed: \(error)", next: "see \(journal); the checks above show which link fails",
+                "\(who); the last poll failed: \(error)",
+                next: "see \(journal); the checks above show which link fails",
                 details: details)
         }
         if age > max(3 * poll, 300) {

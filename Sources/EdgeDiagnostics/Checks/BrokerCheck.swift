@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
-import EmnifyAPI
-import ModemIdentity
 import EdgeMQTT
+import EmnifyAPI
 import Logging
+import ModemIdentity
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// 8. The local broker: connect with the agent's settings, publish and receive a probe on a
 /// private topic, and read the agent's retained `status`, `state` and `health`.
@@ -22,7 +23,9 @@ struct BrokerCheck: DiagnosticCheck {
         do {
             connection = try Self.connect(session)
         } catch {
-            return .fail("the broker settings cannot be used: \(error)", next: "check [mqtt] in the configuration", details: details)
+            return .fail(
+                "the broker settings cannot be used: \(error)", next: "check [mqtt] in the configuration",
+                details: details)
         }
         let started = ContinuousClock.now
         do {
@@ -31,7 +34,8 @@ struct BrokerCheck: DiagnosticCheck {
             await connection.stop(timeout: .seconds(1))
             details["error"] = "\(error)"
             return .fail(
-                "cannot connect to the broker at \(mqtt.host):\(mqtt.port): \(error)", next: Self.nextStep(error), details: details)
+                "cannot connect to the broker at \(mqtt.host):\(mqtt.port): \(error)", next: Self.nextStep(error),
+                details: details)
         }
         details["connect_ms"] = String((ContinuousClock.now - started).milliseconds)
         details["mqtt_version"] = connection.negotiatedProtocolVersion.map { $0 == 5 ? "5" : "3.1.1" }
@@ -57,12 +61,14 @@ struct BrokerCheck: DiagnosticCheck {
             guard !got.isEmpty else {
                 return .fail(
                     "connected, but the probe published on \(probeTopic) did not come back within 3 s",
-                    next: "check the broker's ACLs for this user (publish and subscribe under the topic prefix)", details: details)
+                    next: "check the broker's ACLs for this user (publish and subscribe under the topic prefix)",
+                    details: details)
             }
             details["probe_round_trip_ms"] = String((ContinuousClock.now - sent).milliseconds)
         } catch {
             return .fail(
-                "connected, but the probe failed: \(error)", next: "check the broker's ACLs for this user", details: details)
+                "connected, but the probe failed: \(error)", next: "check the broker's ACLs for this user",
+                details: details)
         }
 
         guard let topics = session.topics else {
@@ -75,7 +81,9 @@ struct BrokerCheck: DiagnosticCheck {
             let stream = try await connection.subscribe(topics.base + "/+", qos: 1)
             let wanted: Set<String> = ["status", "state", "health"]
             let got = await MessageCollector.collect(stream, timeout: .seconds(2)) { messages in
-                wanted.isSubset(of: Set(messages.filter(\.retain).map { $0.topic.split(separator: "/").last.map(String.init) ?? "" }))
+                wanted.isSubset(
+                    of: Set(
+                        messages.filter(\.retain).map { $0.topic.split(separator: "/").last.map(String.init) ?? "" }))
             }
             for message in got where message.retain {
                 let name = message.topic.split(separator: "/").last.map(String.init) ?? message.topic
@@ -84,13 +92,16 @@ struct BrokerCheck: DiagnosticCheck {
                 if wanted.contains(name) { details["retained_\(name)"] = String(text.prefix(400)) }
             }
         } catch {
-            return .warn("publish and subscribe work; reading the agent's topics failed: \(error)", next: "check ACLs", details: details)
+            return .warn(
+                "publish and subscribe work; reading the agent's topics failed: \(error)", next: "check ACLs",
+                details: details)
         }
         let missing = ["status", "state", "health"].filter { session.retained[$0] == nil }
         if missing.count == 3 {
             return .warn(
                 "publish and subscribe work, but nothing is retained under \(topics.base)",
-                next: "the agent has not published to this broker: is it running, with the same [mqtt] settings and topic_prefix?",
+                next:
+                    "the agent has not published to this broker: is it running, with the same [mqtt] settings and topic_prefix?",
                 details: details)
         }
         if session.retained["status"] == "offline" {
@@ -129,7 +140,8 @@ struct BrokerCheck: DiagnosticCheck {
         case .tls:
             return "check [mqtt] ca_file, cert_file and key_file, and the broker's TLS listener"
         default:
-            return "start the broker (systemctl start mosquitto) or fix [mqtt] host and port; 'ss -ltn' shows listening ports"
+            return
+                "start the broker (systemctl start mosquitto) or fix [mqtt] host and port; 'ss -ltn' shows listening ports"
         }
     }
 }

@@ -1,8 +1,8 @@
 import EdgeAgent
+import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
-import EdgeCommon
 
 /// 2. The local clock against the API's `Date` header. A wrong clock breaks TLS (certificates
 /// "not yet valid") and token expiry; gateways often boot without NTP.
@@ -19,7 +19,8 @@ struct ClockCheck: DiagnosticCheck {
         let probe = await session.probe()
         let localSeconds = probe.receivedAtMillis / 1000
         var details = ["local_time": UTCDateTime(secondsSinceEpoch: localSeconds).iso8601]
-        let ntpHint = "enable time synchronisation (timedatectl set-ntp true, or chrony/systemd-timesyncd) "
+        let ntpHint =
+            "enable time synchronisation (timedatectl set-ntp true, or chrony/systemd-timesyncd) "
             + "and check that NTP (UDP 123) is allowed on the data session"
         if localSeconds < 1_704_067_200 {  // 2024-01-01
             return .fail(
@@ -32,7 +33,8 @@ struct ClockCheck: DiagnosticCheck {
         }
         guard let header = response.header("date"), let serverSeconds = HTTPDate.parse(header) else {
             return .warn(
-                "not compared: the API's answer had no readable Date header", next: "check for a proxy that rewrites headers",
+                "not compared: the API's answer had no readable Date header",
+                next: "check for a proxy that rewrites headers",
                 details: details)
         }
         let skew = localSeconds - serverSeconds

@@ -1,8 +1,8 @@
 import EdgeAgent
 import EdgeCommon
+import EdgeConfig
 import EmnifyAPI
 import ModemIdentity
-import EdgeConfig
 
 /// 1. The configuration file is found and valid; the application token is present (file,
 /// environment or systemd credential) and its file is not readable by others.

@@ -24,14 +24,16 @@ struct ConnectivityCheck: DiagnosticCheck {
         let name = status.status.uppercased()
         var details = ["emnify_status": name]
         let registration = session.modemReport?.registration
-        details["modem_registration"] = registration?.rawValue ?? "not known (source \(session.modemReport?.source.rawValue ?? "none"))"
+        details["modem_registration"] =
+            registration?.rawValue ?? "not known (source \(session.modemReport?.source.rawValue ?? "none"))"
         let modemRegistered = registration?.isRegistered
 
         switch (name, modemRegistered) {
         case ("BLOCKED", _):
             return .fail(
                 "emnify reports the endpoint BLOCKED",
-                next: "check the endpoint's service profile, tariff and data quota in the Portal; see the recent events for why",
+                next:
+                    "check the endpoint's service profile, tariff and data quota in the Portal; see the recent events for why",
                 details: details)
         case ("ONLINE", false), ("ATTACHED", false):
             return .warn(
@@ -51,9 +53,11 @@ struct ConnectivityCheck: DiagnosticCheck {
         case ("ONLINE", _):
             return .pass("ONLINE: attached with a data session" + Self.agreement(modemRegistered), details: details)
         case ("ATTACHED", _):
-            return .pass("ATTACHED: on the network without a data session" + Self.agreement(modemRegistered), details: details)
+            return .pass(
+                "ATTACHED: on the network without a data session" + Self.agreement(modemRegistered), details: details)
         default:
-            return .warn("emnify reports an unknown status '\(status.status)'", next: "see the recent events", details: details)
+            return .warn(
+                "emnify reports an unknown status '\(status.status)'", next: "see the recent events", details: details)
         }
     }
 

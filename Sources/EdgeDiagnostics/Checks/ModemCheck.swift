@@ -37,7 +37,8 @@ struct ModemCheck: DiagnosticCheck {
         details["model"] = [report.manufacturer, report.model].compactMap { $0 }.joined(separator: " ").nilIfEmpty
         details["sim_state"] = report.simState?.rawValue
         details["registration"] = report.registration?.rawValue
-        details["operator"] = [report.operatorName, report.operatorCode.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
+        details["operator"] =
+            [report.operatorName, report.operatorCode.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
             .nilIfEmpty
         details["access_technology"] = report.accessTechnologies.joined(separator: ",").nilIfEmpty
         details["signal_percent"] = report.signalPercent.map(String.init)
@@ -53,7 +54,9 @@ struct ModemCheck: DiagnosticCheck {
                 "SIM \(iccid) is \(state.rawValue)", next: Self.simNextStep(state), details: details)
         }
         if report.source == .static {
-            return .pass("identity from the configuration (source static): ICCID \(iccid); radio state not read", details: details)
+            return .pass(
+                "identity from the configuration (source static): ICCID \(iccid); radio state not read",
+                details: details)
         }
         let radio = [
             report.registration.map { "registration \($0.rawValue)" }, report.operatorName.map { "on \($0)" },
@@ -63,7 +66,8 @@ struct ModemCheck: DiagnosticCheck {
         let summary = "ICCID \(iccid) from \(report.source.rawValue)" + (radio.isEmpty ? "" : "; \(radio)")
         if let registration = report.registration, !registration.isRegistered {
             return .warn(
-                summary, next: registration == .denied
+                summary,
+                next: registration == .denied
                     ? "the network denied registration: check the SIM's service profile and tariff in the emnify Portal"
                     : "the modem is not registered: check the antenna and coverage, then 'mmcli -m any --3gpp-scan'",
                 details: details)
@@ -77,7 +81,8 @@ struct ModemCheck: DiagnosticCheck {
     static func nextStep(for error: ModemIdentityError) -> String {
         switch error {
         case .mmcliNotFound, .modemManagerNotRunning:
-            return "install and start ModemManager (systemctl enable --now ModemManager), or set [modem] source = \"at\" with at_port"
+            return
+                "install and start ModemManager (systemctl enable --now ModemManager), or set [modem] source = \"at\" with at_port"
         case .noModemFound:
             return "check that the modem is powered and enumerated (lsusb, 'mmcli -L'), and its USB cable"
         case .simNotInserted, .simPINRequired, .simPUKRequired, .simBusy, .simFailure:

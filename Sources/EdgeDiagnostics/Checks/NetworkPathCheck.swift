@@ -1,8 +1,8 @@
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
-import ModemIdentity
 import EmnifyAPI
+import ModemIdentity
 
 /// 4. The network path to the API: DNS, TCP connect and TLS handshake with their times (from
 /// libcurl's transfer metrics of one request on a fresh connection), certificate verification
@@ -16,7 +16,8 @@ struct NetworkPathCheck: DiagnosticCheck {
         var details = ["url": api.url, "ca": api.caFile ?? "system trust store"]
         let proxy = ProxyEnvironment(url: api.url, environment: session.inputs.environment)
         if let proxy {
-            details["proxy"] = proxy.redactedURL + " (from \(proxy.variable))"
+            details["proxy"] =
+                proxy.redactedURL + " (from \(proxy.variable))"
                 + (proxy.bypassedBy.map { "; not used for this host (\($0))" } ?? "")
         } else {
             details["proxy"] = "none"
@@ -41,12 +42,14 @@ struct NetworkPathCheck: DiagnosticCheck {
         details["remote_address"] = metrics.remoteAddress.nilIfEmpty
         details["http_version"] = metrics.httpVersion.nilIfEmpty
         details["http_status"] = String(response.status)
-        let tlsText = api.url.lowercased().hasPrefix("https:") ? ", TLS \(tls) ms (certificate verified)" : " (plain HTTP)"
+        let tlsText =
+            api.url.lowercased().hasPrefix("https:") ? ", TLS \(tls) ms (certificate verified)" : " (plain HTTP)"
         let via = proxy.map { $0.inUse ? " via proxy \($0.redactedURL)" : "" } ?? ""
         let finding = "DNS \(dns) ms, TCP \(tcp) ms\(tlsText)\(via)"
         if metrics.total > .seconds(5) {
             return .warn(
-                finding + "; the answer took \(metrics.total.milliseconds) ms", next: "the link is slow: check signal quality and the data session",
+                finding + "; the answer took \(metrics.total.milliseconds) ms",
+                next: "the link is slow: check signal quality and the data session",
                 details: details)
         }
         return .pass(finding, details: details)

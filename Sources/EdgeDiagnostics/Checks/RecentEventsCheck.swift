@@ -1,9 +1,9 @@
+import EdgeAgent
 import EdgeCommon
 import EdgeConfig
-import ModemIdentity
-import EdgeAgent
 import EdgeReports
 import EmnifyAPI
+import ModemIdentity
 
 /// 7. The last events of the endpoint and SIM, in the table of `emnify-edge events`; Warn and
 /// Critical events, a blocked endpoint and used-up quota are called out.
