@@ -120,6 +120,22 @@ import Testing
         #expect(await fixture.emulator.control.connectivityStatus() == "ONLINE")
     }
 
+    @Test func colourOnlyOnATerminalAndNeverWithNoColor() async throws {
+        let script = "/usr/bin/script"  // util-linux: runs the command on a pseudo-terminal
+        guard FileManager.default.isExecutableFile(atPath: script) else { return }
+        let fixture = try await DiagnoseFixture(broker: false)
+        defer { Task { await fixture.stop() } }
+        let command = "\(DiagnoseFixture.binary) diagnose --config \(fixture.configPath)"
+        var environment = fixture.environment
+        environment.removeValue(forKey: "NO_COLOR")
+        let terminal = try await ChildProcess.run(script, ["-qc", command, "/dev/null"], environment: environment)
+        #expect(terminal.standardOutput.contains("\u{1B}[1;31mFAIL\u{1B}[0m  Local MQTT broker"), "\(terminal.standardOutput)")
+        environment["NO_COLOR"] = "1"
+        let plain = try await ChildProcess.run(script, ["-qc", command, "/dev/null"], environment: environment)
+        #expect(!plain.standardOutput.contains("\u{1B}["))
+        #expect(plain.standardOutput.contains("FAIL  Local MQTT broker"))
+    }
+
     @Test func theResetNeedsConfirmationWithoutATerminal() async throws {
         let fixture = try await DiagnoseFixture(broker: false)
         defer { Task { await fixture.stop() } }
