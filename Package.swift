@@ -129,6 +129,7 @@ let package = Package(
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "TestSupport"]),
+        .testTarget(name: "AgentIntegrationTests", dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
         .testTarget(name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "TestSupport", "EmnifyEmulator"]),
     ]
