@@ -21,53 +21,60 @@ import Testing
 
     @Test func aWrongToken() async throws {
         let fixture = try await DiagnoseFixture(token: "wrong-token-Zt81", broker: false)
-        defer { Task { await fixture.stop() } }
-        try await expectFailure(
-            fixture, check: "account", finding: "rejected the application token", next: "new application token")
-        let (result, _, _) = try await fixture.diagnoseJSON()
-        #expect(!result.standardOutput.contains("wrong-token-Zt81"))
+        try await fixture.using {
+            try await expectFailure(
+                fixture, check: "account", finding: "rejected the application token", next: "new application token")
+            let (result, _, _) = try await fixture.diagnoseJSON()
+            #expect(!result.standardOutput.contains("wrong-token-Zt81"))
+        }
     }
 
     @Test func aSIMThatIsNotInTheOrganisation() async throws {
         let fixture = try await DiagnoseFixture(broker: false, iccid: "89490200000000000001")
-        defer { Task { await fixture.stop() } }
-        try await expectFailure(
-            fixture, check: "account", finding: "no SIM with ICCID 89490200000000000001", next: "organisation")
+        try await fixture.using {
+            try await expectFailure(
+                fixture, check: "account", finding: "no SIM with ICCID 89490200000000000001", next: "organisation")
+        }
     }
 
     @Test func aSIMWithoutEndpoint() async throws {
         let fixture = try await DiagnoseFixture(broker: false) { $0.hasEndpoint = false }
-        defer { Task { await fixture.stop() } }
-        try await expectFailure(
-            fixture, check: "account", finding: "not assigned to an endpoint", next: "assign the SIM")
+        try await fixture.using {
+            try await expectFailure(
+                fixture, check: "account", finding: "not assigned to an endpoint", next: "assign the SIM")
+        }
     }
 
     @Test func theBrokerIsDown() async throws {
         let fixture = try await DiagnoseFixture(broker: false)
-        defer { Task { await fixture.stop() } }
-        try await expectFailure(
-            fixture, check: "broker", finding: "cannot connect to the broker", next: "start the broker")
+        try await fixture.using {
+            try await expectFailure(
+                fixture, check: "broker", finding: "cannot connect to the broker", next: "start the broker")
+        }
     }
 
     @Test func anUntrustedCertificate() async throws {
         let fixture = try await DiagnoseFixture(broker: false) { $0.tls = .untrusted }
-        defer { Task { await fixture.stop() } }
-        try await expectFailure(fixture, check: "network", finding: "certificate is not trusted", next: "ca_file")
+        try await fixture.using {
+            try await expectFailure(fixture, check: "network", finding: "certificate is not trusted", next: "ca_file")
+        }
     }
 
     @Test func theAPIAnswers503() async throws {
         let fixture = try await DiagnoseFixture(broker: false)
-        defer { Task { await fixture.stop() } }
-        await fixture.emulator.control.injectFault(.serviceUnavailableHTML, duration: .seconds(60))
-        try await expectFailure(fixture, check: "account", finding: "HTTP 503", next: "status.emnify.com")
+        try await fixture.using {
+            await fixture.emulator.control.injectFault(.serviceUnavailableHTML, duration: .seconds(60))
+            try await expectFailure(fixture, check: "account", finding: "HTTP 503", next: "status.emnify.com")
+        }
     }
 
     @Test func theModemIsMissing() async throws {
         let fixture = try await DiagnoseFixture(
             broker: false, modem: "source = \"modemmanager\"\nmmcli = \"/nonexistent\"\ntimeout = \"2s\"")
-        defer { Task { await fixture.stop() } }
-        try await expectFailure(fixture, check: "modem", finding: "cannot be read", next: "ModemManager")
-        let (_, _, checks) = try await fixture.diagnoseJSON()
-        #expect((checks["account"]?["finding"] as? String)?.hasPrefix("not checked") == true)
+        try await fixture.using {
+            try await expectFailure(fixture, check: "modem", finding: "cannot be read", next: "ModemManager")
+            let (_, _, checks) = try await fixture.diagnoseJSON()
+            #expect((checks["account"]?["finding"] as? String)?.hasPrefix("not checked") == true)
+        }
     }
 }

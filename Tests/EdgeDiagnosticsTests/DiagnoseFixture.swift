@@ -118,6 +118,18 @@ final class DiagnoseFixture: @unchecked Sendable {
         return (result, object, byID)
     }
 
+    /// Runs `body`, then stops the agent, the broker and the emulator, also when `body` throws (a
+    /// `defer { Task { … } }` may not run before the test process exits, leaving brokers behind).
+    func using(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+    }
+
     func stop() async {
         agent?.kill()
         _ = await agent?.wait(timeout: .seconds(5))

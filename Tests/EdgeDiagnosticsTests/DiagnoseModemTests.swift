@@ -32,27 +32,28 @@ import Testing
         let standIn = try TemporaryDirectory(prefix: "mmcli-standin")
         let mmcli = standIn.file("mmcli")
         let fixture = try await DiagnoseFixture(broker: false, modem: "source = \"modemmanager\"\nmmcli = \"\(mmcli)\"")
-        defer { Task { await fixture.stop() } }
-        _ = try Self.writeStandIn(in: standIn, iccid: fixture.emulator.emulator.iccid)
+        try await fixture.using {
+            _ = try Self.writeStandIn(in: standIn, iccid: fixture.emulator.emulator.iccid)
 
-        let (_, _, checks) = try await fixture.diagnoseJSON()
-        let modem = try #require(checks["modem"])
-        #expect(modem["status"] as? String == "pass", "\(modem)")
-        let details = try #require(modem["details"] as? [String: String])
-        #expect(details["source"] == "modemmanager")
-        #expect(details["registration"] == "home")
-        #expect(details["sim_state"] == nil || details["sim_state"] == "ready")
-        let connectivity = try #require(checks["connectivity"])
-        #expect(connectivity["status"] as? String == "pass", "\(connectivity)")
-        #expect((connectivity["finding"] as? String)?.contains("agrees with the modem") == true, "\(connectivity)")
+            let (_, _, checks) = try await fixture.diagnoseJSON()
+            let modem = try #require(checks["modem"])
+            #expect(modem["status"] as? String == "pass", "\(modem)")
+            let details = try #require(modem["details"] as? [String: String])
+            #expect(details["source"] == "modemmanager")
+            #expect(details["registration"] == "home")
+            #expect(details["sim_state"] == nil || details["sim_state"] == "ready")
+            let connectivity = try #require(checks["connectivity"])
+            #expect(connectivity["status"] as? String == "pass", "\(connectivity)")
+            #expect((connectivity["finding"] as? String)?.contains("agrees with the modem") == true, "\(connectivity)")
 
-        // emnify loses the device while the modem still says "home": a disagreement with a likely reason.
-        _ = await fixture.emulator.control.inject(.purgeLocation, count: 1)
-        #expect(await fixture.emulator.control.connectivityStatus() == "OFFLINE")
-        let (_, _, after) = try await fixture.diagnoseJSON()
-        let disagreement = try #require(after["connectivity"])
-        #expect(disagreement["status"] as? String == "warn", "\(disagreement)")
-        #expect((disagreement["finding"] as? String)?.contains("emnify sees the device OFFLINE") == true)
-        #expect((disagreement["next_step"] as? String)?.contains("not allowed on") == true)
+            // emnify loses the device while the modem still says "home": a disagreement with a likely reason.
+            _ = await fixture.emulator.control.inject(.purgeLocation, count: 1)
+            #expect(await fixture.emulator.control.connectivityStatus() == "OFFLINE")
+            let (_, _, after) = try await fixture.diagnoseJSON()
+            let disagreement = try #require(after["connectivity"])
+            #expect(disagreement["status"] as? String == "warn", "\(disagreement)")
+            #expect((disagreement["finding"] as? String)?.contains("emnify sees the device OFFLINE") == true)
+            #expect((disagreement["next_step"] as? String)?.contains("not allowed on") == true)
+        }
     }
 }
