@@ -67,10 +67,19 @@ let package = Package(
             dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
+        // `emnify-edge diagnose`: the field checks, the closed-loop reset and the support bundle.
+        .target(
+            name: "EdgeDiagnostics",
+            dependencies: [
+                "EdgeCommon", "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeMQTT", "EdgeAgent", "EdgeReports",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "emnify-edge",
             dependencies: [
                 "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeReports", "EdgeCommon", "EdgeAgent", "EdgeMQTT",
+                "EdgeDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -120,7 +129,9 @@ let package = Package(
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"]),
+        .testTarget(name: "AgentIntegrationTests", dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
+        .testTarget(name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "TestSupport", "EmnifyEmulator"]),
         // firmware-config and packaging/: mosquitto snippet, udev rules, systemd unit, man page.
         .testTarget(name: "PackagingTests", dependencies: ["EdgeConfig"]),
     ]

@@ -123,10 +123,14 @@ extension Agent {
                     "emnify sent an event that cannot be read; it is not published",
                     metadata: ["feed": "\(feed)", "reason": "\(rejected.reason)", "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))"])
             }
-            // An event of the endpoint usually appears in the SIM's feed too: publish it once.
+            // An event of the endpoint appears in the SIM's feed too: publish it once. The endpoint
+            // feed owns every event that names our endpoint (its record may already have forgotten
+            // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
             var fresh: [EmnifyEvent] = []
             for event in cursor.unpublished(result.events) {
-                if state.cursors.contains(where: { $0.key != key && $0.value.published[event.id] != nil }) {
+                // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
+                // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
+                if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {
                     cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
                 } else {
                     fresh.append(event)
@@ -202,6 +206,19 @@ extension Agent {
             logger.error("cannot save the agent state; events may be published again after a restart", metadata: ["error": "\(error)"])
             state.lastError = "cannot save state: \(error)"
         }
+    }
+
+    /// Whether the endpoint feed publishes this event: it names our endpoint, or the endpoint feed
+    /// already published its id.
+    func ownedByEndpointFeed(_ event: EmnifyEvent) -> Bool {
+        guard let endpointID = state.endpointID else { return false }
+        if event.endpointID == endpointID { return true }
+        return state.cursors[Self.key(.endpoint(endpointID))]?.published[event.id] != nil
+    }
+
+    static func isSIMFeed(_ feed: EventFeed) -> Bool {
+        if case .sim = feed { return true }
+        return false
     }
 
     static func key(_ feed: EventFeed) -> String {

@@ -1,3 +1,4 @@
+import CCurl
 import Dispatch
 
 /// The production transport: libcurl on a dedicated serial queue, so that blocking
@@ -45,5 +46,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             }
         }
         return try result.get()
+    }
+}
+
+extension CurlTransport {
+    /// libcurl's version line, e.g. `libcurl/8.5.0 OpenSSL/3.0.13 zlib/1.3` (for support bundles).
+    public static var libraryVersion: String {
+        guard let text = curl_version() else { return "unknown" }
+        return String(cString: text)
     }
 }

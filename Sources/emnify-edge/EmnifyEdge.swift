@@ -10,7 +10,7 @@ struct EmnifyEdge: AsyncParsableCommand {
             and fetches their connectivity events. The subcommands double as field diagnostics.
             """,
         version: EdgeVersion.current,
-        subcommands: [RunCommand.self, EventsCommand.self, IdentityCommand.self, ConfigCommand.self]
+        subcommands: [RunCommand.self, EventsCommand.self, IdentityCommand.self, ConfigCommand.self, DiagnoseCommand.self]
     )
 }
 

@@ -11,7 +11,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emnify-emulator",
         abstract: "A local stand-in for the part of the emnify REST API that emnify-edge uses.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Demo.self],
         defaultSubcommand: Serve.self
     )
 }

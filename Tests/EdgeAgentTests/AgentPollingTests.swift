@@ -146,3 +146,34 @@ import Testing
         #expect(TopicLayout.sanitize("") == "_")
     }
 }
+
+extension AgentPollingTests {
+    @Test func endpointEventsOlderThanTheLookBackAreNotRepublishedFromTheSIMFeed() async {
+        let endpoint = #", "endpoint": {"id": 900, "name": "gw"}, "sim": {"id": 500}"#
+        for id in 1...5 {
+            let event = makeEvent(id: Int64(id), millis: now - 3_600_000 + Int64(id) * 60_000, extra: endpoint)
+            api.add(event, to: .endpoint(900), .sim(500))
+        }
+        let simOnly = makeEvent(id: 6, millis: now - 3_000_000, type: 51, extra: #", "sim": {"id": 500}"#)
+        api.add(simOnly, to: .sim(500))
+        _ = await agent().pollOnce()
+        #expect(publisher.eventIDs.sorted() == [1, 2, 3, 4, 5, 6])
+    }
+}
+
+extension AgentPollingTests {
+    /// An event that appears in the SIM feed before the endpoint feed shows it must still be
+    /// published by the endpoint feed later (the SIM feed's skip is not a publication).
+    @Test func anEventSeenFirstInTheSIMFeedIsStillPublished() async {
+        let endpoint = #", "endpoint": {"id": 900, "name": "gw"}, "sim": {"id": 500}"#
+        let event = makeEvent(id: 77, millis: now - 1000, extra: endpoint)
+        api.add(event, to: .sim(500))  // the endpoint feed does not show it yet
+        let agent = agent()
+        _ = await agent.pollOnce()
+        #expect(publisher.eventIDs.isEmpty)
+        api.add(event, to: .endpoint(900))
+        clock.advance(seconds: 60)
+        _ = await agent.pollOnce()
+        #expect(publisher.eventIDs == [77])
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Synchronization
 
 /// Runs a program with captured output and a timeout (after which it is killed with SIGKILL:
@@ -35,6 +36,11 @@ public final class RunningProcess: @unchecked Sendable {
     private let collected = Collected()
 
     public var processIdentifier: Int32 { process.processIdentifier }
+
+    /// A child never outlives the test that started it.
+    deinit {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
 
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,

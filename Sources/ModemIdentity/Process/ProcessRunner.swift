@@ -3,23 +3,23 @@ import Glibc
 #endif
 
 /// Output of a finished child process.
-struct ProcessOutput: Sendable {
+public struct ProcessOutput: Sendable {
     /// Exit status, or 128 + signal number when killed by a signal.
-    var status: Int32
-    var stdout: [UInt8]
-    var stderr: [UInt8]
+    public var status: Int32
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
     var stderrText: String { String(decoding: stderr, as: UTF8.self).trimmingBlanks() }
 }
 
-enum ProcessRunError: Error {
+public enum ProcessRunError: Error {
     case spawnFailed(errno: Int32)
     case timedOut
 }
 
 /// Runs an executable with posix_spawn, `LC_ALL=C`, stdin from /dev/null, stdout/stderr through pipes,
 /// and kills it (SIGKILL) when it outlives the timeout. Blocking: call it off the cooperative pool.
-enum ProcessRunner {
-    static func run(
+public enum ProcessRunner {
+    public static func run(
         executable: String, arguments: [String], timeout: Duration
     ) throws(ProcessRunError) -> ProcessOutput {
         var outPipe: [Int32] = [-1, -1]
@@ -128,7 +128,7 @@ enum ProcessRunner {
     }
 
     /// `name` itself when it contains a slash, else the first executable `name` on PATH.
-    static func find(_ name: String, path: String? = nil) -> String? {
+    public static func find(_ name: String, path: String? = nil) -> String? {
         if name.contains("/") { return access(name, X_OK) == 0 ? name : nil }
         let search = path ?? (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin")
         for directory in search.split(separator: ":") where !directory.isEmpty {

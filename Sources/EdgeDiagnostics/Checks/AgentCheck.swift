@@ -1,0 +1,84 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import FoundationEssentials
+import ModemIdentity
+
+/// 9. The agent daemon: running or not (systemd if present), its state directory (cursor, last
+/// successful poll, lag, last error), requests and bytes used today.
+struct AgentCheck: DiagnosticCheck {
+    let id = "agent"
+    let title = "Agent daemon"
+
+    func run(_ session: DiagnosticSession) async -> CheckOutcome {
+        let service = session.inputs.serviceName
+        let (systemd, processes) = await OffPool.run {
+            (AgentProcess.systemdState(unit: service), AgentProcess.running())
+        }
+        var details: [String: String] = ["service": systemd ?? "no systemd"]
+        if !processes.isEmpty { details["pids"] = processes.map(String.init).joined(separator: ",") }
+        let running = systemd == "active" || !processes.isEmpty
+        session.agentRunning = running
+
+        let agent = session.configuration.agent
+        let store = AgentStateStore(directory: agent.stateDir)
+        let (state, outcome) = store.load()
+        details["state_file"] = store.path
+        switch outcome {
+        case .fresh: details["state"] = "none yet"
+        case .loaded: details["state"] = "ok"
+        case .recoveredFromPrevious(let problem): details["state"] = "recovered from previous copy: \(problem)"
+        case .startedOver(let problem): details["state"] = "unusable: \(problem)"
+        }
+        if let usage = state.usage {
+            details["usage_day"] = usage.day
+            details["requests_today"] = String(usage.requests)
+            details["bytes_today"] = String(usage.bytesSent + usage.bytesReceived)
+            details["authentications_today"] = String(usage.authentications)
+        }
+        details["feeds"] = state.cursors.keys.sorted().joined(separator: ",").nilIfEmpty
+        if let error = state.lastError { details["last_error"] = error }
+        if let health = session.retained["health"],
+            let report = try? JSONDecoder().decode(HealthReport.self, from: Data(health.utf8)),
+            let lag = report.cursorLagSeconds
+        {
+            details["cursor_lag_seconds"] = String(lag)
+        }
+        let journal = "journalctl -u \(service) -n 50"
+        guard running else {
+            return .fail(
+                "the agent is not running" + (systemd.map { " (systemd: \($0))" } ?? ""),
+                next: "start it: systemctl enable --now \(service); if it stops again, see \(journal)", details: details
+            )
+        }
+        let who = processes.first.map { "running (pid \($0))" } ?? "running (systemd active)"
+        guard let last = state.lastSuccessfulPollMillis else {
+            return .fail(
+                "\(who), but it has never completed a poll" + (state.lastError.map { ": \($0)" } ?? ""),
+                next: "see \(journal); the checks above show which link fails", details: details)
+        }
+        let age = max(0, session.clock.nowSeconds() - last / 1000)
+        details["last_successful_poll"] = UTCDateTime(secondsSinceEpoch: last / 1000).iso8601
+        details["last_poll_age_seconds"] = String(age)
+        let poll = agent.pollInterval.components.seconds
+        let usage =
+            state.usage.map { "; \($0.requests) requests, \(Self.bytes($0.bytesSent + $0.bytesReceived)) today" } ?? ""
+        if let error = state.lastError {
+            return .warn(
+                "\(who); the last poll failed: \(error)",
+                next: "see \(journal); the checks above show which link fails",
+                details: details)
+        }
+        if age > max(3 * poll, 300) {
+            return .warn(
+                "\(who), but the last successful poll was \(DurationWords.describe(age)) ago (poll interval \(poll) s)",
+                next: "see \(journal)", details: details)
+        }
+        return .pass("\(who); last successful poll \(age) s ago\(usage)", details: details)
+    }
+
+    static func bytes(_ count: Int) -> String {
+        count < 10_000 ? "\(count) B" : count < 10_000_000 ? "\(count / 1000) kB" : "\(count / 1_000_000) MB"
+    }
+}

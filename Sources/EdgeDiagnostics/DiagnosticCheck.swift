@@ -1,0 +1,48 @@
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EmnifyAPI
+import ModemIdentity
+
+/// One link of the chain, checked. Checks run in order and share what they learn through the
+/// session (the SIM found by `account` is what `connectivity` and `events` look at).
+public protocol DiagnosticCheck: Sendable {
+    var id: String { get }
+    var title: String { get }
+    func run(_ session: DiagnosticSession) async -> CheckOutcome
+}
+
+extension DiagnosticCheck {
+    /// Runs the check and times it.
+    func result(_ session: DiagnosticSession) async -> CheckResult {
+        let start = ContinuousClock.now
+        let outcome = await run(session)
+        return CheckResult(
+            id: id, title: title, status: outcome.status, finding: outcome.finding, nextStep: outcome.nextStep,
+            details: outcome.details, durationMs: (ContinuousClock.now - start).milliseconds)
+    }
+}
+
+/// The checks of `emnify-edge diagnose`, in the order of the chain from the gateway to the application.
+public enum DiagnosticChecks {
+    public static let all: [any DiagnosticCheck] = [
+        ConfigurationCheck(), ClockCheck(), ModemCheck(), NetworkPathCheck(), AccountCheck(), ConnectivityCheck(),
+        RecentEventsCheck(), BrokerCheck(), AgentCheck(),
+    ]
+
+    /// Runs every check in order.
+    public static func run(_ session: DiagnosticSession) async -> [CheckResult] {
+        var results: [CheckResult] = []
+        for check in all {
+            results.append(await check.result(session))
+        }
+        return results
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -1,0 +1,55 @@
+import Dispatch
+import EdgeAgent
+import EdgeCommon
+import EdgeConfig
+import EdgeMQTT
+import EmnifyAPI
+import ModemIdentity
+import Synchronization
+
+/// Collects the messages of a subscription until a condition holds or time runs out.
+enum MessageCollector {
+    /// The messages received before `done` returned true or `timeout` passed, whichever came first.
+    static func collect(
+        _ stream: AsyncStream<MQTTMessage>, timeout: Duration, until done: @escaping @Sendable ([MQTTMessage]) -> Bool
+    ) async -> [MQTTMessage] {
+        let received = Locked<[MQTTMessage]>([])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await message in stream {
+                    let finished = received.withLock { all -> Bool in
+                        all.append(message)
+                        return done(all)
+                    }
+                    if finished { return }
+                }
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        return received.withLock { $0 }
+    }
+}
+
+/// Blocking work (child processes, /proc scans) on a Dispatch queue, off Swift's cooperative pool.
+enum OffPool {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: body()) }
+        }
+    }
+}
+
+/// A value behind a mutex, in a class so escaping closures and tasks can share it.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { body(&$0) }
+    }
+}

@@ -1,0 +1,150 @@
+import EmnifyEmulator
+import Foundation
+import TestSupport
+import Testing
+
+/// A gateway on the bench: the emulator (HTTPS), optionally a real mosquitto with a password,
+/// a configuration with secrets in 0600 files, and `emnify-edge run` as a child when asked.
+final class DiagnoseFixture: @unchecked Sendable {
+    static let token = "diag-app-token-7QxK2mZp"
+    static let mqttUser = "edge"
+    static let mqttPassword = "mqtt-pass-S3cr3tW9"
+    static let proxyPassword = "proxy-pw-9zLq"
+
+    let emulator: TestEmulator
+    let broker: MosquittoBroker?
+    let directory: TemporaryDirectory
+    let configPath: String
+    private(set) var agent: RunningProcess?
+
+    var stateDirectory: String { directory.file("state") }
+
+    /// `history: 0` and two injected events leave the emulator ONLINE with no Warn events.
+    init(
+        token: String = DiagnoseFixture.token, broker withBroker: Bool = true, brokerPort: Int? = nil,
+        iccid: String? = nil, modem: String? = nil, pollInterval: String = "1s",
+        configure: (inout EmulatorServer.Configuration) -> Void = { _ in }
+    ) async throws {
+        var configuration = EmulatorServer.Configuration(
+            tls: .selfSigned, applicationToken: DiagnoseFixture.token, history: 0)
+        configure(&configuration)
+        emulator = try await TestEmulator.start(configuration)
+        _ = await emulator.control.inject(.updateLocation, count: 1)
+        _ = await emulator.control.inject(.createPDPContext, count: 1)
+        broker = withBroker ? try MosquittoBroker(options: .init(users: [Self.mqttUser: Self.mqttPassword])) : nil
+        directory = try TemporaryDirectory(prefix: "emnify-diagnose")
+        try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
+        let tokenFile = try directory.write(token + "\n", to: "application-token")
+        let passwordFile = try directory.write(Self.mqttPassword + "\n", to: "mqtt-password")
+        for file in [tokenFile, passwordFile] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+        }
+        let port = try brokerPort ?? broker?.port ?? MosquittoBroker.freePort()
+        let modemSection =
+            modem ?? """
+                source = "static"
+                iccid = "\(iccid ?? emulator.emulator.iccid)"
+                """
+        configPath = try directory.write(
+            """
+            [api]
+            url = "\(emulator.baseURL)"
+            ca_file = "\(emulator.caFile ?? "")"
+            token_file = "\(tokenFile)"
+            timeout = "5s"
+            connect_timeout = "2s"
+
+            [modem]
+            \(modemSection)
+
+            [agent]
+            state_dir = "\(directory.file("state"))"
+            poll_interval = "\(pollInterval)"
+
+            [mqtt]
+            host = "127.0.0.1"
+            port = \(port)
+            username = "\(Self.mqttUser)"
+            password_file = "\(passwordFile)"
+            """, to: "emnify-edge.toml")
+    }
+
+    var environment: [String: String] {
+        [
+            "PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "200",
+            // A proxy with credentials that must never be printed; 127.0.0.1 goes direct.
+            "https_proxy": "http://puser:\(Self.proxyPassword)@proxy.invalid:3128", "no_proxy": "127.0.0.1,localhost",
+        ]
+    }
+
+    static var binary: String { BuiltProducts.path(of: "emnify-edge") }
+
+    /// Starts `emnify-edge run` and waits until it has completed a poll and published its health.
+    func startAgent() async throws {
+        let agent = try RunningProcess(Self.binary, ["run", "--config", configPath], environment: environment)
+        self.agent = agent
+        let deadline = ContinuousClock.now + .seconds(20)
+        let statePath = directory.file("state/state.json")
+        while ContinuousClock.now < deadline {
+            if let data = FileManager.default.contents(atPath: statePath),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                object["last_successful_poll_ms"] is Int
+            {
+                try await Task.sleep(for: .milliseconds(300))  // the retained health follows the state
+                return
+            }
+            if agent.exitCode != nil { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestSupportError("the agent did not complete a poll: \(agent.standardError.suffix(2000))")
+    }
+
+    func diagnose(_ arguments: [String] = [], timeout: Duration = .seconds(60)) async throws -> ChildProcess.Result {
+        try await ChildProcess.run(
+            Self.binary, ["diagnose", "--config", configPath] + arguments, environment: environment, timeout: timeout)
+    }
+
+    /// `diagnose --json`, parsed; the checks by id.
+    func diagnoseJSON(_ arguments: [String] = []) async throws -> (
+        ChildProcess.Result, [String: Any], [String: [String: Any]]
+    ) {
+        let result = try await diagnose(["--json"] + arguments)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+            "stdout: \(result.standardOutput) stderr: \(result.standardError)")
+        let checks = try #require(object["checks"] as? [[String: Any]])
+        var byID: [String: [String: Any]] = [:]
+        for check in checks { byID[check["id"] as? String ?? "?"] = check }
+        return (result, object, byID)
+    }
+
+    /// Runs `body`, then stops the agent, the broker and the emulator, also when `body` throws (a
+    /// `defer { Task { … } }` may not run before the test process exits, leaving brokers behind).
+    func using(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+    }
+
+    func stop() async {
+        agent?.kill()
+        _ = await agent?.wait(timeout: .seconds(5))
+        broker?.kill()
+        await emulator.stop()
+    }
+
+    /// Every secret this fixture planted, and the JWT shape.
+    static let secrets = [token, mqttPassword, proxyPassword, "eyJ"]
+
+    static func expectNoSecrets(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        for secret in secrets {
+            #expect(
+                !text.contains(secret), "\(what) contains a secret (\(secret.prefix(4))…)",
+                sourceLocation: sourceLocation)
+        }
+    }
+}
