@@ -75,7 +75,9 @@ public struct MQTTConfig: Sendable, Equatable {
         case auto, v5 = "5", v311 = "3.1.1"
     }
 
-    public var host = "localhost"
+    /// An address, not `localhost`: libmosquitto tries only the first address a name resolves to
+    /// (often `::1`), and brokers commonly listen on 127.0.0.1 only.
+    public var host = "127.0.0.1"
     public var port = 1883
     /// nil means `emnify-edge-<hostname>`.
     public var clientID: String? = nil
