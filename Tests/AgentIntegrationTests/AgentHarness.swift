@@ -65,7 +65,7 @@ final class AgentHarness: @unchecked Sendable {
                 protocolVersion: .v311, reconnectDelay: (.milliseconds(200), .seconds(1)), cleanSession: false),
             logger: Logger(label: "harness"))
         try await connection.start(timeout: .seconds(10))
-        let stream = try await connection.subscribe("emnify/#", qos: 1)
+        let stream = try await connection.subscribe("#", qos: 1)
         subscriber = connection
         subscription = Task { [log] in
             for await message in stream { log.messages.withLock { $0.append(message) } }

@@ -84,3 +84,22 @@ import TestSupport
         #expect(harness.receivedEventIDs.count == before + 1, "state kept: only the new event")
     }
 }
+
+extension AgentRunTests {
+    @Test func sighupReloadsTheConfigurationAndKeepsPublishing() async throws {
+        let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 5))
+        try await harness.subscribe()
+        try harness.startAgent()
+        try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 4 }
+        // A new topic prefix takes effect after SIGHUP.
+        let text = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+        try text.replacingOccurrences(of: "[mqtt]\n", with: "[mqtt]\ntopic_prefix = \"reloaded\"\n")
+            .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        harness.agent?.signal(SIGHUP)
+        try await harness.wait("the reloaded prefix") {
+            harness.allMessages.contains { $0.topic.hasPrefix("reloaded/") && $0.topic.hasSuffix("/status") }
+        }
+        #expect(harness.agent?.exitCode == nil, "still running")
+        await harness.stop()
+    }
+}

@@ -177,3 +177,37 @@ extension AgentPollingTests {
         #expect(publisher.eventIDs == [77])
     }
 }
+
+extension AgentPollingTests {
+    @Test func anEndpointAssignedLaterIsPickedUp() async {
+        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567") }
+        let agent = agent()
+        _ = await agent.pollOnce()
+        #expect(!api.requests.contains("endpoint 900"))
+        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900)) }
+        api.add(makeEvent(id: 5, millis: now), to: .endpoint(900))
+        clock.advance(seconds: 301)
+        _ = await agent.pollOnce()
+        #expect(api.requests.contains("endpoint 900"))
+        #expect(publisher.eventIDs == [5])
+        #expect(publisher.last("/identity").map { String(decoding: $0.payload, as: UTF8.self).contains("\"endpoint_id\":900") } == true)
+    }
+
+    @Test func aChangedSIMStopsTheLoopForARestart() async throws {
+        final class SwappingIdentity: IdentityProvider, @unchecked Sendable {
+            var iccid = "89883070000012345674"
+            func readIdentity() async throws -> AgentIdentity { AgentIdentity(iccid: try ICCID(parsing: iccid), source: "static") }
+        }
+        let identity = SwappingIdentity()
+        var settings = AgentSettings()
+        settings.stateDirectory = stateDirectory
+        settings.pollInterval = .milliseconds(10)
+        settings.fastPollInterval = .milliseconds(10)
+        settings.identityInterval = .zero
+        let agent = Agent(settings: settings, api: api, identity: identity, publisher: publisher, clock: clock)
+        _ = await agent.pollOnce()
+        identity.iccid = "89490200000863940628"
+        let reason = await agent.run()
+        #expect(reason?.description.contains("the SIM changed") == true)
+    }
+}
