@@ -129,6 +129,22 @@ public actor EmnifyClient {
         }
     }
 
+    /// `GET /api/v1/endpoint/{id}`: name and status (`Enabled` / `Disabled`) of the endpoint.
+    public func endpoint(id: Int64) async throws(EmnifyError) -> EndpointDetails {
+        let path = "/api/v1/endpoint/\(id)"
+        let response = try await send(.get, path: path, query: [])
+        struct Wire: Decodable {
+            struct Status: Decodable { var description: String? }
+            var id: Int64
+            var name: String?
+            var status: Status?
+        }
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(response.body)) else {
+            throw .malformedResponse(path: path, .invalidObject("endpoint: '\(response.bodySnippet)'"))
+        }
+        return EndpointDetails(id: wire.id, name: wire.name, status: wire.status?.description)
+    }
+
     public func connectivity(endpointID: Int64) async throws(EmnifyError) -> ConnectivityStatus {
         let path = "/api/v1/endpoint/\(endpointID)/connectivity"
         let response = try await send(.get, path: path, query: [])

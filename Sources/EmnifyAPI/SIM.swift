@@ -66,6 +66,14 @@ public struct SIM: Sendable, Equatable, Codable {
     }
 }
 
+/// `GET /api/v1/endpoint/{id}`: what diagnostics needs of an endpoint.
+public struct EndpointDetails: Sendable, Equatable {
+    public var id: Int64
+    public var name: String?
+    /// `Enabled` or `Disabled`.
+    public var status: String?
+}
+
 /// `GET /api/v1/endpoint/{id}/connectivity`.
 public struct ConnectivityStatus: Sendable, Equatable {
     /// `ATTACHED`, `ONLINE`, `OFFLINE` or `BLOCKED`.

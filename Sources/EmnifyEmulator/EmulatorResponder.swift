@@ -174,6 +174,12 @@ struct EmulatorResponder: HTTPResponder {
                 return Self.json(400, Self.messageBody("\(rest[0])_id must be a number"))
             }
             return eventFeed(rest[0] == "sim" ? .sim(id) : .endpoint(id), query: query, request: request)
+        case (.get, 2) where rest[0] == "endpoint":
+            guard let id = Int64(rest[1]) else { return Self.json(400, Self.messageBody("endpoint_id must be a number")) }
+            guard id == state.identity.endpointID else {
+                return Self.json(404, #"{"error_code":1002,"error_token":"endpoint_not_found","message":"Endpoint not found"}"#)
+            }
+            return endpointDetails()
         case (_, 3) where rest[0] == "endpoint" && rest[2] == "connectivity":
             guard let id = Int64(rest[1]) else { return Self.json(400, Self.messageBody("endpoint_id must be a number")) }
             guard id == state.identity.endpointID else {
@@ -322,6 +328,24 @@ struct EmulatorResponder: HTTPResponder {
             return Reply(status: 304, headers: headers)
         }
         return Self.json(200, body, headers: headers)
+    }
+
+    /// `GET /api/v1/endpoint/{id}`: the endpoint's details; its status follows the event history
+    /// (an `endpoint_blocked` event without a later enable shows as Disabled).
+    private func endpointDetails() -> Reply {
+        let identity = state.identity
+        let blocked = state.withLock { $0.store.connectivityStatus.name == "BLOCKED" }
+        let status: JSONValue = .object([("id", .int(blocked ? 1 : 0)), ("description", .string(blocked ? "Disabled" : "Enabled"))])
+        let body = JSONValue.object([
+            ("id", .int(identity.endpointID ?? 0)), ("name", .string(identity.endpointName)), ("tags", .null),
+            ("created", .string(identity.productionDate)), ("last_updated", .string(identity.productionDate)),
+            ("status", status),
+            ("service_profile", .object([("id", 41), ("name", "Default Service Profile")])),
+            ("tariff_profile", .object([("id", 11), ("name", "Default Tariff Profile")])),
+            ("ip_address", .string(identity.endpointIPAddress)), ("imei", .string(identity.imei)), ("imei_lock", false),
+            ("sim", .object([("id", .int(identity.simID)), ("iccid", .string(identity.iccid)), ("imsi", .string(identity.imsi))])),
+        ])
+        return Self.json(200, body.rendered)
     }
 
     private func connectivity() -> Reply {

@@ -231,3 +231,16 @@ import TestSupport
     }
 }
 
+
+@Suite struct EndpointDetailsTests {
+    @Test func readsTheEndpointStatus() async throws {
+        let emulator = try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "app-token"))
+        let transport = try CurlTransport(settings: .init(userAgent: "emnify-edge/test", caFile: emulator.caFile))
+        let api = EmnifyClient(configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token"), transport: transport)
+        let id = try #require(emulator.emulator.endpointID)
+        let endpoint = try await api.endpoint(id: id)
+        #expect(endpoint.id == id && ["Enabled", "Disabled"].contains(endpoint.status ?? ""))
+        await #expect(throws: EmnifyError.self) { try await api.endpoint(id: id + 1) }
+        await emulator.stop()
+    }
+}

@@ -63,8 +63,22 @@ struct AccountCheck: DiagnosticCheck {
         details["endpoint_id"] = String(endpoint.id)
         details["endpoint_name"] = endpoint.name
         let name = endpoint.name.map { "'\($0)' " } ?? ""
+        var endpointStatus = "status unknown"
+        do {
+            let endpointDetails = try await client.endpoint(id: endpoint.id)
+            endpointStatus = endpointDetails.status ?? endpointStatus
+        } catch {
+            return APIErrorAdvice.outcome(error, doing: "reading the endpoint failed", details: details)
+        }
+        details["endpoint_status"] = endpointStatus
         let summary =
-            "token valid; SIM \(sim.id) (\(sim.status ?? "status unknown")) on endpoint \(name)(\(endpoint.id))"
+            "token valid; SIM \(sim.id) (\(sim.status ?? "status unknown")) on endpoint \(name)(\(endpoint.id), \(endpointStatus))"
+        if endpointStatus.lowercased() == "disabled" {
+            return .fail(
+                summary, next: "the endpoint is disabled: enable it in the emnify Portal (Connected devices), or look for an "
+                    + "'Endpoint blocked' event in 'emnify-edge events'",
+                details: details)
+        }
         switch sim.status?.lowercased() {
         case "activated", nil:
             return .pass(summary, details: details)
