@@ -134,3 +134,24 @@ final class ModemSimulator: Sendable {
         #expect(ContinuousClock.now - start < .seconds(5))
     }
 }
+
+extension ATPseudoTerminalTests {
+    /// A port the service user may not open names the fix (the dialout group). As root the
+    /// test drops to `nobody`'s filesystem rights on this thread (`setfsuid`), so it runs for real.
+    @Test func aPortWithoutPermissionSaysDialout() throws {
+        let modem = try ModemSimulator(answer: Self.quectel(cpin: { _ in ["+CPIN: READY", "OK"] }))
+        defer { modem.shutdown() }
+        chmod(modem.slavePath, 0o600)
+        typealias SetFSUID = @convention(c) (UInt32) -> Int32
+        let setfsuid = unsafeBitCast(dlsym(dlopen(nil, RTLD_NOW), "setfsuid")!, to: SetFSUID.self)
+        let previous = geteuid() == 0 ? setfsuid(65534) : -1
+        defer { if previous >= 0 { _ = setfsuid(UInt32(previous)) } }
+        do {
+            _ = try ModemIdentityReader(settings: settings(modem.slavePath)).readBlocking()
+            Issue.record("the port was opened without permission")
+        } catch {
+            #expect(error == .portPermissionDenied(port: modem.slavePath))
+            #expect(error.description.contains("dialout"))
+        }
+    }
+}
