@@ -38,13 +38,7 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: type, summary: summary, unsetMeaning: nil,
             assign: { value, configuration in
-                switch ValueReader.string(value) {
-                case .failure(let message): return message
-                case .success(let text):
-                    if let problem = check(text) { return problem }
-                    configuration[keyPath: keyPath] = text
-                    return nil
-                }
+                assignString(value, check: check) { configuration[keyPath: keyPath] = $0 }
             },
             render: { quoted($0[keyPath: keyPath]) }
         )
@@ -57,13 +51,7 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: type, summary: summary, unsetMeaning: unset,
             assign: { value, configuration in
-                switch ValueReader.string(value) {
-                case .failure(let message): return message
-                case .success(let text):
-                    if let problem = check(text) { return problem }
-                    configuration[keyPath: keyPath] = text
-                    return nil
-                }
+                assignString(value, check: check) { configuration[keyPath: keyPath] = $0 }
             },
             render: { $0[keyPath: keyPath].map(quoted) }
         )
@@ -127,24 +115,20 @@ extension ConfigurationKey {
     }
 }
 
-/// A TOML basic string.
-func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\t": result += "\\t"
-        case "\r": result += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
+/// Reads a string value, checks it, and stores it; returns the problem, if any.
+private func assignString(
+    _ value: ConfigurationValue, check: (String) -> Message?, store: (String) -> Void
+) -> Message? {
+    switch ValueReader.string(value) {
+    case .failure(let message): return message
+    case .success(let text):
+        if let problem = check(text) { return problem }
+        store(text)
+        return nil
     }
-    return result + "\""
+}
+
+/// A TOML basic string: the same escapes as a JSON string (DEL included), which TOML accepts.
+func quoted(_ text: String) -> String {
+    JSONText.string(text)
 }
