@@ -5,10 +5,11 @@ import Testing
 
 @Suite("Event generation")
 struct GenerationTests {
-    /// `../shared/fixtures/emnify-doc-events` beside the repository (as the issue names it).
+    /// emnify's documented examples, copied into the repository from `shared/fixtures/` (the
+    /// client's tests read the same copy).
     static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/fixtures/emnify-doc-events")
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("EmnifyAPITests/Fixtures/emnify-doc-events")
 
     @Test func seededGenerationIsDeterministic() async throws {
         let end = Date(timeIntervalSince1970: 1_700_000_000)
