@@ -14,8 +14,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
         discussion: """
             Checks the configuration, the clock, the modem, the network path to the API, the emnify account, \
             emnify's view of connectivity, the recent events, the local broker and the agent daemon. Each check is \
-            PASS, WARN or FAIL with a one-line finding and, when not PASS, the next step.
-
+            PASS, WARN or FAIL with a one-line finding and, when not PASS, the next step. \
             Exit status: 0 when all checks pass, 1 when any fails, 2 for warnings only.
             """
     )
