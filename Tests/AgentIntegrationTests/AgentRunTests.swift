@@ -103,3 +103,20 @@ extension AgentRunTests {
         await harness.stop()
     }
 }
+
+extension AgentRunTests {
+    @Test func mqtt5SubscribersGetContentTypeAndUserProperties() async throws {
+        let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 0))
+        try harness.startAgent()
+        let subscriber = try RunningProcess(
+            "/usr/bin/mosquitto_sub",
+            ["-h", "127.0.0.1", "-p", String(harness.broker.port), "-V", "mqttv5", "-C", "1", "-t", "emnify/+/event/#", "-F", "%t|%C|%P"])
+        try await Task.sleep(for: .milliseconds(500))
+        let ids = await harness.emulator.control.inject(.createPDPContext)
+        let result = await subscriber.wait(timeout: .seconds(20))
+        let line = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line.hasPrefix("emnify/\(harness.iccid19)/event/create-pdp-context|application/json|"))
+        #expect(line.contains("event_id:\(ids[0])") && line.contains("event_type_id:3") && line.contains("severity:"))
+        await harness.stop()
+    }
+}
