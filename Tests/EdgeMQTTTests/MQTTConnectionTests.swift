@@ -5,7 +5,7 @@ import Testing
 
 @testable import EdgeMQTT
 
-@Suite("MQTTConnection against a real mosquitto", .serialized, .enabled(if: MosquittoBroker.isAvailable))
+@Suite("MQTTConnection against a real mosquitto", .serialized)
 struct MQTTConnectionTests {
     @Test(.timeLimit(.minutes(1)))
     func publishQoS1ArrivesWithExactBytes() async throws {
@@ -267,7 +267,7 @@ struct MQTTConnectionTests {
     }
 }
 
-@Suite("Protocol fallback against a broker that refuses MQTT 5", .enabled(if: MosquittoBroker.isAvailable))
+@Suite("Protocol fallback against a broker that refuses MQTT 5")
 struct ProtocolFallbackTests {
     @Test(.timeLimit(.minutes(1)))
     func autoFallsBackToMQTT311() async throws {

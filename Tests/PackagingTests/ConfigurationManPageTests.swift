@@ -28,7 +28,8 @@ import Testing
     }
 
     /// groff accepts the page without a warning (as lintian's check does), where groff is installed.
-    @Test(.enabled(if: Tool.exists("/usr/bin/groff"))) func groffHasNoWarnings() throws {
+    @Test func groffHasNoWarnings() throws {
+        try #require(Tool.exists("/usr/bin/groff"), "groff is missing: apt-get install groff-base")
         let directory = try RepositoryFiles.temporaryDirectory("man")
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = directory.appendingPathComponent("emnify-edge.toml.5")

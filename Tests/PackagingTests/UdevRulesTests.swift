@@ -125,13 +125,4 @@ import Testing
             }
         }
     }
-
-    @Test(.enabled(if: Tool.exists("/usr/bin/udevadm"))) func udevadmVerifyWhereAvailable() throws {
-        let help = try Tool.run("/usr/bin/udevadm", ["--help"])
-        guard help.output.contains("verify") else { return }  // udev < 253
-        for file in try Self.ruleFiles() {
-            let result = try Tool.run("/usr/bin/udevadm", ["verify", file.path])
-            #expect(result.status == 0, "\(result.output)")
-        }
-    }
 }
