@@ -128,10 +128,10 @@ public actor Agent {
     func nextDelay(after outcome: PollOutcome) -> Duration {
         var generator = SystemRandomNumberGenerator()
         switch outcome {
-        case .failed(let error, let retryAfter):
+        case .failed(_, let retryAfter):
+            // 5 s, 10 s, 20 s … up to five poll intervals (at least 5 minutes); a Retry-After wins.
             let backoff = Backoff(base: .seconds(5), factor: 2, cap: max(settings.pollInterval * 5, .seconds(300)))
             let delay = backoff.delay(attempt: consecutiveFailures, using: &generator)
-            _ = error
             return max(delay, retryAfter ?? .zero)
         case .published, .idle, .waitingForSIM:
             let fast = clock.nowMilliseconds() < fastPollUntilMillis
