@@ -159,6 +159,7 @@ func retrying<T: Sendable>(_ what: String, logger: Logger, _ body: () async thro
         do {
             return try await body()
         } catch {
+            if Task.isCancelled { throw CancellationError() }
             let delay = backoff.delay(attempt: attempt)
             logger.error("cannot \(what); trying again in \(Int(delay.seconds)) s", metadata: ["error": "\(error)"])
             try await Task.sleep(for: delay)

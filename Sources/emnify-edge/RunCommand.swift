@@ -27,11 +27,31 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingFailures {
             let notifier = SystemdNotifier(environment: CommandContext.environment)
             while true {
-                // A stream per session: a consumed, cancelled stream ends for good.
-                let signals = Signals.stream([SIGTERM, SIGINT, SIGHUP])
                 let context = try CommandContext(options: global, daemon: true)
-                let session = try await AgentSession.start(context: context, notifier: notifier)
-                let received = await session.run(signals: signals)
+                // Starting can wait a long time (a modem still booting, a broker not up yet):
+                // SIGTERM must end that wait too.
+                let startup = Task { try await AgentSession.start(context: context, notifier: notifier) }
+                let startupSignals = Signals.stream([SIGTERM, SIGINT])
+                let interrupter = Task {
+                    for await _ in startupSignals {
+                        startup.cancel()
+                        return
+                    }
+                }
+                let session: AgentSession
+                do {
+                    session = try await startup.value
+                    interrupter.cancel()
+                } catch {
+                    interrupter.cancel()
+                    if startup.isCancelled {
+                        notifier.stopping()
+                        return
+                    }
+                    throw error
+                }
+                // A stream per session: a consumed, cancelled stream ends for good.
+                let received = await session.run(signals: Signals.stream([SIGTERM, SIGINT, SIGHUP]))
                 switch received {
                 case .reload:
                     notifier.reloading()

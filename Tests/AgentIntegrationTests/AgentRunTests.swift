@@ -120,3 +120,17 @@ extension AgentRunTests {
         await harness.stop()
     }
 }
+
+extension AgentRunTests {
+    @Test func sigtermEndsTheWaitForABrokerThatIsNotThere() async throws {
+        let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 0))
+        _ = harness.broker.stop()
+        try harness.startAgent()
+        try await Task.sleep(for: .seconds(3))  // inside the first connection attempt
+        #expect(harness.agent?.exitCode == nil, "still waiting for the broker")
+        harness.agent?.signal(SIGTERM)
+        let result = await harness.agent!.wait(timeout: .seconds(10))
+        #expect(!result.timedOut && result.exitCode == 0)
+        await harness.stop()
+    }
+}
