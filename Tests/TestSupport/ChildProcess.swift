@@ -30,6 +30,8 @@ public final class RunningProcess: @unchecked Sendable {
         let output = Mutex(Data())
         let errorOutput = Mutex(Data())
         let exited = Mutex<Int32?>(nil)
+        /// Pipes that reached end of file: everything the child wrote has been collected.
+        let closedPipes = Mutex(0)
     }
 
     private let process: Process
@@ -60,11 +62,21 @@ public final class RunningProcess: @unchecked Sendable {
         let collected = self.collected
         outPipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { collected.output.withLock { $0.append(data) } }
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                collected.closedPipes.withLock { $0 += 1 }
+            } else {
+                collected.output.withLock { $0.append(data) }
+            }
         }
         errPipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { collected.errorOutput.withLock { $0.append(data) } }
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                collected.closedPipes.withLock { $0 += 1 }
+            } else {
+                collected.errorOutput.withLock { $0.append(data) }
+            }
         }
         process.terminationHandler = { process in
             collected.exited.withLock { $0 = process.terminationStatus }
@@ -105,8 +117,12 @@ public final class RunningProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         while exitCode == nil { try? await Task.sleep(for: .milliseconds(5)) }
-        // Let the readability handlers drain what is left in the pipes.
-        try? await Task.sleep(for: .milliseconds(10))
+        // Wait until both pipes reached end of file (bounded: a grandchild may hold them open),
+        // so the result holds everything the child printed.
+        let drained = ContinuousClock.now + .seconds(2)
+        while collected.closedPipes.withLock({ $0 }) < 2 && ContinuousClock.now < drained {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         return ChildProcess.Result(
             exitCode: exitCode ?? -1, standardOutput: standardOutput, standardError: standardError, timedOut: timedOut)
     }
