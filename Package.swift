@@ -128,7 +128,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
-        .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "TestSupport"]),
+        .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "TestSupport"]),
         .testTarget(name: "AgentIntegrationTests", dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
         .testTarget(name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "TestSupport", "EmnifyEmulator"]),

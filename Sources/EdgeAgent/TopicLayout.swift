@@ -1,3 +1,4 @@
+import EdgeCommon
 import EmnifyAPI
 
 /// The MQTT topics of one SIM. `<iccid>` is the ICCID as emnify's API names the SIM: its
@@ -17,9 +18,9 @@ public struct TopicLayout: Sendable, Equatable {
 
     public init(prefix: String, iccid: String) {
         // The prefix may have several levels (`site/7/emnify`), but no wildcards or empty levels.
-        self.prefix = prefix.split(separator: "/", omittingEmptySubsequences: true).map { TopicLayout.sanitize(String($0)) }
+        self.prefix = prefix.split(separator: "/", omittingEmptySubsequences: true).map { TopicSegment.sanitize(String($0)) }
             .joined(separator: "/")
-        self.iccid = TopicLayout.sanitize(iccid)
+        self.iccid = TopicSegment.sanitize(iccid)
     }
 
     public var base: String { "\(prefix)/\(iccid)" }
@@ -31,20 +32,6 @@ public struct TopicLayout: Sendable, Equatable {
     public var eventWildcard: String { base + "/event/+" }
 
     public func event(_ event: EmnifyEvent) -> String {
-        base + "/event/" + TopicLayout.sanitize(event.typeSlug)
-    }
-
-    /// One topic level from data: no `+`, `#`, `/`, NUL or control characters survive, and it
-    /// is never empty.
-    public static func sanitize(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "+", "#", "/", "\u{0}": result.append("_")
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: result.append("_")
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result.isEmpty ? "_" : String(result.prefix(128))
+        base + "/event/" + TopicSegment.sanitize(event.typeSlug)
     }
 }

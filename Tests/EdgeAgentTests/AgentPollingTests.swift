@@ -143,7 +143,7 @@ import Testing
     @Test func topicLevelsFromDataAreSanitised() {
         let topics = TopicLayout(prefix: "/site/+/emnify/", iccid: "89#88/30\u{0}")
         #expect(topics.base == "site/_/emnify/89_88_30_")
-        #expect(TopicLayout.sanitize("") == "_")
+        #expect(TopicSegment.sanitize("") == "_")
     }
 }
 

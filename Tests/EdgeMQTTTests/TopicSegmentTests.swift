@@ -1,3 +1,4 @@
+import EdgeCommon
 import Testing
 
 @testable import EdgeMQTT
