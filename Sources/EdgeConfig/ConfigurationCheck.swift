@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// What `emnify-edge config check` finds: the file's problems, and where the secrets come
 /// from with their permission findings. Never holds a secret's value in its output.
 ///
@@ -69,68 +71,64 @@ public struct ConfigurationCheck: Sendable {
         return lines
     }
 
-    /// One JSON object: `{"path", "valid", "error", "problems": [{key, line, column, message}],
-    /// "token": {"source", "error", "permission_warning"}, "mqtt_password": {…}}`.
+    /// One JSON object: `{"path", "valid", "error"?, "problems": [{key?, line?, column?, message}],
+    /// "token"?: {"source"?, "error"?, "permission_warning"?}, "mqtt_password"?: {…}}`; absent keys
+    /// mean unknown or not applicable.
     public var json: String {
-        var fields: [(String, String)] = [("path", JSONText.string(path)), ("valid", isValid ? "true" : "false")]
-        if let error {
-            if error.problems.isEmpty { fields.append(("error", JSONText.string(error.description))) }
-            let problems = error.problems.map { problem in
-                JSONText.object([
-                    ("key", problem.key.map(JSONText.string) ?? "null"),
-                    ("line", problem.line.map(String.init) ?? "null"),
-                    ("column", problem.column.map(String.init) ?? "null"),
-                    ("message", JSONText.string(problem.message)),
-                ])
+        let report = Report(
+            path: path, valid: isValid,
+            error: error.flatMap { $0.problems.isEmpty ? $0.description : nil },
+            problems: (error?.problems ?? []).map {
+                Report.Problem(key: $0.key, line: $0.line, column: $0.column, message: $0.message)
+            },
+            token: token.flatMap { Report.SecretReport($0.map(Optional.some)) },
+            mqttPassword: mqttPassword.flatMap(Report.SecretReport.init))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    private struct Report: Encodable {
+        struct Problem: Encodable {
+            var key: String?
+            var line: Int?
+            var column: Int?
+            var message: String
+        }
+
+        struct SecretReport: Encodable {
+            var source: String?
+            var error: String?
+            var permissionWarning: String?
+
+            enum CodingKeys: String, CodingKey {
+                case source, error
+                case permissionWarning = "permission_warning"
             }
-            fields.append(("problems", "[" + problems.joined(separator: ",") + "]"))
-        } else {
-            fields.append(("problems", "[]"))
-        }
-        if let token { fields.append(("token", Self.json(token.map(Optional.some)))) }
-        if let mqttPassword { fields.append(("mqtt_password", Self.json(mqttPassword))) }
-        return JSONText.object(fields)
-    }
 
-    private static func json(_ result: Result<Secret?, SecretError>) -> String {
-        switch result {
-        case .success(nil):
-            return "null"
-        case .success(let secret?):
-            return JSONText.object([
-                ("source", JSONText.string(secret.source.description)),
-                ("permission_warning", secret.permissionFinding.map { JSONText.string($0.description) } ?? "null"),
-            ])
-        case .failure(let error):
-            return JSONText.object([("source", "null"), ("error", JSONText.string(error.description))])
-        }
-    }
-}
-
-/// Just enough JSON writing for the check report, without Foundation.
-enum JSONText {
-    static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
-    }
-
-    static func string(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    result.unicodeScalars.append(scalar)
+            init?(_ result: Result<Secret?, SecretError>) {
+                switch result {
+                case .success(nil): return nil
+                case .success(let secret?):
+                    source = secret.source.description
+                    permissionWarning = secret.permissionFinding?.description
+                case .failure(let failure):
+                    error = failure.description
                 }
             }
         }
-        return result + "\""
+
+        var path: String
+        var valid: Bool
+        var error: String?
+        var problems: [Problem]
+        var token: SecretReport?
+        var mqttPassword: SecretReport?
+
+        enum CodingKeys: String, CodingKey {
+            case path, valid, error, problems, token
+            case mqttPassword = "mqtt_password"
+        }
     }
 }
+

@@ -128,7 +128,24 @@ private func assignString(
     }
 }
 
-/// A TOML basic string: the same escapes as a JSON string (DEL included), which TOML accepts.
+/// A TOML basic string (for rendering defaults in the reference and man page).
 func quoted(_ text: String) -> String {
-    JSONText.string(text)
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result + "\""
 }

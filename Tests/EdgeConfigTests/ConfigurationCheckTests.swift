@@ -18,6 +18,7 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: Data(check.json.utf8)) as? [String: Any]
         #expect(object?["valid"] as? Bool == true)
         #expect((object?["token"] as? [String: Any])?["source"] as? String == "file \(token)")
+        #expect(((object?["token"] as? [String: Any])?["permission_warning"] as? String)?.contains("0644") == true)
     }
 
     @Test func missingTokenIsAWarningOnly() throws {
