@@ -79,6 +79,7 @@ import Testing
         #expect(throws: FileError.self) { try AtomicFile.write("x", to: "/nonexistent-dir/state.json") }
         do {
             try AtomicFile.write("x", to: "/nonexistent-dir/state.json")
+            Issue.record("wrote into a missing directory")
         } catch {
             #expect(error.description.contains("/nonexistent-dir/state.json.tmp"))
         }

@@ -244,6 +244,7 @@ private let invalidCases: [(String, String, String)] = [
         #expect(found.map(\.line) == [2, 3, 6, 9, 10, 12])
         do {
             _ = try ConfigurationLoader.parse(text, source: "/etc/emnify-edge/emnify-edge.toml")
+            Issue.record("a file with six problems was accepted")
         } catch {
             let lines = error.description.split(separator: "\n")
             #expect(lines.count == 6)

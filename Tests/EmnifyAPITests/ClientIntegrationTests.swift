@@ -190,6 +190,7 @@ import TestSupport
             transport: transport)
         do {
             _ = try await api.eventPage(.endpoint(1), query: EventQuery())
+            Issue.record("a closed port answered")
         } catch {
             guard case .transport(.couldNotConnect(_), _) = error else { Issue.record("unexpected \(error)"); return }
             #expect(error.description.contains("check the data session"))
