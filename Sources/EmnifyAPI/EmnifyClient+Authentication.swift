@@ -57,7 +57,6 @@ extension EmnifyClient {
         } catch {
             throw EmnifyError.badRequest(status: 0, path: path, message: "cannot encode the application token")
         }
-        let policy = configuration.retry
         var attempt = 0
         while true {
             attempt += 1
@@ -80,32 +79,15 @@ extension EmnifyClient {
                     authentication.suspendedUntil = clock.nowSeconds() + pause
                     authentication.suspensionReason = "emnify rejected the application token (HTTP \(response.status))"
                     throw EmnifyError.applicationTokenRejected(status: response.status, message: Self.message(in: response))
-                case 429:
-                    waitHint = RetryPolicy.retryAfter(response)
-                    if let waitHint, waitHint > policy.maxRetryAfter {
-                        throw EmnifyError.rateLimited(path: path, retryAfter: waitHint)
-                    }
-                    failure = .rateLimited(path: path, retryAfter: waitHint)
-                case 500..<600:
-                    failure = .serverError(status: response.status, path: path, snippet: response.bodySnippet)
+                case 429, 500..<600:
+                    (failure, waitHint) = try transientFailure(response, path: path)
                 default:
                     throw EmnifyError.unexpectedStatus(status: response.status, path: path, snippet: response.bodySnippet)
                 }
-            } catch let error as TransportError {
-                record(nil, authentication: true, failed: true)
-                guard error.isTransient else { throw EmnifyError.transport(error, path: path) }
-                failure = .transport(error, path: path)
-            } catch let error as EmnifyError {
-                throw error
             } catch {
-                throw EmnifyError.cancelled
+                failure = try classify(error, path: path, authentication: true)
             }
-            guard attempt < policy.maxAttempts else { throw failure }
-            do {
-                try await sleep(waitHint ?? policy.backoff.delay(attempt: attempt))
-            } catch {
-                throw EmnifyError.cancelled
-            }
+            try await pause(after: failure, attempt: attempt, wait: waitHint, path: path)
         }
     }
 

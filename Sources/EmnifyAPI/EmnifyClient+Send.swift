@@ -12,7 +12,6 @@ extension EmnifyClient {
         _ method: HTTPRequest.Method, path: String, query: [(String, String)], headers: [(String, String)] = [],
         body: [UInt8]? = nil, validate: (HTTPResponse) throws(APIDecodingError) -> Void = { _ throws(APIDecodingError) in }
     ) async throws(EmnifyError) -> HTTPResponse {
-        let policy = configuration.retry
         var renewedAfter401 = false
         var attempt = 0
         while true {
@@ -46,42 +45,62 @@ extension EmnifyClient {
                     continue
                 case 403:
                     throw EmnifyError.forbidden(path: path, message: Self.message(in: response))
-                case 429:
-                    let retryAfter = RetryPolicy.retryAfter(response)
-                    if let retryAfter, retryAfter > policy.maxRetryAfter {
-                        throw EmnifyError.rateLimited(path: path, retryAfter: retryAfter)
-                    }
-                    failure = .rateLimited(path: path, retryAfter: retryAfter)
-                    waitHint = retryAfter
-                case 500..<600:
-                    failure = .serverError(status: response.status, path: path, snippet: response.bodySnippet)
-                    waitHint = RetryPolicy.retryAfter(response).flatMap { $0 <= policy.maxRetryAfter ? $0 : nil }
+                case 429, 500..<600:
+                    (failure, waitHint) = try transientFailure(response, path: path)
                 case 400, 404, 405, 409, 422:
                     throw EmnifyError.badRequest(status: response.status, path: path, message: Self.message(in: response))
                 default:
                     throw EmnifyError.unexpectedStatus(status: response.status, path: path, snippet: response.bodySnippet)
                 }
-            } catch let error as TransportError {
-                record(nil, authentication: false, failed: true)
-                logger.debug("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-                guard error.isTransient else { throw EmnifyError.transport(error, path: path) }
-                failure = .transport(error, path: path)
-            } catch let error as EmnifyError {
-                throw error
             } catch {
-                throw EmnifyError.cancelled
+                failure = try classify(error, path: path, authentication: false)
             }
+            try await pause(after: failure, attempt: attempt, wait: waitHint, path: path)
+        }
+    }
 
-            guard attempt < policy.maxAttempts else { throw failure }
-            let delay = waitHint ?? policy.backoff.delay(attempt: attempt)
-            logger.info(
-                "retrying",
-                metadata: ["path": "\(path)", "attempt": "\(attempt + 1)", "delay_ms": "\(Int(delay.seconds * 1000))", "reason": "\(failure)"])
-            do {
-                try await sleep(delay)
-            } catch {
-                throw EmnifyError.cancelled
-            }
+    /// A 429 or 5xx: the error to retry on and how long the server asked to wait. A `Retry-After`
+    /// longer than the policy allows ends the call at once (the caller schedules around it).
+    func transientFailure(_ response: HTTPResponse, path: String) throws(EmnifyError) -> (EmnifyError, Duration?) {
+        let retryAfter = RetryPolicy.retryAfter(response)
+        guard response.status == 429 else {
+            let wait = retryAfter.flatMap { $0 <= configuration.retry.maxRetryAfter ? $0 : nil }
+            return (.serverError(status: response.status, path: path, snippet: response.bodySnippet), wait)
+        }
+        if let retryAfter, retryAfter > configuration.retry.maxRetryAfter {
+            throw .rateLimited(path: path, retryAfter: retryAfter)
+        }
+        return (.rateLimited(path: path, retryAfter: retryAfter), retryAfter)
+    }
+
+    /// What an error thrown while sending means: a transient transport failure to retry on, or
+    /// the end of the call (a permanent transport failure, a decided `EmnifyError`, cancellation).
+    func classify(_ error: any Error, path: String, authentication: Bool) throws(EmnifyError) -> EmnifyError {
+        switch error {
+        case let error as TransportError:
+            record(nil, authentication: authentication, failed: true)
+            logger.debug("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+            guard error.isTransient else { throw .transport(error, path: path) }
+            return .transport(error, path: path)
+        case let error as EmnifyError:
+            throw error
+        default:
+            throw .cancelled
+        }
+    }
+
+    /// Waits before try `attempt + 1` (the server's hint or backoff), or throws `failure` when the
+    /// policy's tries are used up.
+    func pause(after failure: EmnifyError, attempt: Int, wait: Duration?, path: String) async throws(EmnifyError) {
+        guard attempt < configuration.retry.maxAttempts else { throw failure }
+        let delay = wait ?? configuration.retry.backoff.delay(attempt: attempt)
+        logger.info(
+            "retrying",
+            metadata: ["path": "\(path)", "attempt": "\(attempt + 1)", "delay_ms": "\(Int(delay.seconds * 1000))", "reason": "\(failure)"])
+        do {
+            try await sleep(delay)
+        } catch {
+            throw .cancelled
         }
     }
 
