@@ -80,13 +80,15 @@ public actor EmnifyClient {
         let path = feed.path
         var headers: [(String, String)] = []
         if let etag = query.ifNoneMatch { headers.append(("If-None-Match", etag)) }
+        // Decoded once, inside the retry loop: a malformed page is retried like a failed request.
+        var page: EventPage?
         let response = try await send(.get, path: path, query: query.items, headers: headers) { response throws(APIDecodingError) in
-            if response.status != 304 { _ = try JSONArraySplitter.split(response.body) }
+            page = response.status == 304 ? nil : try EventPage.decode(response)
         }
-        if response.status == 304 {
+        guard let page else {
             return EventPage(events: [], rejected: [], paging: PagingHeaders(response: response), etag: query.ifNoneMatch, notModified: true)
         }
-        return try EventPage.decode(response, path: path)
+        return page
     }
 
     /// Every event of a feed in a time window, following the pages. Stops on a short or empty

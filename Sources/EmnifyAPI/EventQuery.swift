@@ -57,13 +57,8 @@ public struct EventPage: Sendable {
         self.notModified = notModified
     }
 
-    static func decode(_ response: HTTPResponse, path: String) throws(EmnifyError) -> EventPage {
-        let elements: [ArraySlice<UInt8>]
-        do {
-            elements = try JSONArraySplitter.split(response.body)
-        } catch {
-            throw .malformedResponse(path: path, error)
-        }
+    static func decode(_ response: HTTPResponse) throws(APIDecodingError) -> EventPage {
+        let elements = try JSONArraySplitter.split(response.body)
         var events: [EmnifyEvent] = []
         var rejected: [Rejected] = []
         events.reserveCapacity(elements.count)
