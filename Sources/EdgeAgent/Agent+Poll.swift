@@ -112,12 +112,19 @@ extension Agent {
         let until = (now / 1000 / 3600 + 2) * 3600
         var published = 0
         var page = 1
+        var firstQuery = pageQuery(1, window: (from, until))
+        firstQuery.ifNoneMatch = etags[key]
+        var fetching = prefetch(feed, firstQuery)
+        defer { fetching.cancel() }
         while true {
-            var query = EventQuery(page: page, perPage: settings.pageSize, sort: "timestamp,id")
-            query.window = (from, until)
-            if page == 1 { query.ifNoneMatch = etags[key] }
-            let result = try await api.eventPage(feed, query: query)
+            let current = fetching
+            let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
             if result.notModified { return 0 }
+            let received = result.events.count + result.rejected.count
+            let lastPage = received < settings.pageSize || (result.paging.totalPages.map { page >= $0 } ?? false) || page >= 100_000
+            // The next page is fetched while this one waits for the broker's acknowledgements:
+            // a backfill pays for the slower of the two, not for both.
+            if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: (from, until))) }
             for rejected in result.rejected {
                 logger.error(
                     "emnify sent an event that cannot be read; it is not published",
@@ -147,8 +154,6 @@ extension Agent {
                 state.cursors[key] = cursor
                 saveState()
             }
-            let received = result.events.count + result.rejected.count
-            let lastPage = received < settings.pageSize || (result.paging.totalPages.map { page >= $0 } ?? false) || page >= 100_000
             if lastPage {
                 etags[key] = page == 1 ? result.etag : nil
                 break
@@ -158,6 +163,18 @@ extension Agent {
         cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
         state.cursors[key] = cursor
         return published
+    }
+
+    private func pageQuery(_ page: Int, window: (from: Int64, until: Int64)) -> EventQuery {
+        var query = EventQuery(page: page, perPage: settings.pageSize, sort: "timestamp,id")
+        query.window = window
+        return query
+    }
+
+    /// One page, fetched in a task of its own so that the agent can publish meanwhile.
+    private func prefetch(_ feed: EventFeed, _ query: EventQuery) -> Task<EventPage, any Error> {
+        let api = self.api
+        return Task { try await api.eventPage(feed, query: query) }
     }
 
     func announceGap(_ feed: EventFeed, cursor: FeedCursor, oldestKept: Int64, topics: TopicLayout) async throws {

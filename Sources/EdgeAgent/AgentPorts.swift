@@ -44,8 +44,9 @@ public struct AgentSettings: Sendable {
     public var identityInterval: Duration = .seconds(300)
     /// emnify keeps events this long; a cursor older than that means a possible gap.
     public var retention: Duration = .seconds(30 * 86400)
-    /// Events per page and per broker batch.
-    public var pageSize = 200
+    /// Events per page and per broker batch: the API's largest page, so a backfill makes few
+    /// requests and waits for few broker acknowledgement rounds.
+    public var pageSize = 1000
 
     public init() {}
 }
