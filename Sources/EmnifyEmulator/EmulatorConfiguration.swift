@@ -23,6 +23,8 @@ extension EmulatorServer {
         public var seed: UInt64
         /// Events generated into the past at start.
         public var history: Int
+        /// How far back the history reaches; nil: as `eventRate` (or one event per 5 minutes) implies.
+        public var historySpan: Duration?
         /// New events per minute while running; nil = none (inject them instead).
         public var eventRate: Double?
         /// false: the SIM has no endpoint assigned.
@@ -46,6 +48,7 @@ extension EmulatorServer {
             tokenLifetime: Duration = .seconds(4 * 3600),
             seed: UInt64 = 1,
             history: Int = 300,
+            historySpan: Duration? = nil,
             eventRate: Double? = nil,
             hasEndpoint: Bool = true,
             historyEnd: Date? = nil,
@@ -60,6 +63,7 @@ extension EmulatorServer {
             self.tokenLifetime = tokenLifetime
             self.seed = seed
             self.history = history
+            self.historySpan = historySpan
             self.eventRate = eventRate
             self.hasEndpoint = hasEndpoint
             self.historyEnd = historyEnd

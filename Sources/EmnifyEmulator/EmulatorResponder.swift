@@ -308,7 +308,10 @@ struct EmulatorResponder: HTTPResponder {
         var selected = state.withLock { inner in
             inner.store.events.filter { query.matches($0, feed: feed, identity: identity) }
         }
-        if !query.isDefaultOrder { selected.sort(by: query.ordered) }
+        // The store is mostly in time order already: checking is linear, sorting is not.
+        if !query.isDefaultOrder, zip(selected, selected.dropFirst()).contains(where: { query.ordered($1, $0) }) {
+            selected.sort(by: query.ordered)
+        }
         let total = selected.count
         let start = min(total, (query.page - 1) * query.perPage)
         let end = min(total, start + query.perPage)

@@ -27,7 +27,12 @@ final class EmulatorState: Sendable {
         identity = SimIdentity(seed: configuration.seed, hasEndpoint: configuration.hasEndpoint)
         var store = EventStore(seed: configuration.seed, hasEndpoint: configuration.hasEndpoint)
         let end = configuration.historyEnd ?? Date()
-        let meanInterval = configuration.eventRate.map { Int64(60_000 / max($0, 0.0001)) } ?? 300_000
+        let meanInterval =
+            if let span = configuration.historySpan, configuration.history > 0 {
+                max(1, Int64(span / .milliseconds(1)) / Int64(configuration.history))
+            } else {
+                configuration.eventRate.map { Int64(60_000 / max($0, 0.0001)) } ?? 300_000
+            }
         store.generateHistory(
             count: configuration.history, endMillis: Int64(end.timeIntervalSince1970 * 1000),
             meanIntervalMillis: meanInterval)

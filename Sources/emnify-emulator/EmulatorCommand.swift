@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Lifetime of issued JWTs in seconds.") var tokenLifetime = 4 * 3600
     @Option(help: "Seed for all generated values.") var seed: UInt64 = 1
     @Option(help: "Events generated into the past at start.") var history = 300
+    @Option(help: "Seconds back that the history reaches (default: one event per 5 minutes, or as --event-rate implies).")
+    var historySpan: Double?
     @Option(help: "New events per minute while running (0 = none).") var eventRate: Double = 0
     @Flag(help: "The SIM has no endpoint assigned.") var noEndpoint = false
     @Option(help: "Close connections idle for this many seconds.") var idleTimeout: Double?
@@ -48,6 +50,9 @@ struct Serve: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
         guard history >= 0 else { throw ValidationError("--history must not be negative") }
+        if let historySpan, !(historySpan > 0 && historySpan <= 30 * 86_400) {
+            throw ValidationError("--history-span must be more than 0 and at most 30 days (2592000 s)")
+        }
         guard eventRate >= 0 else { throw ValidationError("--event-rate must not be negative") }
         if caFile != nil && tls == .none { throw ValidationError("--ca-file needs --tls self-signed or untrusted") }
     }
@@ -63,6 +68,7 @@ struct Serve: AsyncParsableCommand {
             .init(
                 tls: mode, host: host, port: port, applicationToken: token,
                 tokenLifetime: .seconds(tokenLifetime), seed: seed, history: history,
+                historySpan: historySpan.map { .milliseconds(Int64($0 * 1000)) },
                 eventRate: eventRate > 0 ? eventRate : nil, hasEndpoint: !noEndpoint,
                 idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) }))
         if let caFile { try emulator.writeCACertificate(to: caFile) }
