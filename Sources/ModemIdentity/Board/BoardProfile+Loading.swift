@@ -89,6 +89,10 @@ extension BoardProfile {
         if let command = iccidCommand, !command.uppercased().hasPrefix("AT") {
             throw .invalidBoardProfile(path: path, detail: "iccid_command must start with AT")
         }
+        // A line break would end the command early and send the rest as a second command.
+        if let command = iccidCommand, command.contains(where: \.isNewline) {
+            throw .invalidBoardProfile(path: path, detail: "iccid_command must be one line")
+        }
         return BoardProfile(
             name: name, description: try string("description") ?? "", source: source, atPort: try string("at_port"),
             iccidCommand: iccidCommand, atInterface: try int("at_interface"), baudRate: try int("baud_rate"),
