@@ -49,4 +49,14 @@ import Testing
         }
         #expect((try? BoardProfile.parse(toml: #"iccid_command = "AT+QCCID""#, name: "x"))?.iccidCommand == "AT+QCCID")
     }
+
+    /// config crash-9d389d06a8f03f9dfe6e3c623b5af98491305601 (minimised `[=`): toml++ aborted the
+    /// process on it; board profiles go through the same TOML parser.
+    @Test func boardProfileWithANamelessTableHeaderIsAnError() {
+        for text in ["[=", "description = \"x\"\n[[#", "[\n"] {
+            #expect(throws: ModemIdentityError.self, "\(text.debugDescription)") {
+                try BoardProfile.parse(toml: text, name: "x")
+            }
+        }
+    }
 }

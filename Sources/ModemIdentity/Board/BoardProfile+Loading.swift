@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EdgeCommon
 import TOMLKit
 
 extension BoardProfile {
@@ -46,6 +47,10 @@ extension BoardProfile {
     public static func parse(toml text: String, name: String, path: String = "<text>")
         throws(ModemIdentityError) -> BoardProfile
     {
+        if let header = TOMLPreflight.unsafeTableHeader(in: text) {
+            throw .invalidBoardProfile(
+                path: path, detail: "line \(header.line), column \(header.column): \(TOMLPreflight.headerMessage)")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
             throw .invalidBoardProfile(path: path, detail: "\(error)")
