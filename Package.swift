@@ -110,6 +110,13 @@ let package = Package(
             ]
         ),
 
+        // The fuzz harnesses (`bash Tests/Fuzz/run`): a replay driver in the normal build, a libFuzzer
+        // entry point when built with `--sanitize=fuzzer -Xswiftc -DEDGE_FUZZ_LIBFUZZER`. Not a product.
+        .executableTarget(
+            name: "edge-fuzz",
+            dependencies: ["EdgeCommon", "EdgeConfig", "EmnifyAPI", "ModemIdentity"]
+        ),
+
         // Test helpers: start the emulator, find the built binaries, temporary directories.
         .target(
             name: "TestSupport",

@@ -1,3 +1,4 @@
+import EdgeCommon
 import TOMLKit
 
 /// Reads `emnify-edge.toml` into an `EdgeConfiguration`, reporting every problem at once:
@@ -20,6 +21,11 @@ public enum ConfigurationLoader {
 
     /// Parses `text`; `source` names it in problems (usually the file's path).
     public static func parse(_ text: String, source: String) throws(ConfigurationError) -> EdgeConfiguration {
+        if let header = TOMLPreflight.unsafeTableHeader(in: text) {
+            let problem = ConfigurationProblem(
+                key: nil, line: header.line, column: header.column, message: TOMLPreflight.headerMessage)
+            throw .invalid(source: source, problems: [problem])
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

@@ -120,7 +120,7 @@ enum Validators {
     }
 
     static func atCommand(_ command: String) -> Message? {
-        guard command.uppercased().hasPrefix("AT"), !command.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+        guard command.uppercased().hasPrefix("AT"), !command.contains(where: \.isNewline) else {
             return "\"\(command)\" is not an AT command (e.g. \"AT+QCCID\")"
         }
         return nil

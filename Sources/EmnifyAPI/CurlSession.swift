@@ -243,7 +243,19 @@ final class ResponseSink {
         // Characters, not bytes: "\r\n" is one Character in Swift, so test isNewline.
         while let first = value.first, first == " " || first == "\t" { value = value.dropFirst() }
         while let last = value.last, last.isNewline || last == " " || last == "\t" { value = value.dropLast() }
-        headers[name] = String(value)
+        headers[name] = Self.fieldValue(value)
+    }
+
+    /// RFC 9110 §5.5: a CR, LF or NUL inside a field value is replaced with a space (so are the
+    /// other line breaks Swift knows, VT, FF, NEL, LS, PS). A value the client sends back, such as
+    /// an ETag as `If-None-Match`, then never trips the request's line-break check.
+    static func fieldValue(_ value: Substring) -> String {
+        guard value.contains(where: { $0.isNewline || $0.unicodeScalars.contains("\0") }) else { return String(value) }
+        var result = String.UnicodeScalarView()
+        for scalar in value.unicodeScalars {
+            result.append(scalar == "\0" || Character(scalar).isNewline ? " " : scalar)
+        }
+        return String(result)
     }
 }
 

@@ -62,7 +62,11 @@ public enum JSONArraySplitter {
             case UInt8(ascii: "\""):
                 index = try skipString(bytes, from: index)
             case UInt8(ascii: ","), UInt8(ascii: ":"), 0x20, 0x09, 0x0A, 0x0D:
-                guard depth > 0 else { return index }
+                guard depth > 0 else {
+                    // An element is never empty: `[1,,2]` and `[:]` are malformed.
+                    guard index > start else { throw .unexpectedByte(offset: index) }
+                    return index
+                }
                 index += 1
             default:
                 // Numbers and literals: run to the next delimiter.

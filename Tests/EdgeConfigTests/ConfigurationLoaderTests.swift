@@ -30,6 +30,8 @@ private let invalidCases: [(String, String, String)] = [
     ("[modem]\nimsi = \"29505A\"", "modem.imsi", "only digits"),
     ("[modem]\nboard = \"Quectel EC25\"", "modem.board", "board profile name"),
     ("[modem]\niccid_command = \"QCCID\"", "modem.iccid_command", "AT command"),
+    // "\r\n" is one Character in Swift: a check for "\r" or "\n" alone let it through.
+    ("[modem]\niccid_command = \"AT+QCCID\\r\\nAT+CFUN=0\"", "modem.iccid_command", "AT command"),
     ("[modem]\nsource = \"static\"", "modem.source", "needs modem.iccid"),
     ("[agent]\nbackfill = \"31d\"", "agent.backfill", "the most is 30d"),
     ("[agent]\npoll_interval = \"100ms\"", "agent.poll_interval", "once a second"),

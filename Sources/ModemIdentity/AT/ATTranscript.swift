@@ -50,7 +50,9 @@ public enum ATTranscript {
         let expanded = text.replacingAll("<CR><LF>", with: "\n").replacingAll("\\r\\n", with: "\n")
             .replacingAll("\\r", with: "\n").replacingAll("\\n", with: "\n")
         var lines: [String] = []
-        for raw in expanded.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+        // "\r\n" is one Character in Swift, equal to neither "\r" nor "\n": test all three.
+        let breaks: Set<Character> = ["\n", "\r", "\r\n"]
+        for raw in expanded.split(omittingEmptySubsequences: true, whereSeparator: breaks.contains) {
             let line = clean(Substring(raw))
             if !line.isEmpty { lines.append(line) }
         }

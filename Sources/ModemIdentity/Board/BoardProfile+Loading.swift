@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EdgeCommon
 import TOMLKit
 
 extension BoardProfile {
@@ -46,6 +47,10 @@ extension BoardProfile {
     public static func parse(toml text: String, name: String, path: String = "<text>")
         throws(ModemIdentityError) -> BoardProfile
     {
+        if let header = TOMLPreflight.unsafeTableHeader(in: text) {
+            throw .invalidBoardProfile(
+                path: path, detail: "line \(header.line), column \(header.column): \(TOMLPreflight.headerMessage)")
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
             throw .invalidBoardProfile(path: path, detail: "\(error)")
@@ -88,6 +93,10 @@ extension BoardProfile {
         let iccidCommand = try string("iccid_command")
         if let command = iccidCommand, !command.uppercased().hasPrefix("AT") {
             throw .invalidBoardProfile(path: path, detail: "iccid_command must start with AT")
+        }
+        // A line break would end the command early and send the rest as a second command.
+        if let command = iccidCommand, command.contains(where: \.isNewline) {
+            throw .invalidBoardProfile(path: path, detail: "iccid_command must be one line")
         }
         return BoardProfile(
             name: name, description: try string("description") ?? "", source: source, atPort: try string("at_port"),
