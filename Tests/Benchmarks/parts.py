@@ -1,0 +1,235 @@
+"""The real parts a benchmark run starts: emulators, a mosquitto broker, a subscriber, peers."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import paho.mqtt.client as mqtt
+
+from relay import CountingRelay
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+APPLICATION_TOKEN = "benchmark-application-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, what: str, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+class Emulator:
+    """`emnify-emulator serve` over HTTPS with its throwaway CA, and a counting relay in front."""
+
+    def __init__(self, binary: str, workdir: str, history: int, token_lifetime: int = 4 * 3600, idle_timeout=None,
+                 history_span=None):
+        self.ca_file = os.path.join(workdir, f"ca-{free_port()}.pem")
+        args = [binary, "serve", "--ca-file", self.ca_file, "--token", APPLICATION_TOKEN,
+                "--history", str(history), "--token-lifetime", str(token_lifetime), "--seed", "7"]
+        if idle_timeout is not None:
+            args += ["--idle-timeout", str(idle_timeout)]
+        if history_span is not None:
+            args += ["--history-span", str(history_span)]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("EMULATOR_READY"):
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        fields = dict(part.split("=", 1) for part in line.split()[1:])
+        self.url = fields["url"]
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self.iccid = fields["iccid"]
+        self.endpoint_id = int(fields["endpoint_id"])
+        self.context = ssl.create_default_context(cafile=self.ca_file)
+        self.relay = CountingRelay(self.port).start()
+        self.relay_url = f"https://127.0.0.1:{self.relay.port}"
+
+    def control(self, method: str, path: str, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=self.context, timeout=120) as response:
+            text = response.read()
+            return json.loads(text) if text else None
+
+    def counters(self) -> dict:
+        return self.control("GET", "/_emulator/counters")
+
+    @property
+    def event_path(self) -> str:
+        return f"/api/v1/endpoint/{self.endpoint_id}/event"
+
+    def polls(self) -> int:
+        """Polls made so far: every peer fetches the endpoint's event feed once a poll."""
+        return self.counters()["requests_per_path"].get(self.event_path, 0)
+
+    def stop(self) -> None:
+        self.relay.stop()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class Broker:
+    def __init__(self, workdir: str):
+        self.port = free_port()
+        config = os.path.join(workdir, f"mosquitto-{self.port}.conf")
+        with open(config, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    # The subscriber of a backfill falls behind: keep its QoS 1 queue, do not drop.
+                    "max_queued_messages 1000000\n")
+        self.process = subprocess.Popen(["/usr/sbin/mosquitto", "-c", config],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self._accepts, 10, "mosquitto to listen")
+
+    def _accepts(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+class Subscriber:
+    """Subscribes to everything; remembers, per first topic level, when each event id arrived."""
+
+    def __init__(self, port: int):
+        self.arrivals = {}  # first topic level -> {event id: monotonic time}
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-sub-{os.getpid()}")
+        self.client.on_message = self._message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe("#", qos=1)
+        self.client.loop_start()
+
+    def _message(self, _client, _userdata, message) -> None:
+        levels = message.topic.split("/")
+        if not (levels[-1] == "events" or "event" in levels[:-1]):
+            return  # the agent's state, identity, status and health topics
+        try:
+            event_id = json.loads(message.payload)["id"]
+        except (ValueError, KeyError, TypeError):
+            return
+        with self._lock:
+            self.arrivals.setdefault(levels[0], {}).setdefault(event_id, time.monotonic())
+
+    def count(self, prefix: str) -> int:
+        with self._lock:
+            return len(self.arrivals.get(prefix, {}))
+
+    def arrival(self, prefix: str, event_id: int):
+        with self._lock:
+            return self.arrivals.get(prefix, {}).get(event_id)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+class Peer:
+    """One of the three pollers under test, started against `emulator` through its relay."""
+
+    def __init__(self, kind: str, binaries: dict, emulator: Emulator, broker: Broker, interval: float,
+                 workdir: str, wrapper=(), polls=None):
+        self.kind = kind
+        self.prefix = kind
+        self.emulator = emulator
+        env = {"PATH": "/usr/bin:/bin", "EMNIFY_APPLICATION_TOKEN": APPLICATION_TOKEN, "LANG": "C.UTF-8"}
+        if kind == "edge":
+            command = [binaries["edge"], "run", "--config", self._edge_config(emulator, broker, interval, workdir)]
+        elif kind == "sdk":
+            env.update(EMNIFY_SDK_API_ENDPOINT_URL=emulator.relay_url + "/api", REQUESTS_CA_BUNDLE=emulator.ca_file)
+            command = [binaries["python"], os.path.join(HERE, "peer_sdk.py")]
+        else:
+            env.update(API_URL=emulator.relay_url, CA_FILE=emulator.ca_file)
+            command = ["/bin/bash", os.path.join(HERE, "peer_curl.sh")]
+        env.update(ENDPOINT_ID=str(emulator.endpoint_id), BROKER_PORT=str(broker.port), TOPIC=f"{kind}/events",
+                   INTERVAL=str(interval), POLLS=str(polls or ""))
+        self.log = open(os.path.join(workdir, f"{kind}-{emulator.port}.log"), "w")
+        self.process = subprocess.Popen(list(wrapper) + command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+
+    @staticmethod
+    def _edge_config(emulator: Emulator, broker: Broker, interval: float, workdir: str) -> str:
+        state = tempfile.mkdtemp(prefix="edge-state-", dir=workdir)
+        path = os.path.join(state, "emnify-edge.toml")
+        with open(path, "w") as f:
+            f.write(f"""[api]
+url = "{emulator.relay_url}"
+ca_file = "{emulator.ca_file}"
+
+[modem]
+source = "static"
+iccid = "{emulator.iccid}"
+
+[agent]
+state_dir = "{state}"
+poll_interval = "{int(interval)}s"
+backfill = "2d"
+
+[mqtt]
+host = "127.0.0.1"
+port = {broker.port}
+topic_prefix = "edge"
+
+[log]
+level = "warning"
+""")
+        return path
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def installed_kib(packages) -> int:
+    """Installed-Size of Debian packages, as dpkg records it (KiB)."""
+    out = subprocess.run(["dpkg-query", "-W", "-f", "${Installed-Size}\n", *packages],
+                         capture_output=True, text=True).stdout
+    return sum(int(x) for x in out.split() if x.isdigit())
+
+
+def directory_kib(path: str) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                total += os.path.getsize(full)
+    return total // 1024
+
+
+def which(tool: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        raise RuntimeError(f"{tool} is missing")
+    return found
