@@ -79,9 +79,11 @@ public final class RunningProcess: @unchecked Sendable {
             }
         }
         process.terminationHandler = { process in
+            ChildReaper.release(process.processIdentifier)
             collected.exited.withLock { $0 = process.terminationStatus }
         }
         try process.run()
+        ChildReaper.adopt(process.processIdentifier)
         if let standardInput { inPipe.fileHandleForWriting.write(Data(standardInput.utf8)) }
         try? inPipe.fileHandleForWriting.close()
     }

@@ -79,6 +79,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        ChildReaper.adopt(process.processIdentifier)
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
@@ -120,6 +121,7 @@ public final class MosquittoBroker: @unchecked Sendable {
             Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        ChildReaper.release(process.processIdentifier)
     }
 
     public func restart() throws {

@@ -1,0 +1,40 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Children that must not outlive the test process. A broker that a suite still holds when the
+/// test run ends is never deinitialised (the process exits first), so it would be left running:
+/// whatever is still adopted at exit gets SIGKILL.
+enum ChildReaper {
+    private static let pids = Mutex<Set<Int32>>([])
+    private static let installed: Void = {
+        atexit { ChildReaper.killAll() }
+    }()
+
+    static func adopt(_ pid: Int32) {
+        _ = installed
+        pids.withLock { _ = $0.insert(pid) }
+    }
+
+    static func release(_ pid: Int32) {
+        pids.withLock { _ = $0.remove(pid) }
+    }
+
+    /// Only pids that are still our children: a child that exited before it was adopted may
+    /// have left its pid to an unrelated process.
+    private static func killAll() {
+        for pid in pids.withLock({ $0 }) where parent(of: pid) == getpid() { kill(pid, SIGKILL) }
+    }
+
+    private static func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // "pid (comm) state ppid ...": the command may hold spaces and parentheses.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+}
