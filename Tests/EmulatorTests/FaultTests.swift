@@ -123,4 +123,34 @@ struct FaultTests {
         #expect(try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"teapot"}"#).status == 400)
         await test.stop()
     }
+
+    @Test func rawTrickleAndHeaderFaultsAndIssuedTokensThroughTheHTTPControlInterface() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        let armed = try await test.curl(
+            "/_emulator/faults", method: "POST",
+            body: #"{"kind":"raw","status":202,"headers":{"X-Odd":"1"},"body_base64":"/w==","repeat":3,"declare_length":false}"#)
+        #expect(armed.status == 204)
+        let raw = try await test.curl(Self.path, token: token)
+        #expect(raw.status == 202 && raw.headers["x-odd"] == "1" && Array(raw.body) == [0xFF, 0xFF, 0xFF])
+        #expect(raw.headers["transfer-encoding"] == "chunked")
+
+        _ = try await test.curl(
+            "/_emulator/faults", method: "POST", body: #"{"kind":"headers","headers":{"X-Total-Pages":"-1"}}"#)
+        let lying = try await test.curl("/api/v1/endpoint/\(test.emulator.endpointID ?? 0)/event", token: token)
+        #expect(lying.status == 200 && lying.headers["x-total-pages"] == "-1")
+
+        _ = try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"trickle","interval_seconds":0.1}"#)
+        let trickle = try await test.curl(Self.path, token: token, extraArguments: ["--max-time", "1"])
+        #expect(trickle.exitCode == 28, "curl timed out on the endless body")
+        #expect(trickle.body.count >= 3 && trickle.body.allSatisfy { $0 == 0x20 })
+        let counters = try await test.curl("/_emulator/counters").jsonObject() as? [String: Any]
+        #expect((counters?["streamed_bytes"] as? Int ?? 0) >= 3 + trickle.body.count)
+
+        let second = try await test.authToken()
+        let tokens = try await test.curl("/_emulator/tokens").jsonObject() as? [String: Any]
+        #expect(tokens?["tokens"] as? [String] == [token, second])
+        #expect(await test.control.issuedTokens() == [token, second])
+        await test.stop()
+    }
 }
