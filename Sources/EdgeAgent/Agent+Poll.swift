@@ -112,6 +112,8 @@ extension Agent {
         let until = (now / 1000 / 3600 + 2) * 3600
         var published = 0
         var page = 1
+        // Ids read in this poll: a later page with none new means the server ignores `page`.
+        var seenThisPoll = Set<Int64>()
         while true {
             var query = EventQuery(page: page, perPage: settings.pageSize, sort: "timestamp,id")
             query.window = (from, until)
@@ -148,7 +150,13 @@ extension Agent {
                 saveState()
             }
             let received = result.events.count + result.rejected.count
-            let lastPage = received < settings.pageSize || (result.paging.totalPages.map { page >= $0 } ?? false) || page >= 100_000
+            let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
+            let repeated = page > 1 && new == 0 && result.rejected.isEmpty
+            if repeated {
+                logger.warning("the API repeated a page; paging stops for this poll", metadata: ["feed": "\(feed)", "page": "\(page)"])
+            }
+            // Never on the paging headers: they can lie (see PagingHeaders).
+            let lastPage = received < settings.pageSize || repeated || page >= 100_000
             if lastPage {
                 etags[key] = page == 1 ? result.etag : nil
                 break
