@@ -5,15 +5,15 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Hostile answers from a real HTTPS server on loopback (the emulator's `raw`, `trickle` and
+/// Hostile answers from a real HTTP(S) server on loopback (the emulator's `raw`, `trickle` and
 /// `headers` faults) through the real client (`EmnifyClient` over `CurlTransport`): each ends in
 /// a value or a typed error, in bounded time and bounded memory.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct AdversarialResponseTests {
     static let feedPath = "/api/v1/endpoint/*/event"
     static let defaultCap = 8 << 20
 
-    func start(history: Int = 0) async throws -> TestEmulator {
-        try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "app-token", history: history))
+    func start(history: Int = 0, tls: EmulatorServer.TLSMode = .selfSigned) async throws -> TestEmulator {
+        try await TestEmulator.start(.init(tls: tls, applicationToken: "app-token", history: history))
     }
 
     func client(
@@ -46,20 +46,33 @@ import TestSupport
     /// 64 MB of JSON whitespace inside `[` `]`, with and without `Content-Length`. With the
     /// length libcurl refuses at the head (CURLOPT_MAXFILESIZE); without it the body sink stops
     /// at the cap (8 MiB, the default). A typed, non-transient error (no retry), and this
-    /// process's resident memory grows by less than the body (a buffered 64 MB body would add
-    /// at least 64 MB).
+    /// process's resident memory grows by less than the body: the emulator runs as its own
+    /// process here (`emnify-emulator serve`, armed through `/_emulator/faults`), so the figure
+    /// is the client's alone (a buffered 64 MB body would add at least 64 MB).
     @Test(arguments: [true, false])
     func aSixtyFourMegabyteBodyStopsAtTheCap(declareLength: Bool) async throws {
-        let emulator = try await start()
-        defer { Task { await emulator.stop() } }
-        let api = try client(emulator)
-        let feed = try feed(emulator)
+        let server = try RunningProcess(
+            BuiltProducts.path(of: "emnify-emulator"), ["serve", "--tls", "none", "--token", "app-token", "--history", "0"])
+        defer { server.kill() }
+        let ready = try await server.waitForLine(prefix: "EMULATOR_READY")
+        var fields: [String: String] = [:]
+        for part in ready.split(separator: " ").dropFirst() {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+        }
+        let baseURL = try #require(fields["url"])
+        let feed = EventFeed.endpoint(try #require(fields["endpoint_id"].flatMap { Int64($0) }))
+        let transport = try CurlTransport(
+            settings: .init(userAgent: "emnify-edge/test", connectTimeout: .seconds(5), totalTimeout: .seconds(20)))
+        let retry = RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(100)))
+        let api = EmnifyClient(configuration: .init(baseURL: baseURL, applicationToken: "app-token", retry: retry), transport: transport)
         _ = try await api.eventPage(feed, query: EventQuery(perPage: 1))  // authenticated, connection warm
-        let body = RawAnswer(
-            prefix: Array("[".utf8), chunk: [UInt8](repeating: 0x20, count: 64 * 1024), repetitions: 1024,
-            suffix: Array("]".utf8), declareLength: declareLength)
-        #expect(body.bodySize > 64 << 20)
-        await emulator.control.injectFault(.raw(body), path: Self.feedPath, count: 5)
+
+        let chunk = Data(repeating: 0x20, count: 64 * 1024).base64EncodedString()
+        let arm = try await Curl.request(
+            baseURL + "/_emulator/faults", method: "POST",
+            body: #"{"kind":"raw","path":"/api/v1/endpoint/*/event","count":1,"body_base64":"\#(chunk)","repeat":1024,"declare_length":\#(declareLength)}"#)
+        #expect(arm.status == 204, "\(arm.bodyText)")
         let residentBefore = ResidentMemory.bytes()
         let started = ContinuousClock.now
         do {
@@ -73,12 +86,11 @@ import TestSupport
             #expect(error.description.contains("max_response_size"))
         }
         let growth = ResidentMemory.bytes() - residentBefore
-        let counters = await emulator.control.counters()
-        #expect(counters.faultsServed == 1, "a refused size is not retried")
-        #expect(growth < 48 << 20, "resident memory grew by \(growth) bytes")
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(growth < 40 << 20, "resident memory grew by \(growth) bytes")
+        #expect(ContinuousClock.now - started < .seconds(15))
+        let counters = try #require(try await Curl.request(baseURL + "/_emulator/counters").jsonObject() as? [String: Any])
+        #expect(counters["faults_served"] as? Int == 1, "a refused size is not retried")
         // The client is still usable afterwards (the broken connection is replaced).
-        await emulator.control.clearFaults()
         #expect(try await api.eventPage(feed, query: EventQuery(perPage: 1)).events.count <= 1)
     }
 

@@ -41,10 +41,12 @@ struct FaultTests {
         let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
         let token = try await test.authToken()
         let start = ContinuousClock.now
-        await test.control.injectFault(.internalServerError, duration: .seconds(3))
+        // 6 s: two curl runs must fit in it also on a loaded machine (under the sanitizers two
+        // took more than 3 s).
+        await test.control.injectFault(.internalServerError, duration: .seconds(6))
         #expect(try await test.curl(Self.path, token: token).status == 500)
         #expect(try await test.curl(Self.path, token: token).status == 500)
-        try await Task.sleep(until: start + .milliseconds(3100))
+        try await Task.sleep(until: start + .milliseconds(6100))
         #expect(try await test.curl(Self.path, token: token).status == 200)
         await test.stop()
     }

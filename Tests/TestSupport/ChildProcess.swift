@@ -51,7 +51,14 @@ public final class RunningProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        if var environment {
+            // A sanitized test run (.ci/sanitizers) configures the sanitizers through these; the
+            // children are sanitized builds too and must report the same way.
+            for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] where environment[name] == nil {
+                environment[name] = ProcessInfo.processInfo.environment[name]
+            }
+            process.environment = environment
+        }
         let outPipe = Pipe()
         let errPipe = Pipe()
         let inPipe = Pipe()
