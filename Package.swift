@@ -64,7 +64,7 @@ let package = Package(
         // A safe Swift wrapper of libmosquitto: connection, publish with PUBACK, subscribe, will, MQTT 5.
         .target(
             name: "EdgeMQTT",
-            dependencies: ["CMosquitto", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CMosquitto", "EdgeCommon", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
         // `emnify-edge diagnose`: the field checks, the closed-loop reset and the support bundle.
@@ -120,7 +120,7 @@ let package = Package(
         // Test helpers: start the emulator, find the built binaries, temporary directories.
         .target(
             name: "TestSupport",
-            dependencies: ["EmnifyEmulator"],
+            dependencies: ["EmnifyEmulator", "EdgeCommon"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "EdgeCommonTests", dependencies: ["EdgeCommon"]),

@@ -116,12 +116,20 @@ extension Agent {
         firstQuery.ifNoneMatch = etags[key]
         var fetching = prefetch(feed, firstQuery)
         defer { fetching.cancel() }
+        // Ids read in this poll: a later page with none new means the server ignores `page`.
+        var seenThisPoll = Set<Int64>()
         while true {
             let current = fetching
             let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
             if result.notModified { return 0 }
             let received = result.events.count + result.rejected.count
-            let lastPage = received < settings.pageSize || (result.paging.totalPages.map { page >= $0 } ?? false) || page >= 100_000
+            let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
+            let repeated = page > 1 && new == 0 && result.rejected.isEmpty
+            if repeated {
+                logger.warning("the API repeated a page; paging stops for this poll", metadata: ["feed": "\(feed)", "page": "\(page)"])
+            }
+            // Never on the paging headers: they can lie (see PagingHeaders).
+            let lastPage = received < settings.pageSize || repeated || page >= 100_000
             // The next page is fetched while this one waits for the broker's acknowledgements:
             // a backfill pays for the slower of the two, not for both.
             if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: (from, until))) }

@@ -5,7 +5,6 @@ import EdgeConfig
 import EdgeMQTT
 import EmnifyAPI
 import ModemIdentity
-import Synchronization
 
 /// Collects the messages of a subscription until a condition holds or time runs out.
 enum MessageCollector {
@@ -38,18 +37,5 @@ enum OffPool {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .utility).async { continuation.resume(returning: body()) }
         }
-    }
-}
-
-/// A value behind a mutex, in a class so escaping closures and tasks can share it.
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    init(_ value: Value) {
-        mutex = Mutex(value)
-    }
-
-    func withLock<Result>(_ body: (inout Value) -> Result) -> Result {
-        mutex.withLock { body(&$0) }
     }
 }

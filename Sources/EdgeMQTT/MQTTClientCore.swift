@@ -1,8 +1,8 @@
 import CMosquitto
+import EdgeCommon
 import Logging
-import Synchronization
 
-/// The Swift side of one libmosquitto client: all mutable state behind one `Mutex`, fed by the callbacks on
+/// The Swift side of one libmosquitto client: all mutable state behind one lock (`Locked`), fed by the callbacks on
 /// libmosquitto's network thread and by the async API on Swift's threads.
 ///
 /// Rule: no libmosquitto call is made while the mutex is held (libmosquitto takes its own locks around callbacks;
@@ -10,12 +10,12 @@ import Synchronization
 final class MQTTClientCore: Sendable {
     let settings: MQTTSettings
     let logger: Logger
-    let state: Mutex<State>
+    let state: Locked<State>
 
     init(settings: MQTTSettings, logger: Logger) {
         self.settings = settings
         self.logger = logger
-        self.state = Mutex(State(configuredVersion: settings.protocolVersion.firstVersion))
+        self.state = Locked(State(configuredVersion: settings.protocolVersion.firstVersion))
     }
 
     struct State {

@@ -1,4 +1,5 @@
 import CMosquitto
+import EdgeCommon
 import Glibc
 import Synchronization
 

@@ -92,7 +92,8 @@ public actor EmnifyClient {
     }
 
     /// Every event of a feed in a time window, following the pages. Stops on a short or empty
-    /// page, not only on `X-Total-Pages` (headers can lie), and at `maxPages`.
+    /// page, on a page that brings no new id (a server that ignores `page`) and at `maxPages`;
+    /// never on the paging headers alone (they can lie, see `PagingHeaders`).
     public func events(
         _ feed: EventFeed, from: Int64, until: Int64, perPage: Int = 100, maxPages: Int = 1000
     ) async throws(EmnifyError) -> EventPage {
@@ -103,14 +104,19 @@ public actor EmnifyClient {
             var query = EventQuery(page: page, perPage: perPage, sort: "id")
             query.window = (from, until)
             let result = try await eventPage(feed, query: query)
+            var new = 0
             for event in result.events where seen.insert(event.id).inserted {
                 all.events.append(event)
+                new += 1
             }
             all.rejected += result.rejected
             all.paging = result.paging
             let received = result.events.count + result.rejected.count
             if received < perPage { break }
-            if let pages = result.paging.totalPages, page >= pages { break }
+            if page > 1 && new == 0 && result.rejected.isEmpty {
+                logger.warning("the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
+                break
+            }
             page += 1
         }
         return all

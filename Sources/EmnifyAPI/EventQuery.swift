@@ -58,17 +58,23 @@ public struct EventPage: Sendable {
     }
 
     static func decode(_ response: HTTPResponse) throws(APIDecodingError) -> EventPage {
-        let elements = try JSONArraySplitter.split(response.body)
+        let elements = try JSONArraySplitter.elements(response.body)
         var events: [EmnifyEvent] = []
         var rejected: [Rejected] = []
         events.reserveCapacity(elements.count)
         for (index, element) in elements.enumerated() {
+            // Set aside before the recursive JSONDecoder sees it; its neighbours are still read.
+            if element.isTooDeep {
+                let reason = APIDecodingError.tooDeep(limit: JSONArraySplitter.maxDepth).description
+                rejected.append(Rejected(index: index, reason: reason, raw: Array(element.bytes)))
+                continue
+            }
             do {
-                events.append(try EmnifyEvent(json: element))
+                events.append(try EmnifyEvent(json: element.bytes))
             } catch {
                 let reason: String
                 if case .invalidEvent(_, let text) = error { reason = text } else { reason = error.description }
-                rejected.append(Rejected(index: index, reason: reason, raw: Array(element)))
+                rejected.append(Rejected(index: index, reason: reason, raw: Array(element.bytes)))
             }
         }
         return EventPage(

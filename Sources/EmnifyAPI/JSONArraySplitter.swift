@@ -3,17 +3,35 @@
 ///
 /// It validates the structure it walks (strings, escapes, nesting, commas) but not the
 /// grammar of numbers and literals; each element is then decoded by `JSONDecoder`, which
-/// does. Nesting deeper than `maxDepth` is refused, so hostile input cannot exhaust the stack.
+/// does. The walk is iterative, so any depth is measured without recursion; an element nested
+/// deeper than `maxDepth` must not reach the (recursive) decoder, so hostile input cannot
+/// exhaust the stack.
 public enum JSONArraySplitter {
     public static let maxDepth = 64
 
+    /// One element: its exact bytes and how deeply it nests (`42` is 0, `{"a":[1]}` is 2).
+    public struct Element: Sendable {
+        public var bytes: ArraySlice<UInt8>
+        public var depth: Int
+        public var isTooDeep: Bool { depth > JSONArraySplitter.maxDepth }
+    }
+
+    /// The elements, refusing the whole array if one nests deeper than `maxDepth`.
     public static func split(_ bytes: [UInt8]) throws(APIDecodingError) -> [ArraySlice<UInt8>] {
+        let elements = try elements(bytes)
+        if elements.contains(where: \.isTooDeep) { throw .tooDeep(limit: maxDepth) }
+        return elements.map(\.bytes)
+    }
+
+    /// The elements with their depth, so that a caller can set aside one too-deep element and
+    /// still read its neighbours (one hostile event must not block a whole feed).
+    public static func elements(_ bytes: [UInt8]) throws(APIDecodingError) -> [Element] {
         var index = skipWhitespace(bytes, from: 0)
         guard index < bytes.count, bytes[index] == UInt8(ascii: "[") else {
             throw .notAnArray(snippet: snippet(bytes))
         }
         index += 1
-        var elements: [ArraySlice<UInt8>] = []
+        var elements: [Element] = []
         index = skipWhitespace(bytes, from: index)
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             try expectEnd(bytes, from: index + 1)
@@ -22,8 +40,9 @@ public enum JSONArraySplitter {
         while true {
             index = skipWhitespace(bytes, from: index)
             let start = index
-            index = try skipValue(bytes, from: index)
-            elements.append(bytes[start..<index])
+            let depth: Int
+            (index, depth) = try skipValue(bytes, from: index)
+            elements.append(Element(bytes: bytes[start..<index], depth: depth))
             index = skipWhitespace(bytes, from: index)
             guard index < bytes.count else { throw .truncated }
             switch bytes[index] {
@@ -42,10 +61,11 @@ public enum JSONArraySplitter {
         }
     }
 
-    /// Returns the index just past the value starting at `start`.
-    private static func skipValue(_ bytes: [UInt8], from start: Int) throws(APIDecodingError) -> Int {
+    /// Returns the index just past the value starting at `start`, and the value's deepest nesting.
+    private static func skipValue(_ bytes: [UInt8], from start: Int) throws(APIDecodingError) -> (Int, Int) {
         var index = start
         var depth = 0
+        var deepest = 0
         guard index < bytes.count else { throw .truncated }
         repeat {
             guard index < bytes.count else { throw .truncated }
@@ -53,7 +73,7 @@ public enum JSONArraySplitter {
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 depth += 1
-                if depth > maxDepth { throw .tooDeep(limit: maxDepth) }
+                deepest = max(deepest, depth)
                 index += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 guard depth > 0 else { throw .unexpectedByte(offset: index) }
@@ -65,16 +85,16 @@ public enum JSONArraySplitter {
                 guard depth > 0 else {
                     // An element is never empty: `[1,,2]` and `[:]` are malformed.
                     guard index > start else { throw .unexpectedByte(offset: index) }
-                    return index
+                    return (index, deepest)
                 }
                 index += 1
             default:
                 // Numbers and literals: run to the next delimiter.
                 while index < bytes.count, !isDelimiter(bytes[index]) { index += 1 }
-                if depth == 0 { return index }
+                if depth == 0 { return (index, deepest) }
             }
         } while depth > 0
-        return index
+        return (index, deepest)
     }
 
     private static func skipString(_ bytes: [UInt8], from start: Int) throws(APIDecodingError) -> Int {

@@ -1,7 +1,9 @@
 /// The paging metadata emnify sends in headers (`X-Total-Count`, `X-Total-Pages`,
 /// `X-Current-Page`, `X-Count-Per-Page`, `X-Sort`, in any letter case). Values that are
-/// missing, negative or not numbers are nil: the client never trusts them to end a loop
-/// on their own (it also stops on a short or empty page).
+/// missing, negative or not numbers are nil. They are information only and never end a paging
+/// loop: a lying `X-Total-Pages: 1` over full pages would make a reader skip events, so the
+/// readers stop on a short or empty page, or on a page that brings nothing new (which costs one
+/// empty page when the last one is exactly full).
 public struct PagingHeaders: Sendable, Equatable {
     public var totalCount: Int?
     public var totalPages: Int?

@@ -72,6 +72,11 @@ public struct EmulatorControl: Sendable {
         state.withLock { $0.tokens.revokeAll() }
     }
 
+    /// Every JWT `POST /api/v1/authenticate` issued since start, oldest first (revoked ones too).
+    public func issuedTokens() async -> [String] {
+        state.withLock { $0.tokens.issued }
+    }
+
     public func counters() async -> EmulatorCounters {
         state.withLock { $0.counters }
     }

@@ -12,11 +12,15 @@ import NIOCore
 /// - `POST /_emulator/events/raw`: one event object as JSON, stored and served unchanged
 /// - `POST /_emulator/faults` `{"kind":"429","path":"/api/v1/*","count":2,"duration_seconds":5,
 ///   "retry_after":3,"delay_seconds":2,"after_seconds":1}`; kinds: `429`, `500`, `503`, `stall`,
-///   `truncated`, `malformed_json`, `401`, `close_idle`
+///   `truncated`, `malformed_json`, `401`, `close_idle`, `trickle` (`"interval_seconds":0.2`),
+///   `headers` (`"headers":{"X-Total-Pages":"-1"}` over the normal answer) and `raw`
+///   (`"status":200,"headers":{…},"body":"…"` or `"body_base64":"…"`, `"repeat":1024`,
+///   `"declare_length":false`: the body `repeat` times, streamed)
 /// - `DELETE /_emulator/faults`
 /// - `POST /_emulator/revoke-tokens`
 /// - `POST /_emulator/connectivity-reset` `{"location":true,"pdp_context":false}`
 /// - `GET  /_emulator/counters`
+/// - `GET  /_emulator/tokens`: every JWT issued so far (`{"tokens":["eyJ…"]}`), for secret scans
 /// - `POST /_emulator/reset`: counters, faults and authenticate limits
 extension EmulatorResponder {
     func respondToControl(_ request: Request, path: String, body: ByteBuffer) async throws -> Response {
@@ -92,9 +96,16 @@ extension EmulatorResponder {
                 let retry_after: Int?
                 let delay_seconds: Double?
                 let after_seconds: Double?
+                let interval_seconds: Double?
+                let status: Int?
+                let headers: [String: String]?
+                let body: String?
+                let body_base64: String?
+                let `repeat`: Int?
+                let declare_length: Bool?
             }
             guard let request = try? JSONDecoder().decode(FaultRequest.self, from: data) else {
-                return Self.json(400, Self.messageBody("Expected {\"kind\": \"429|500|503|stall|truncated|malformed_json|401|close_idle\", ...}"))
+                return Self.json(400, Self.messageBody("Expected {\"kind\": \"429|500|503|stall|truncated|malformed_json|401|close_idle|trickle|headers|raw\", ...}"))
             }
             let fault: Fault
             switch request.kind {
@@ -106,6 +117,21 @@ extension EmulatorResponder {
             case "malformed_json": fault = .malformedJSON
             case "401": fault = .unauthorized
             case "close_idle": fault = .closeIdleConnection(after: .milliseconds(Int64((request.after_seconds ?? 0.1) * 1000)))
+            case "trickle": fault = .trickle(interval: .milliseconds(Int64((request.interval_seconds ?? 0.2) * 1000)), byte: 0x20)
+            case "headers": fault = .overrideHeaders(request.headers ?? [:])
+            case "raw":
+                var body = Array((request.body ?? "").utf8)
+                if let encoded = request.body_base64 {
+                    guard let decoded = Data(base64Encoded: encoded) else {
+                        return Self.json(400, Self.messageBody("body_base64 is not base64"))
+                    }
+                    body = Array(decoded)
+                }
+                let repetitions = max(1, request.repeat ?? 1)
+                fault = .raw(
+                    RawAnswer(
+                        status: request.status ?? 200, headers: request.headers ?? ["Content-Type": "application/json"],
+                        chunk: body, repetitions: repetitions, declareLength: request.declare_length ?? true))
             default: return Self.json(400, Self.messageBody("Unknown fault kind '\(request.kind)'"))
             }
             await control.injectFault(
@@ -135,6 +161,10 @@ extension EmulatorResponder {
             guard let encoded = try? JSONEncoder().encode(counters) else { return Reply(status: 500) }
             return Reply(
                 status: 200, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: Array(encoded)))
+
+        case (.get, "/_emulator/tokens"):
+            let tokens = await control.issuedTokens()
+            return Self.json(200, JSONValue.object([("tokens", .array(tokens.map { .string($0) }))]).rendered)
 
         case (.post, "/_emulator/reset"):
             await control.reset()

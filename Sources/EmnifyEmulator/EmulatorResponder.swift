@@ -75,6 +75,16 @@ struct EmulatorResponder: HTTPResponder {
                         try? await channel.close()
                     }
                 }
+            case .raw(let answer):
+                return rawResponse(answer)
+            case .trickle(let interval, let byte):
+                return trickleResponse(interval: interval, byte: byte)
+            case .overrideHeaders(let replacements):
+                response = try await route(request, path: path, body: body)
+                for (name, value) in replacements {
+                    guard let field = HTTPField.Name(name) else { continue }
+                    response.headers[field] = value
+                }
             }
         } else {
             response = try await route(request, path: path, body: body)

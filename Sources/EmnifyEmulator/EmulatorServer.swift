@@ -1,3 +1,4 @@
+import EdgeCommon
 import FoundationEssentials
 import Hummingbird
 import HummingbirdCore
@@ -5,7 +6,6 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
-import Synchronization
 
 /// A running emulator: one SIM and endpoint behind a loopback HTTP(S) server. Instances share
 /// nothing, so a test process can run many in parallel.
@@ -34,7 +34,7 @@ public final class EmulatorServer: Sendable {
     public var applicationToken: String { configuration.applicationToken }
 
     private let state: EmulatorState
-    private let tasks: Mutex<[Task<Void, Never>]>
+    private let tasks: Locked<[Task<Void, Never>]>
 
     private init(
         configuration: Configuration, port: Int, caCertificatePEM: String?, state: EmulatorState,
@@ -48,7 +48,7 @@ public final class EmulatorServer: Sendable {
         self.state = state
         self.identity = state.identity
         self.control = EmulatorControl(state: state)
-        self.tasks = Mutex(tasks)
+        self.tasks = Locked(tasks)
     }
 
     /// Starts listening; returns once the port is bound.

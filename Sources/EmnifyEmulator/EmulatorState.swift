@@ -1,5 +1,5 @@
+import EdgeCommon
 import FoundationEssentials
-import Synchronization
 
 /// Everything mutable about one emulator instance, behind one lock. Requests hold the lock only
 /// to read or update state, never while waiting or writing to the network.
@@ -20,7 +20,7 @@ final class EmulatorState: Sendable {
 
     let configuration: EmulatorServer.Configuration
     let identity: SimIdentity
-    private let inner: Mutex<Inner>
+    private let inner: Locked<Inner>
 
     init(configuration: EmulatorServer.Configuration) {
         self.configuration = configuration
@@ -36,7 +36,7 @@ final class EmulatorState: Sendable {
         store.generateHistory(
             count: configuration.history, endMillis: Int64(end.timeIntervalSince1970 * 1000),
             meanIntervalMillis: meanInterval)
-        inner = Mutex(
+        inner = Locked(
             Inner(store: store, tokens: TokenIssuer(seed: configuration.seed, organisationID: identity.organisationID)))
     }
 

@@ -19,6 +19,49 @@ public enum Fault: Sendable, Equatable {
     /// Answer normally, then close the connection once it has been idle for `after`
     /// (a server or middlebox with a shorter keep-alive timeout than the client expects).
     case closeIdleConnection(after: Duration)
+    /// An answer given verbatim (no gzip, no emnify shape): for hostile bodies such as a huge
+    /// one, invalid UTF-8, deep nesting or ids past 64 bits. See `RawAnswer`.
+    case raw(RawAnswer)
+    /// `200` with its headers at once, then `byte` every `interval` for ever: a body that
+    /// never ends (only the client's timeout or the emulator's stop ends it).
+    case trickle(interval: Duration, byte: UInt8)
+    /// The normal answer with these headers set (replacing those of the same name), e.g.
+    /// paging headers that lie. Names are sent as given.
+    case overrideHeaders([String: String])
+}
+
+/// A verbatim answer: `prefix`, then `chunk` `repetitions` times, then `suffix`, streamed chunk
+/// by chunk so that even a 64 MB body costs the emulator no memory. With `declareLength` the
+/// head carries `Content-Length`, without it the body is chunked (the client cannot know the
+/// size in advance).
+public struct RawAnswer: Sendable, Equatable {
+    public var status: Int
+    public var headers: [String: String]
+    public var prefix: [UInt8]
+    public var chunk: [UInt8]
+    public var repetitions: Int
+    public var suffix: [UInt8]
+    public var declareLength: Bool
+
+    public init(
+        status: Int = 200, headers: [String: String] = ["Content-Type": "application/json"], prefix: [UInt8] = [],
+        chunk: [UInt8] = [], repetitions: Int = 0, suffix: [UInt8] = [], declareLength: Bool = true
+    ) {
+        self.status = status
+        self.headers = headers
+        self.prefix = prefix
+        self.chunk = chunk
+        self.repetitions = repetitions
+        self.suffix = suffix
+        self.declareLength = declareLength
+    }
+
+    /// One body, sent as it is.
+    public init(status: Int = 200, headers: [String: String] = ["Content-Type": "application/json"], body: [UInt8]) {
+        self.init(status: status, headers: headers, prefix: body)
+    }
+
+    public var bodySize: Int { prefix.count + chunk.count * max(0, repetitions) + suffix.count }
 }
 
 /// A fault armed for requests whose path matches `pathPattern` (`*` matches any run of
@@ -84,6 +127,9 @@ public struct EmulatorCounters: Sendable, Codable, Equatable {
     /// Responses by status code.
     public var statusCodes: [String: Int] = [:]
     public var faultsServed = 0
+    /// Body bytes of `raw` and `trickle` answers handed to the connection. Not what the client
+    /// read: NIO queues what the socket does not take yet and drops it when the client leaves.
+    public var streamedBytes = 0
 
     public init() {}
 
@@ -99,5 +145,6 @@ public struct EmulatorCounters: Sendable, Codable, Equatable {
         case connections
         case statusCodes = "status_codes"
         case faultsServed = "faults_served"
+        case streamedBytes = "streamed_bytes"
     }
 }

@@ -15,6 +15,8 @@ struct TokenIssuer: Sendable {
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
     private var lastJTI: Int64 = 0
     private var revokedThrough: Int64 = 0
+    /// Every token handed out, oldest first (tests scan logs and bundles for them).
+    private(set) var issued: [String] = []
     let organisationID: Int64
 
     init(seed: UInt64, organisationID: Int64) {
@@ -34,7 +36,9 @@ struct TokenIssuer: Sendable {
             + #""jti":"\#(lastJTI)","sub":"application-token","iat":\#(iat),"exp":\#(exp)}"#
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
         let signature = HMAC<SHA256>.authenticationCode(for: Array(signingInput.utf8), using: key)
-        return signingInput + "." + Base64URL.encode(Array(signature))
+        let token = signingInput + "." + Base64URL.encode(Array(signature))
+        issued.append(token)
+        return token
     }
 
     mutating func revokeAll() {

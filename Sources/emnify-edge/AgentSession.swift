@@ -4,7 +4,6 @@ import EdgeConfig
 import EdgeMQTT
 import EmnifyAPI
 import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -183,7 +182,7 @@ func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws 
 
 /// When the poll loop last finished a poll (read by the watchdog task).
 final class LastPoll: Sendable {
-    private let value = Mutex<Int64>(SystemWallClock().nowMilliseconds())
+    private let value = Locked<Int64>(SystemWallClock().nowMilliseconds())
 
     var millis: Int64 { value.withLock { $0 } }
     func touch() { value.withLock { $0 = SystemWallClock().nowMilliseconds() } }

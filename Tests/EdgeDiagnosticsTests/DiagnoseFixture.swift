@@ -22,7 +22,7 @@ final class DiagnoseFixture: @unchecked Sendable {
     /// `history: 0` and two injected events leave the emulator ONLINE with no Warn events.
     init(
         token: String = DiagnoseFixture.token, broker withBroker: Bool = true, brokerPort: Int? = nil,
-        iccid: String? = nil, modem: String? = nil, pollInterval: String = "1s",
+        iccid: String? = nil, modem: String? = nil, pollInterval: String = "1s", extraConfiguration: String = "",
         configure: (inout EmulatorServer.Configuration) -> Void = { _ in }
     ) async throws {
         var configuration = EmulatorServer.Configuration(
@@ -66,6 +66,7 @@ final class DiagnoseFixture: @unchecked Sendable {
             port = \(port)
             username = "\(Self.mqttUser)"
             password_file = "\(passwordFile)"
+            \(extraConfiguration)
             """, to: "emnify-edge.toml")
     }
 
@@ -80,8 +81,9 @@ final class DiagnoseFixture: @unchecked Sendable {
     static var binary: String { BuiltProducts.path(of: "emnify-edge") }
 
     /// Starts `emnify-edge run` and waits until it has completed a poll and published its health.
-    func startAgent() async throws {
-        let agent = try RunningProcess(Self.binary, ["run", "--config", configPath], environment: environment)
+    func startAgent(_ extraArguments: [String] = []) async throws {
+        let agent = try RunningProcess(
+            Self.binary, ["run", "--config", configPath] + extraArguments, environment: environment)
         self.agent = agent
         let deadline = ContinuousClock.now + .seconds(20)
         let statePath = directory.file("state/state.json")
@@ -137,14 +139,16 @@ final class DiagnoseFixture: @unchecked Sendable {
         await emulator.stop()
     }
 
-    /// Every secret this fixture planted, and the JWT shape.
-    static let secrets = [token, mqttPassword, proxyPassword, "eyJ"]
+    /// Every secret this fixture planted (the JWTs are added by the tests that collect them).
+    static let secrets = ["application token": token, "broker password": mqttPassword, "proxy password": proxyPassword]
 
-    static func expectNoSecrets(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        for secret in secrets {
-            #expect(
-                !text.contains(secret), "\(what) contains a secret (\(secret.prefix(4))…)",
-                sourceLocation: sourceLocation)
-        }
+    /// No planted secret in any of its encodings (`SecretScan`), and nothing shaped like a JWT
+    /// (`eyJ`: base64url of `{"`).
+    static func expectNoSecrets(
+        _ text: String, _ what: String, extra: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let findings = SecretScan(secrets.merging(extra) { first, _ in first }).findings(in: text, source: what)
+        #expect(findings.isEmpty, "\(findings)", sourceLocation: sourceLocation)
+        #expect(!text.contains("eyJ"), "\(what) contains a JWT-shaped string", sourceLocation: sourceLocation)
     }
 }

@@ -131,7 +131,9 @@ import TestSupport
         let third = try await api.eventPage(.endpoint(endpointID), query: EventQuery(page: 3, perPage: 10))
         let ids = (first.events + second.events + third.events).map(\.id)
         #expect(ids.count == 30 && Set(ids).count == 30)
-        #expect(await emulator.control.counters().authentications == 3)
+        // Expiry and revocation renew once each. A slow run (the sanitizers) may renew once more
+        // before the first page, when the SIM lookup took longer than the 1 s renewal margin.
+        #expect((3...4).contains(await emulator.control.counters().authentications))
     }
 
     @Test func aWrongApplicationTokenFailsClearlyAndOnce() async throws {

@@ -41,10 +41,12 @@ struct FaultTests {
         let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
         let token = try await test.authToken()
         let start = ContinuousClock.now
-        await test.control.injectFault(.internalServerError, duration: .seconds(3))
+        // 6 s: two curl runs must fit in it also on a loaded machine (under the sanitizers two
+        // took more than 3 s).
+        await test.control.injectFault(.internalServerError, duration: .seconds(6))
         #expect(try await test.curl(Self.path, token: token).status == 500)
         #expect(try await test.curl(Self.path, token: token).status == 500)
-        try await Task.sleep(until: start + .milliseconds(3100))
+        try await Task.sleep(until: start + .milliseconds(6100))
         #expect(try await test.curl(Self.path, token: token).status == 200)
         await test.stop()
     }
@@ -121,6 +123,36 @@ struct FaultTests {
         #expect(counters?["authentications"] as? Int == 1)
         #expect((counters?["bytes_out"] as? Int ?? 0) > 0)
         #expect(try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"teapot"}"#).status == 400)
+        await test.stop()
+    }
+
+    @Test func rawTrickleAndHeaderFaultsAndIssuedTokensThroughTheHTTPControlInterface() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t"))
+        let token = try await test.authToken()
+        let armed = try await test.curl(
+            "/_emulator/faults", method: "POST",
+            body: #"{"kind":"raw","status":202,"headers":{"X-Odd":"1"},"body_base64":"/w==","repeat":3,"declare_length":false}"#)
+        #expect(armed.status == 204)
+        let raw = try await test.curl(Self.path, token: token)
+        #expect(raw.status == 202 && raw.headers["x-odd"] == "1" && Array(raw.body) == [0xFF, 0xFF, 0xFF])
+        #expect(raw.headers["transfer-encoding"] == "chunked")
+
+        _ = try await test.curl(
+            "/_emulator/faults", method: "POST", body: #"{"kind":"headers","headers":{"X-Total-Pages":"-1"}}"#)
+        let lying = try await test.curl("/api/v1/endpoint/\(test.emulator.endpointID ?? 0)/event", token: token)
+        #expect(lying.status == 200 && lying.headers["x-total-pages"] == "-1")
+
+        _ = try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"trickle","interval_seconds":0.1}"#)
+        let trickle = try await test.curl(Self.path, token: token, extraArguments: ["--max-time", "1"])
+        #expect(trickle.exitCode == 28, "curl timed out on the endless body")
+        #expect(trickle.body.count >= 3 && trickle.body.allSatisfy { $0 == 0x20 })
+        let counters = try await test.curl("/_emulator/counters").jsonObject() as? [String: Any]
+        #expect((counters?["streamed_bytes"] as? Int ?? 0) >= 3 + trickle.body.count)
+
+        let second = try await test.authToken()
+        let tokens = try await test.curl("/_emulator/tokens").jsonObject() as? [String: Any]
+        #expect(tokens?["tokens"] as? [String] == [token, second])
+        #expect(await test.control.issuedTokens() == [token, second])
         await test.stop()
     }
 }

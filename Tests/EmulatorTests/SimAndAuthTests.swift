@@ -58,7 +58,9 @@ struct SimAndAuthTests {
     }
 
     @Test func missingGarbageExpiredAndRevokedTokensAre401() async throws {
-        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", tokenLifetime: .seconds(3)))
+        // 8 s: long enough for the steps before the expiry also on a loaded machine (under
+        // ThreadSanitizer they took more than 3 s).
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", tokenLifetime: .seconds(8)))
         let path = "/api/v1/event/type"
         let missing = try await test.curl(path)
         #expect(missing.status == 401 && missing.body.isEmpty)

@@ -1,6 +1,6 @@
+import EdgeCommon
 import Foundation
 import Glibc
-import Synchronization
 
 /// Runs a program with captured output and a timeout (after which it is killed with SIGKILL:
 /// a child of an async test may have SIGTERM blocked).
@@ -27,11 +27,11 @@ public enum ChildProcess {
 // and the collected output and exit status live behind mutexes.
 public final class RunningProcess: @unchecked Sendable {
     private final class Collected: Sendable {
-        let output = Mutex(Data())
-        let errorOutput = Mutex(Data())
-        let exited = Mutex<Int32?>(nil)
+        let output = Locked(Data())
+        let errorOutput = Locked(Data())
+        let exited = Locked<Int32?>(nil)
         /// Pipes that reached end of file: everything the child wrote has been collected.
-        let closedPipes = Mutex(0)
+        let closedPipes = Locked(0)
     }
 
     private let process: Process
@@ -51,7 +51,14 @@ public final class RunningProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if let environment { process.environment = environment }
+        if var environment {
+            // A sanitized test run (.ci/sanitizers) configures the sanitizers through these; the
+            // children are sanitized builds too and must report the same way.
+            for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] where environment[name] == nil {
+                environment[name] = ProcessInfo.processInfo.environment[name]
+            }
+            process.environment = environment
+        }
         let outPipe = Pipe()
         let errPipe = Pipe()
         let inPipe = Pipe()
