@@ -62,7 +62,7 @@ import Testing
 
         let etag = ResponseSink(limit: 0)
         for line in ["HTTP/2 200\r\n", "ETag: \"a\rb\u{0B}c\u{2028}d\"\r\n", "X-Total-Count: 7\r\n"] {
-            var bytes = Array(line.utf8)
+            let bytes = Array(line.utf8)
             bytes.withUnsafeBytes { etag.appendHeaderLine($0) }
         }
         #expect(etag.headers["etag"] == "\"a b c d\"")

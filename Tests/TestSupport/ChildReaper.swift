@@ -1,5 +1,5 @@
+import EdgeCommon
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -9,7 +9,7 @@ import Synchronization
 /// test run ends is never deinitialised (the process exits first), so it would be left running:
 /// whatever is still adopted at exit gets SIGKILL.
 enum ChildReaper {
-    private static let pids = Mutex<Set<Int32>>([])
+    private static let pids = Locked<Set<Int32>>([])
     private static let installed: Void = {
         atexit { ChildReaper.killAll() }
     }()
