@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from parts import Broker, Emulator, Peer, Subscriber, installed_kib, directory_kib, wait_for, which
-from procstat import MemorySampler, cpu_seconds
+from procstat import MemorySampler, anonymous_kb, cpu_seconds, tree
 import report
 
 PEERS = ("edge", "sdk", "curl")
@@ -110,6 +110,7 @@ class Run:
             "cpu_ms": (cpu_seconds(peer.pid) - s["cpu"]) * 1000 / done,
             "rss_kb_marks": dict(s["marks"]),
             "rss_kb_end": s["memory"].latest_kb,
+            "anonymous_kb_end": sum(anonymous_kb(p) for p in tree(peer.pid)),
             "rss_kb_peak": s["memory"].peak_kb,
         }
 
@@ -320,9 +321,18 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=1.0, help="poll interval of the idle phases (s)")
     parser.add_argument("--only", help="comma-separated phases")
     parser.add_argument("--update-readme", metavar="README")
+    parser.add_argument("--merge", metavar="RESULTS_JSON",
+                        help="start from an earlier run's results: the phases run now replace theirs")
     args = parser.parse_args()
 
     run = Run(args)
+    if args.merge:
+        with open(args.merge) as f:
+            run.results = json.load(f)
+        for phase in run.results.values():  # JSON made the poll numbers strings
+            for peer in phase.values() if isinstance(phase, dict) else ():
+                if isinstance(peer, dict) and "rss_kb_marks" in peer:
+                    peer["rss_kb_marks"] = {int(k): v for k, v in peer["rss_kb_marks"].items()}
     phases = ["sizes", "latency", "backfill", "authentications", "idle_server_closes", "instructions",
               "idle_keepalive"]
     if args.only:
@@ -338,7 +348,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {_cpu_model()}, Debian {_debian_version()}",
         "quick": args.quick,
         "interval": args.interval,
-        "seconds": round(time.monotonic() - started),
+        "seconds": round(time.monotonic() - started) + (run.results.get("meta", {}).get("seconds", 0) if args.merge else 0),
     }
     with open(os.path.join(run.workdir, "results.json"), "w") as f:
         json.dump(run.results, f, indent=1)

@@ -44,8 +44,6 @@ class Emulator:
         self.ca_file = os.path.join(workdir, f"ca-{free_port()}.pem")
         args = [binary, "serve", "--ca-file", self.ca_file, "--token", APPLICATION_TOKEN,
                 "--history", str(history), "--token-lifetime", str(token_lifetime), "--seed", "7"]
-        if idle_timeout is not None:
-            args += ["--idle-timeout", str(idle_timeout)]
         if history_span is not None:
             args += ["--history-span", str(history_span)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -58,7 +56,8 @@ class Emulator:
         self.iccid = fields["iccid"]
         self.endpoint_id = int(fields["endpoint_id"])
         self.context = ssl.create_default_context(cafile=self.ca_file)
-        self.relay = CountingRelay(self.port).start()
+        # Idle connections are closed by the relay: the server side of the client's connection.
+        self.relay = CountingRelay(self.port, idle_timeout).start()
         self.relay_url = f"https://127.0.0.1:{self.relay.port}"
 
     def control(self, method: str, path: str, body=None):

@@ -33,6 +33,19 @@ def rss_kb(pid: int) -> int:
         return 0
 
 
+def anonymous_kb(pid: int) -> int:
+    """Resident memory that is the process's own (heap, stacks), not pages of its executable
+    and shared libraries, which the kernel can drop and reread."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Anonymous:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def cpu_seconds(pid: int) -> float:
     """user+sys of the process, plus that of the children it has waited for (a shell loop's
     curl, jq and mosquitto_pub)."""

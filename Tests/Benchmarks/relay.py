@@ -9,8 +9,11 @@ import threading
 
 
 class CountingRelay:
-    def __init__(self, target_port: int):
+    def __init__(self, target_port: int, idle_timeout=None):
+        """idle_timeout: close a connection that carried no byte for this many seconds, as the
+        server (or a carrier's NAT) does between polls."""
         self.target_port = target_port
+        self.idle_timeout = idle_timeout
         self.port = 0
         self.bytes_up = 0  # client -> server
         self.bytes_down = 0  # server -> client
@@ -57,14 +60,25 @@ class CountingRelay:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(
-            self._pipe(client_reader, server_writer, up=True),
-            self._pipe(server_reader, client_writer, up=False),
+        activity = [self._loop.time()]
+        pipes = asyncio.gather(
+            self._pipe(client_reader, server_writer, up=True, activity=activity),
+            self._pipe(server_reader, client_writer, up=False, activity=activity),
         )
+        if self.idle_timeout is None:
+            await pipes
+            return
+        while not pipes.done():
+            await asyncio.wait([pipes], timeout=self.idle_timeout / 10)
+            if self._loop.time() - activity[0] > self.idle_timeout:
+                for writer in (client_writer, server_writer):
+                    writer.close()
+                await asyncio.gather(pipes, return_exceptions=True)
 
-    async def _pipe(self, reader, writer, up: bool) -> None:
+    async def _pipe(self, reader, writer, up: bool, activity: list) -> None:
         try:
             while data := await reader.read(65536):
+                activity[0] = self._loop.time()
                 with self._lock:
                     if up:
                         self.bytes_up += len(data)

@@ -46,6 +46,10 @@ def markdown(r: dict) -> str:
             lines.append(_row(f"resident memory at poll {first:,} / {last:,}", keep,
                               lambda m: " / ".join(_mb(m["rss_kb_marks"].get(x)) for x in (first, last))))
             lines.append(_row("peak resident memory", keep, lambda m: _mb(m["rss_kb_peak"])))
+        anonymous = closes if closes and "anonymous_kb_end" in next(iter(closes.values())) else None
+        if anonymous:
+            lines.append(_row("of which anonymous (heap, stacks; the rest is executable and libraries)", anonymous,
+                              lambda m: _mb(m["anonymous_kb_end"])))
         for interval, label in ((60, "60 s"), (300, "5 min"), (900, "15 min")):
             # Connections are not kept open for minutes: past 60 s the closing case applies.
             case = keep if (interval <= 60 and keep) else (closes or keep)
