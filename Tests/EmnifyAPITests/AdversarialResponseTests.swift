@@ -73,7 +73,9 @@ import TestSupport
             baseURL + "/_emulator/faults", method: "POST",
             body: #"{"kind":"raw","path":"/api/v1/endpoint/*/event","count":1,"body_base64":"\#(chunk)","repeat":1024,"declare_length":\#(declareLength)}"#)
         #expect(arm.status == 204, "\(arm.bodyText)")
-        let residentBefore = ResidentMemory.bytes()
+        // Memory is not measured here: this process runs other tests in parallel, so its resident
+        // size is not this request's (it failed one run in eight). The agent's own process is
+        // measured through the same answer in HostileAnswerTests.
         let started = ContinuousClock.now
         do {
             _ = try await api.eventPage(feed, query: EventQuery())
@@ -85,8 +87,6 @@ import TestSupport
             }
             #expect(error.description.contains("max_response_size"))
         }
-        let growth = ResidentMemory.bytes() - residentBefore
-        #expect(growth < 40 << 20, "resident memory grew by \(growth) bytes")
         #expect(ContinuousClock.now - started < .seconds(15))
         let counters = try #require(try await Curl.request(baseURL + "/_emulator/counters").jsonObject() as? [String: Any])
         #expect(counters["faults_served"] as? Int == 1, "a refused size is not retried")
@@ -257,15 +257,5 @@ import TestSupport
         let counters = await emulator.control.counters()
         #expect(counters.faultsServed == 2)
         #expect(counters.streamedBytes > 10, "bytes did trickle")
-    }
-}
-
-/// The resident set of this process, from `/proc/self/statm` (pages × page size).
-enum ResidentMemory {
-    static func bytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

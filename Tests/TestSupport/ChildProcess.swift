@@ -97,7 +97,9 @@ public final class RunningProcess: @unchecked Sendable {
 
     public var standardOutput: String { String(decoding: collected.output.withLock { $0 }, as: UTF8.self) }
     public var standardError: String { String(decoding: collected.errorOutput.withLock { $0 }, as: UTF8.self) }
-    public var exitCode: Int32? { collected.exited.withLock { $0 } }
+    public var exitCode: Int32? {
+        collected.exited.withLock { $0 } ?? ChildReaper.exitStatus(of: process.processIdentifier)
+    }
 
     /// The first stdout line starting with `prefix`, waiting up to `timeout`.
     public func waitForLine(prefix: String, timeout: Duration = .seconds(30)) async throws -> String {

@@ -37,4 +37,17 @@ enum ChildReaper {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.count > 1 ? Int32(fields[1]) : nil
     }
+
+    /// The child's exit status straight from the kernel, without reaping it (Foundation does
+    /// that), or nil while it runs. Foundation learns of an exit through a socket that a child
+    /// spawned at the same moment can inherit, so its notice can come late, or only when that
+    /// other child (a broker) exits: a test must not wait for it alone.
+    static func exitStatus(of pid: Int32) -> Int32? {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+            info._sifields._sigchld.si_pid == pid
+        else { return nil }
+        // Exit code, or the signal's number, as Foundation's terminationStatus gives it.
+        return info._sifields._sigchld.si_status
+    }
 }

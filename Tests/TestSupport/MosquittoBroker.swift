@@ -100,9 +100,11 @@ public final class MosquittoBroker: @unchecked Sendable {
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGTERM)
             let deadline = Date().addingTimeInterval(3)
-            while process.isRunning && Date() < deadline { usleep(10_000) }
+            while process.isRunning && ChildReaper.exitStatus(of: process.processIdentifier) == nil && Date() < deadline {
+                usleep(10_000)
+            }
         }
-        let graceful = !process.isRunning
+        let graceful = !process.isRunning || ChildReaper.exitStatus(of: process.processIdentifier) != nil
         kill()
         return graceful
     }
@@ -119,7 +121,11 @@ public final class MosquittoBroker: @unchecked Sendable {
         }
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // Not waitUntilExit: Foundation's notice of the exit can be held up (ChildReaper.exitStatus).
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && ChildReaper.exitStatus(of: process.processIdentifier) == nil && Date() < deadline {
+                usleep(2_000)
+            }
         }
         ChildReaper.release(process.processIdentifier)
     }
