@@ -93,6 +93,23 @@ struct GenerationTests {
         await test.stop()
     }
 
+    /// `historySpan` sets how far back the history reaches, whatever the number of events.
+    @Test func historySpanBoundsTheOldestEvent() async throws {
+        let end = Date(timeIntervalSince1970: 1_700_000_000)
+        let test = try await TestEmulator.start(
+            .init(tls: .none, applicationToken: "t", history: 2_000, historySpan: .seconds(3600), historyEnd: end))
+        let oldest = try await test.curl("/api/v1/event?per_page=1&sort=timestamp", authenticated: true).jsonArray()
+        let newest = try await test.curl("/api/v1/event?per_page=1&sort=-timestamp", authenticated: true).jsonArray()
+        let first = try #require(oldest.first?["timestamp"] as? String)
+        let last = try #require(newest.first?["timestamp"] as? String)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let span = try #require(formatter.date(from: last)).timeIntervalSince(try #require(formatter.date(from: first)))
+        // The gaps are random (mean span / count, ±50 %): the sum lands near the span.
+        #expect(span > 3600 * 0.9 && span < 3600 * 1.1, "history reaches back \(span) s")
+        await test.stop()
+    }
+
     @Test func liveEventRate() async throws {
         let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", history: 0, eventRate: 600))
         // 10 per second; poll (the machine may be busy with other tests).
