@@ -100,11 +100,9 @@ public final class MosquittoBroker: @unchecked Sendable {
         if process.isRunning {
             Glibc.kill(process.processIdentifier, SIGTERM)
             let deadline = Date().addingTimeInterval(3)
-            while process.isRunning && ChildReaper.exitStatus(of: process.processIdentifier) == nil && Date() < deadline {
-                usleep(10_000)
-            }
+            while !Self.hasExited(process) && Date() < deadline { usleep(10_000) }
         }
-        let graceful = !process.isRunning || ChildReaper.exitStatus(of: process.processIdentifier) != nil
+        let graceful = Self.hasExited(process)
         kill()
         return graceful
     }
@@ -123,11 +121,14 @@ public final class MosquittoBroker: @unchecked Sendable {
             Glibc.kill(process.processIdentifier, SIGKILL)
             // Not waitUntilExit: Foundation's notice of the exit can be held up (ChildReaper.exitStatus).
             let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && ChildReaper.exitStatus(of: process.processIdentifier) == nil && Date() < deadline {
-                usleep(2_000)
-            }
+            while !Self.hasExited(process) && Date() < deadline { usleep(2_000) }
         }
         ChildReaper.release(process.processIdentifier)
+    }
+
+    /// Foundation's `isRunning`, or the kernel's word when Foundation's notice is held up.
+    private static func hasExited(_ process: Process) -> Bool {
+        !process.isRunning || ChildReaper.exitStatus(of: process.processIdentifier) != nil
     }
 
     public func restart() throws {
