@@ -326,6 +326,7 @@ struct EmulatorResponder: HTTPResponder {
         let start = min(total, (query.page - 1) * query.perPage)
         let end = min(total, start + query.perPage)
         var body = "["
+        body.reserveCapacity((end - start) * 1_300 + 2)  // a generated event is about 1.2 KB
         for (index, event) in selected[start..<end].enumerated() {
             if index > 0 { body += "," }
             body += event.json(identity: identity, seed: seed)

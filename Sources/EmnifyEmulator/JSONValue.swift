@@ -48,6 +48,13 @@ enum JSONValue: Sendable, Equatable {
 
     static func appendQuoted(_ text: String, to out: inout String) {
         out += "\""
+        // Most strings need no escape: append them whole (scalar by scalar was most of the
+        // emulator's time on a backfill, and competes with the agent for the CPU).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
