@@ -4,7 +4,7 @@ import FoundationEssentials
 /// (`raw`), which is what gets published. Decoding is lenient where emnify is inconsistent
 /// (`alert` as bool or 0/1, `event_source.name` instead of `description`, nulls anywhere,
 /// unknown fields) and strict only where it must be: `id`, `timestamp` and `event_type.id`.
-public struct EmnifyEvent: Sendable, Identifiable {
+public struct EmnifyEvent: Sendable, Identifiable, Equatable {
     public struct Reference: Sendable, Equatable {
         public var id: Int
         public var description: String?
@@ -32,7 +32,20 @@ public struct EmnifyEvent: Sendable, Identifiable {
     public var raw: [UInt8]
 
     /// Decodes one event from its JSON bytes (one element of a feed page).
-    public init(json: some Collection<UInt8>) throws(APIDecodingError) {
+    public init(json: ArraySlice<UInt8>) throws(APIDecodingError) {
+        if let event = EventFastReader.read(json) {
+            self = event
+            return
+        }
+        try self.init(decoding: json)
+    }
+
+    public init(json: [UInt8]) throws(APIDecodingError) {
+        try self.init(json: json[...])
+    }
+
+    /// The `Decodable` path: decides everything the fast reader leaves to it, and words the errors.
+    init(decoding json: ArraySlice<UInt8>) throws(APIDecodingError) {
         let bytes = Array(json)
         let wire: WireEvent
         do {
@@ -64,6 +77,30 @@ public struct EmnifyEvent: Sendable, Identifiable {
         self.countryISO = wire.detail?.country?.isoCode
         self.ratType = wire.detail?.pdpContext?.ratType
         self.raw = bytes
+    }
+
+    init(
+        id: Int64, timestamp: EmnifyTimestamp, alert: Bool?, description: String?, type: Reference, source: Reference?,
+        severity: Reference?, endpointID: Int64?, endpointName: String?, simID: Int64?, iccid: String?, imsi: String?,
+        operatorName: String?, countryName: String?, countryISO: String?, ratType: Int?, raw: [UInt8]
+    ) {
+        self.id = id
+        self.timestamp = timestamp
+        self.alert = alert
+        self.description = description
+        self.type = type
+        self.source = source
+        self.severity = severity
+        self.endpointID = endpointID
+        self.endpointName = endpointName
+        self.simID = simID
+        self.iccid = iccid
+        self.imsi = imsi
+        self.operatorName = operatorName
+        self.countryName = countryName
+        self.countryISO = countryISO
+        self.ratType = ratType
+        self.raw = raw
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -6,7 +6,8 @@ enum APIHarness {
     /// The splitter returns the exact bytes of each element or a typed error; whatever
     /// `JSONDecoder` reads as an array (within the depth limit) the splitter splits into as many
     /// elements; the elements joined again split into the same elements; an element that decodes
-    /// as an event keeps its raw bytes and decodes the same after compaction.
+    /// as an event keeps its raw bytes and decodes the same after compaction; the fast event
+    /// reader, where it answers, reads what the decoder reads.
     static func eventPage(_ bytes: [UInt8]) {
         let reference = JSONProbe.arrayCount(bytes)
         let elements: [ArraySlice<UInt8>]
@@ -30,6 +31,13 @@ enum APIHarness {
 
         for element in elements {
             require(!element.isEmpty, "an empty element")
+            // The fast reader answers only where the decoder reads the same event.
+            if let fast = EventFastReader.read(element) {
+                switch Result(catching: { () throws(APIDecodingError) in try EmnifyEvent(decoding: element) }) {
+                case .success(let decoded): require(fast == decoded, "the fast reader reads event \(fast.id) differently")
+                case .failure(let error): fatalError("contract broken: the fast reader took what the decoder refuses (\(error))")
+                }
+            }
             let event: EmnifyEvent
             do { event = try EmnifyEvent(json: element) } catch {
                 _ = error.description
