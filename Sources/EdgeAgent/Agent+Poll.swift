@@ -118,59 +118,84 @@ extension Agent {
         defer { fetching.cancel() }
         // Ids read in this poll: a later page with none new means the server ignores `page`.
         var seenThisPoll = Set<Int64>()
-        while true {
-            let current = fetching
-            let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
-            if result.notModified { return 0 }
-            let received = result.events.count + result.rejected.count
-            let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
-            let repeated = page > 1 && new == 0 && result.rejected.isEmpty
-            if repeated {
-                logger.warning("the API repeated a page; paging stops for this poll", metadata: ["feed": "\(feed)", "page": "\(page)"])
-            }
-            // Never on the paging headers: they can lie (see PagingHeaders).
-            let lastPage = received < settings.pageSize || repeated || page >= 100_000
-            // The next page is fetched while this one waits for the broker's acknowledgements:
-            // a backfill pays for the slower of the two, not for both.
-            if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: (from, until))) }
-            for rejected in result.rejected {
-                logger.error(
-                    "emnify sent an event that cannot be read; it is not published",
-                    metadata: ["feed": "\(feed)", "reason": "\(rejected.reason)", "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))"])
-            }
-            // An event of the endpoint appears in the SIM's feed too: publish it once. The endpoint
-            // feed owns every event that names our endpoint (its record may already have forgotten
-            // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
-            var fresh: [EmnifyEvent] = []
-            for event in cursor.unpublished(result.events) {
-                // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
-                // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
-                if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {
-                    cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
-                } else {
-                    fresh.append(event)
+        // The batch handed to the broker whose acknowledgements are still arriving: the next batch
+        // is handed over meanwhile, and the cursor moves past a batch only once it is acknowledged.
+        var inFlight: InFlightBatch?
+        do {
+            while true {
+                let current = fetching
+                let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
+                if result.notModified { return 0 }
+                let received = result.events.count + result.rejected.count
+                let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
+                let repeated = page > 1 && new == 0 && result.rejected.isEmpty
+                if repeated {
+                    logger.warning("the API repeated a page; paging stops for this poll", metadata: ["feed": "\(feed)", "page": "\(page)"])
                 }
-            }
-            for batch in stride(from: 0, to: fresh.count, by: settings.pageSize).map({ fresh[$0..<min($0 + settings.pageSize, fresh.count)] }) {
-                try await publish(batch.map { AgentMessage.event($0, topics: topics) })
-                for event in batch {
-                    cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
-                    state.connectivity.apply(event)
+                // Never on the paging headers: they can lie (see PagingHeaders).
+                let lastPage = received < settings.pageSize || repeated || page >= 100_000
+                // The next page is fetched while this one goes to the broker: a backfill pays for
+                // the slower of the two, not for both.
+                if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: (from, until))) }
+                for rejected in result.rejected {
+                    logger.error(
+                        "emnify sent an event that cannot be read; it is not published",
+                        metadata: ["feed": "\(feed)", "reason": "\(rejected.reason)", "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))"])
                 }
-                published += batch.count
-                cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
-                state.cursors[key] = cursor
-                saveState()
+                // An event of the endpoint appears in the SIM's feed too: publish it once. The endpoint
+                // feed owns every event that names our endpoint (its record may already have forgotten
+                // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
+                var fresh: [EmnifyEvent] = []
+                for event in cursor.unpublished(result.events) {
+                    // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
+                    // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
+                    if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {
+                        cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
+                    } else {
+                        fresh.append(event)
+                    }
+                }
+                for start in stride(from: 0, to: fresh.count, by: settings.pageSize) {
+                    let batch = fresh[start..<min(start + settings.pageSize, fresh.count)]
+                    let acknowledgement = try await handOver(batch.map { AgentMessage.event($0, topics: topics) })
+                    try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
+                    inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch)
+                }
+                if lastPage {
+                    try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
+                    etags[key] = page == 1 ? result.etag : nil
+                    break
+                }
+                page += 1
             }
-            if lastPage {
-                etags[key] = page == 1 ? result.etag : nil
-                break
-            }
-            page += 1
+        } catch {
+            // What the broker acknowledged before the failure still moves the cursor.
+            try? await settle(&inFlight, cursor: &cursor, key: key, published: &published)
+            throw error
         }
         cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
         state.cursors[key] = cursor
         return published
+    }
+
+    struct InFlightBatch {
+        var acknowledgement: PublishAcknowledgement
+        var events: ArraySlice<EmnifyEvent>
+    }
+
+    /// Waits for the batch in flight, then moves the cursor past it and saves the state.
+    private func settle(_ inFlight: inout InFlightBatch?, cursor: inout FeedCursor, key: String, published: inout Int) async throws {
+        guard let batch = inFlight else { return }
+        inFlight = nil
+        try await acknowledged(batch.acknowledgement)
+        for event in batch.events {
+            cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
+            state.connectivity.apply(event)
+        }
+        published += batch.events.count
+        cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
+        state.cursors[key] = cursor
+        saveState()
     }
 
     private func pageQuery(_ page: Int, window: (from: Int64, until: Int64)) -> EventQuery {
@@ -215,8 +240,21 @@ extension Agent {
     }
 
     func publish(_ messages: [AgentMessage]) async throws {
+        try await brokerCall { try await publisher.publish(messages) }
+    }
+
+    func handOver(_ messages: [AgentMessage]) async throws -> PublishAcknowledgement {
+        try await brokerCall { try await publisher.handOver(messages) }
+    }
+
+    func acknowledged(_ acknowledgement: PublishAcknowledgement) async throws {
+        try await brokerCall { try await acknowledgement.get() }
+    }
+
+    /// A broker failure as `BrokerUnavailable` (the poll stops; the cursor stays).
+    private func brokerCall<T>(_ call: () async throws -> T) async throws -> T {
         do {
-            try await publisher.publish(messages)
+            return try await call()
         } catch is CancellationError {
             throw CancellationError()
         } catch {

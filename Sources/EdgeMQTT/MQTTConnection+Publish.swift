@@ -21,6 +21,19 @@ extension MQTTConnection {
     }
 
     func publish(_ messages: some Collection<MQTTMessage>) async throws(MQTTError) {
+        let batch = try await handOver(messages)
+        try await acknowledgement(of: batch)
+    }
+
+    /// Hands the messages to libmosquitto (waiting only while twice `maxInflight` await acknowledgement) and
+    /// returns without waiting for the rest: `acknowledgement(of:)` does. Publishing the next page while this
+    /// one's acknowledgements arrive keeps the broker busy between pages. Every batch handed over must be
+    /// awaited with `acknowledgement(of:)`, which also forgets it.
+    public func handOver(_ messages: [MQTTMessage]) async throws(MQTTError) -> PublishReceipt {
+        try await handOver(messages[...])
+    }
+
+    func handOver(_ messages: some Collection<MQTTMessage>) async throws(MQTTError) -> PublishReceipt {
         for message in messages {
             if let problem = TopicValidation.problem(inPublishTopic: message.topic) {
                 throw .publishFailed(topic: message.topic, detail: problem)
@@ -36,41 +49,50 @@ extension MQTTConnection {
             s.batches[id] = MQTTClientCore.PublishBatch()
             return id
         }
-        defer { core.state.withLock { _ = $0.batches.removeValue(forKey: batchID) } }
-
-        let window = settings.maxInflight * 2
-        for message in messages {
-            if Task.isCancelled { throw .cancelled }
-            let version = core.state.withLock { $0.configuredVersion }
-            var mid: Int32 = 0
-            let rc = handle.publish(message, protocolVersion: version, mid: &mid)
-            let queued =
-                rc == MOSQ_ERR_SUCCESS.rawValue
-                || (message.qos > 0
-                    && [MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_ERRNO.rawValue].contains(rc))
-            guard queued else {
-                if rc == MOSQ_ERR_NO_CONN.rawValue { throw .notConnected }
-                throw .publishFailed(topic: message.topic, detail: MosquittoText.error(rc))
-            }
-            let outstanding = try core.state.withLock { s throws(MQTTError) -> Int in
-                guard var batch = s.batches[batchID] else { throw .stopped }
-                defer { s.batches[batchID] = batch }
-                if case .acked(let reason)? = s.acks.removeValue(forKey: mid) {
-                    // Acknowledged on the network thread before we got here.
-                    batch.outstanding += 1
-                    _ = MQTTClientCore.account(ack: reason, topic: message.topic, in: &batch)
-                } else {
-                    s.acks[mid] = .waiting(batch: batchID, topic: message.topic)
-                    batch.outstanding += 1
+        do throws(MQTTError) {
+            let window = settings.maxInflight * 2
+            for message in messages {
+                if Task.isCancelled { throw .cancelled }
+                let version = core.state.withLock { $0.configuredVersion }
+                var mid: Int32 = 0
+                let rc = handle.publish(message, protocolVersion: version, mid: &mid)
+                let queued =
+                    rc == MOSQ_ERR_SUCCESS.rawValue
+                    || (message.qos > 0
+                        && [MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_ERRNO.rawValue].contains(rc))
+                guard queued else {
+                    if rc == MOSQ_ERR_NO_CONN.rawValue { throw .notConnected }
+                    throw .publishFailed(topic: message.topic, detail: MosquittoText.error(rc))
                 }
-                if let failure = batch.failure { throw failure }
-                return batch.outstanding
+                let outstanding = try core.state.withLock { s throws(MQTTError) -> Int in
+                    guard var batch = s.batches[batchID] else { throw .stopped }
+                    defer { s.batches[batchID] = batch }
+                    if case .acked(let reason)? = s.acks.removeValue(forKey: mid) {
+                        // Acknowledged on the network thread before we got here.
+                        batch.outstanding += 1
+                        _ = MQTTClientCore.account(ack: reason, topic: message.topic, in: &batch)
+                    } else {
+                        s.acks[mid] = .waiting(batch: batchID, topic: message.topic)
+                        batch.outstanding += 1
+                    }
+                    if let failure = batch.failure { throw failure }
+                    return batch.outstanding
+                }
+                if outstanding >= window {
+                    try await waitForAcks(batchID, atMost: settings.maxInflight).get()
+                }
             }
-            if outstanding >= window {
-                try await waitForAcks(batchID, atMost: settings.maxInflight).get()
-            }
+        } catch {
+            core.state.withLock { _ = $0.batches.removeValue(forKey: batchID) }
+            throw error
         }
-        try await waitForAcks(batchID, atMost: 0).get()
+        return PublishReceipt(id: batchID)
+    }
+
+    /// Returns when every message of the batch is acknowledged (or throws what went wrong), and forgets it.
+    public func acknowledgement(of batch: PublishReceipt) async throws(MQTTError) {
+        defer { core.state.withLock { _ = $0.batches.removeValue(forKey: batch.id) } }
+        try await waitForAcks(batch.id, atMost: 0).get()
     }
 
     private func waitForAcks(_ batchID: UInt64, atMost limit: Int) async -> Result<Void, MQTTError> {
@@ -97,6 +119,11 @@ extension MQTTConnection {
             waiter?.resume(returning: .failure(.cancelled))
         }
     }
+}
+
+/// Messages handed to libmosquitto by `handOver`, awaiting acknowledgement.
+public struct PublishReceipt: Sendable {
+    let id: UInt64
 }
 
 extension MQTTConnection {

@@ -15,6 +15,12 @@ struct BrokerPublisher: MessagePublisher {
     func publish(_ messages: [AgentMessage]) async throws {
         try await connection.publish(messages.map(MQTTMessage.init))
     }
+
+    func handOver(_ messages: [AgentMessage]) async throws -> PublishAcknowledgement {
+        let receipt = try await connection.handOver(messages.map(MQTTMessage.init))
+        let connection = self.connection
+        return PublishAcknowledgement { try await connection.acknowledgement(of: receipt) }
+    }
 }
 
 extension MQTTMessage {
