@@ -186,6 +186,7 @@ class Run:
         self.log(f"backfill: {count} events")
         # A day of history at that rate (the agent backfills 2 days on its first start).
         emulator = Emulator(self.binaries["emulator"], self.workdir, count, history_span=86_400)
+        self.subscriber.pause()  # only the timed QoS 1 subscriber consumes
         try:
             payloads = os.path.join(self.workdir, "payloads.jsonl")
             count = self._export(emulator, payloads)
@@ -219,6 +220,7 @@ class Run:
             }
         finally:
             emulator.stop()
+            self.subscriber.resume()
 
     def _publish_lines(self, payloads: str) -> None:
         """mosquitto_pub -l, in runs of 20,000 lines: mosquitto_pub 2.0.11 loses its connection

@@ -140,6 +140,16 @@ class Subscriber:
         with self._lock:
             return self.arrivals.get(prefix, {}).get(event_id)
 
+    def pause(self) -> None:
+        """Stops receiving (a second QoS 1 consumer, parsing JSON under the GIL that the relay
+        thread needs, would slow down a backfill and the relay on the agent's path most)."""
+        self.client.unsubscribe("#")
+        time.sleep(0.5)
+
+    def resume(self) -> None:
+        self.client.subscribe("#", qos=1)
+        time.sleep(0.5)
+
     def stop(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
