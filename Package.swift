@@ -82,7 +82,9 @@ let package = Package(
                 "EdgeDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // GnuTLSImplicitInit.swift: GnuTLS's constructor looks this up in the dynamic symbol table.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=_gnutls_global_init_skip"])]
         ),
 
         .target(
