@@ -146,20 +146,25 @@ extension Agent {
                 // feed owns every event that names our endpoint (its record may already have forgotten
                 // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
                 var fresh: [EmnifyEvent] = []
+                var skipped: [EmnifyEvent] = []
                 for event in cursor.unpublished(result.events) {
                     // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
                     // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
                     if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {
-                        cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
+                        skipped.append(event)
                     } else {
                         fresh.append(event)
                     }
                 }
+                // The skips are recorded with the page's last batch, once it is acknowledged: saved
+                // before, they could slide the window past older events of a batch still in flight.
+                if fresh.isEmpty { Self.mark(skipped, in: &cursor) }
                 for start in stride(from: 0, to: fresh.count, by: settings.pageSize) {
                     let batch = fresh[start..<min(start + settings.pageSize, fresh.count)]
                     let acknowledgement = try await handOver(batch.map { AgentMessage.event($0, topics: topics) })
                     try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
-                    inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch)
+                    let last = batch.endIndex == fresh.count
+                    inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch, skipped: last ? skipped : [])
                 }
                 if lastPage {
                     try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
@@ -181,6 +186,14 @@ extension Agent {
     struct InFlightBatch {
         var acknowledgement: PublishAcknowledgement
         var events: ArraySlice<EmnifyEvent>
+        /// The SIM feed's skips of the same page, recorded as handled with the batch.
+        var skipped: [EmnifyEvent]
+    }
+
+    private static func mark(_ events: some Sequence<EmnifyEvent>, in cursor: inout FeedCursor) {
+        for event in events {
+            cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
+        }
     }
 
     /// Waits for the batch in flight, then moves the cursor past it and saves the state.
@@ -192,6 +205,7 @@ extension Agent {
             cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
             state.connectivity.apply(event)
         }
+        Self.mark(batch.skipped, in: &cursor)
         published += batch.events.count
         cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
         state.cursors[key] = cursor
