@@ -131,6 +131,9 @@ enum JSONProbe {
     static func arrayCount(_ bytes: [UInt8]) -> Int? {
         // JSONDecoder accepts a trailing comma (`[[],]`, `{"a":1,}`), RFC 8259 and the splitter do not.
         guard !hasTrailingComma(bytes) else { return nil }
+        // It also reads `[\0]\0[` as an empty array (swift-foundation 6.3, found by this fuzzer): NUL
+        // is no JSON whitespace, and the splitter refuses it, so the decoder is no reference here.
+        guard !bytes.contains(0) else { return nil }
         return (try? JSONDecoder().decode([AnyJSON].self, from: Data(bytes)))?.count
     }
 

@@ -29,6 +29,21 @@ import Testing
         #expect(valid.map { Array($0) } == [Array("1".utf8), Array("2".utf8)])
     }
 
+    /// event-page crash-436bbe6c929d1cf2aca22e85bda2128ff0955530: `[\0]\0[`, which JSONDecoder reads
+    /// as an empty array. NUL is no JSON whitespace: the splitter refuses the page (the harness no
+    /// longer takes the decoder as its reference for input with NUL), and the fast event reader
+    /// leaves an event with a NUL to the decoder.
+    @Test func nulBytesAreNotWhitespace() throws {
+        #expect(throws: APIDecodingError.self) { try JSONArraySplitter.split([0x5B, 0x00, 0x5D, 0x00, 0x5B]) }
+        // The splitter leaves literals to the decoder: `[\0]` is one element, and not an event.
+        let elements = try JSONArraySplitter.split([0x5B, 0x00, 0x5D])
+        #expect(elements.count == 1)
+        #expect(throws: APIDecodingError.self) { try EmnifyEvent(json: elements[0]) }
+        let event = Array(#"{"id":1,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":1}}"#.utf8)
+        #expect(EventFastReader.read(event[...]) != nil)
+        #expect(EventFastReader.read((event.dropLast() + [0x00, 0x7D])[...]) == nil)
+    }
+
     /// event-page crash-fb4d8b094da0da65affa78b2616fa7378f83f69a: `[ [ ] , ]` with blank lines. The
     /// harness compares the splitter with JSONDecoder, which takes a trailing comma; RFC 8259 and
     /// the splitter do not, so the harness now leaves such input out of the comparison. Kept
