@@ -119,15 +119,22 @@ public final class RunningProcess: @unchecked Sendable {
     public func wait(timeout: Duration) async -> ChildProcess.Result {
         let deadline = ContinuousClock.now + timeout
         var timedOut = false
-        while exitCode == nil {
+        // Read once and kept: the kernel's answer (`waitid` WNOWAIT) is gone once Foundation reaps
+        // the child, and Foundation's own may come later, so a second read can find neither.
+        var status = exitCode
+        while status == nil {
             if ContinuousClock.now >= deadline {
                 timedOut = true
                 kill()
                 break
             }
             try? await Task.sleep(for: .milliseconds(5))
+            status = exitCode
         }
-        while exitCode == nil { try? await Task.sleep(for: .milliseconds(5)) }
+        while status == nil {
+            try? await Task.sleep(for: .milliseconds(5))
+            status = exitCode
+        }
         // Wait until both pipes reached end of file (bounded: a grandchild may hold them open),
         // so the result holds everything the child printed.
         let drained = ContinuousClock.now + .seconds(2)
@@ -135,7 +142,8 @@ public final class RunningProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return ChildProcess.Result(
-            exitCode: exitCode ?? -1, standardOutput: standardOutput, standardError: standardError, timedOut: timedOut)
+            exitCode: collected.exited.withLock { $0 } ?? status ?? -1, standardOutput: standardOutput,
+            standardError: standardError, timedOut: timedOut)
     }
 
     public func signal(_ number: Int32) {
