@@ -31,6 +31,21 @@ public struct EmnifyEvent: Sendable, Identifiable, Equatable {
     /// The event exactly as emnify sent it.
     public var raw: [UInt8]
 
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
+            .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+// Initialisers in an extension: the struct keeps Swift's memberwise initializer, which both
+// readers (this `Decodable` path and `EventFastReader`) fill.
+extension EmnifyEvent {
     /// Decodes one event from its JSON bytes (one element of a feed page).
     public init(json: ArraySlice<UInt8>) throws(APIDecodingError) {
         if let event = EventFastReader.read(json) {
@@ -60,58 +75,12 @@ public struct EmnifyEvent: Sendable, Identifiable, Equatable {
             throw .invalidEvent(index: 0, reason: "event \(id) has no readable timestamp (\(wire.timestamp ?? "null"))")
         }
         guard let type = wire.eventType else { throw .invalidEvent(index: 0, reason: "event \(id) has no event_type.id") }
-        self.id = id
-        self.timestamp = timestamp
-        self.alert = wire.alert
-        self.description = wire.description
-        self.type = type
-        self.source = wire.eventSource
-        self.severity = wire.eventSeverity
-        self.endpointID = wire.endpoint?.id
-        self.endpointName = wire.endpoint?.name
-        self.simID = wire.sim?.id
-        self.iccid = wire.sim?.iccid
-        self.imsi = wire.imsi?.imsi
-        self.operatorName = wire.detail?.name
-        self.countryName = wire.detail?.country?.name
-        self.countryISO = wire.detail?.country?.isoCode
-        self.ratType = wire.detail?.pdpContext?.ratType
-        self.raw = bytes
-    }
-
-    init(
-        id: Int64, timestamp: EmnifyTimestamp, alert: Bool?, description: String?, type: Reference, source: Reference?,
-        severity: Reference?, endpointID: Int64?, endpointName: String?, simID: Int64?, iccid: String?, imsi: String?,
-        operatorName: String?, countryName: String?, countryISO: String?, ratType: Int?, raw: [UInt8]
-    ) {
-        self.id = id
-        self.timestamp = timestamp
-        self.alert = alert
-        self.description = description
-        self.type = type
-        self.source = source
-        self.severity = severity
-        self.endpointID = endpointID
-        self.endpointName = endpointName
-        self.simID = simID
-        self.iccid = iccid
-        self.imsi = imsi
-        self.operatorName = operatorName
-        self.countryName = countryName
-        self.countryISO = countryISO
-        self.ratType = ratType
-        self.raw = raw
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context),
-            .dataCorrupted(let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
+        self.init(
+            id: id, timestamp: timestamp, alert: wire.alert, description: wire.description, type: type,
+            source: wire.eventSource, severity: wire.eventSeverity, endpointID: wire.endpoint?.id,
+            endpointName: wire.endpoint?.name, simID: wire.sim?.id, iccid: wire.sim?.iccid, imsi: wire.imsi?.imsi,
+            operatorName: wire.detail?.name, countryName: wire.detail?.country?.name,
+            countryISO: wire.detail?.country?.isoCode, ratType: wire.detail?.pdpContext?.ratType, raw: bytes)
     }
 }
 
