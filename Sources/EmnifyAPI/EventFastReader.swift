@@ -26,7 +26,7 @@ struct EventFastReader {
     private mutating func event(raw: ArraySlice<UInt8>) throws(Bail) -> EmnifyEvent {
         var id: Int64?, timestamp: String?, alert: Bool?, description: String?
         var type: EmnifyEvent.Reference?, source: EmnifyEvent.Reference?, severity: EmnifyEvent.Reference?
-        var endpoint: (id: Int64?, name: String?)?, sim: (id: Int64?, iccid: String?)?, imsi: String?
+        var endpoint: (id: Int64?, text: String?)?, sim: (id: Int64?, text: String?)?, imsi: String?
         var detail: (name: String?, country: String?, iso: String?, rat: Int?)?
         skipWhitespace()
         try object { (reader, key) throws(Bail) in
@@ -38,24 +38,8 @@ struct EventFastReader {
             case "event_type": type = try reader.reference()
             case "event_source": source = try reader.reference()
             case "event_severity": severity = try reader.reference()
-            case "endpoint":
-                endpoint = try reader.objectOrNull((id: nil, name: nil)) { (reader, key, value: inout (id: Int64?, name: String?)) throws(Bail) in
-                    switch key {
-                    case "id": value.id = try reader.integerOrNull()
-                    case "name": value.name = try reader.stringOrNull()
-                    default: return false
-                    }
-                    return true
-                }
-            case "sim":
-                sim = try reader.objectOrNull((id: nil, iccid: nil)) { (reader, key, value: inout (id: Int64?, iccid: String?)) throws(Bail) in
-                    switch key {
-                    case "id": value.id = try reader.integerOrNull()
-                    case "iccid": value.iccid = try reader.stringOrNull()
-                    default: return false
-                    }
-                    return true
-                }
+            case "endpoint": endpoint = try reader.idAndText("name")
+            case "sim": sim = try reader.idAndText("iccid")
             case "imsi": imsi = try reader.imsi()
             case "detail": detail = try reader.detail()
             default: return false
@@ -67,8 +51,8 @@ struct EventFastReader {
         guard let id, let timestamp, let parsed = EmnifyTimestamp(parsing: timestamp), let type else { throw Bail() }
         return EmnifyEvent(
             id: id, timestamp: parsed, alert: alert, description: description, type: type, source: source,
-            severity: severity, endpointID: endpoint?.id, endpointName: endpoint?.name, simID: sim?.id,
-            iccid: sim?.iccid, imsi: imsi, operatorName: detail?.name, countryName: detail?.country,
+            severity: severity, endpointID: endpoint?.id, endpointName: endpoint?.text, simID: sim?.id,
+            iccid: sim?.text, imsi: imsi, operatorName: detail?.name, countryName: detail?.country,
             countryISO: detail?.iso, ratType: detail?.rat, raw: Array(raw))
     }
 
@@ -87,6 +71,18 @@ struct EventFastReader {
         }
         guard let parts, case .some(.some(let id)) = parts.id else { return nil }
         return EmnifyEvent.Reference(id: Int(id), description: parts.description ?? parts.name)
+    }
+
+    /// `{id, <textKey>}`: `endpoint {id, name}`, `sim {id, iccid}` (as the decoder's `Named`, `SIMPart`).
+    private mutating func idAndText(_ textKey: StaticString) throws(Bail) -> (id: Int64?, text: String?)? {
+        try objectOrNull((id: nil, text: nil)) { (reader, key, value: inout (id: Int64?, text: String?)) throws(Bail) in
+            switch key {
+            case "id": value.id = try reader.integerOrNull()
+            case textKey: value.text = try reader.stringOrNull()
+            default: return false
+            }
+            return true
+        }
     }
 
     /// `alert` as a bool, or as 0/1.
