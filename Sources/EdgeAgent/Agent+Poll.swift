@@ -156,16 +156,15 @@ extension Agent {
                         fresh.append(event)
                     }
                 }
-                // The skips are recorded with the page's last batch, once it is acknowledged: saved
-                // before, they could slide the window past older events of a batch still in flight.
-                if fresh.isEmpty { Self.mark(skipped, in: &cursor) }
                 for start in stride(from: 0, to: fresh.count, by: settings.pageSize) {
                     let batch = fresh[start..<min(start + settings.pageSize, fresh.count)]
                     let acknowledgement = try await handOver(batch.map { AgentMessage.event($0, topics: topics) })
                     try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
-                    let last = batch.endIndex == fresh.count
-                    inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch, skipped: last ? skipped : [])
+                    inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch)
                 }
+                // The skips are recorded with the batch in flight, once it is acknowledged: saved
+                // before, they could slide the window past older events of a batch not yet acknowledged.
+                if inFlight != nil { inFlight?.skipped += skipped } else { Self.mark(skipped, in: &cursor) }
                 if lastPage {
                     try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
                     etags[key] = page == 1 ? result.etag : nil
@@ -186,8 +185,8 @@ extension Agent {
     struct InFlightBatch {
         var acknowledgement: PublishAcknowledgement
         var events: ArraySlice<EmnifyEvent>
-        /// The SIM feed's skips of the same page, recorded as handled with the batch.
-        var skipped: [EmnifyEvent]
+        /// The SIM feed's skips up to this batch's page, recorded as handled with the batch.
+        var skipped: [EmnifyEvent] = []
     }
 
     private static func mark(_ events: some Sequence<EmnifyEvent>, in cursor: inout FeedCursor) {
@@ -201,11 +200,9 @@ extension Agent {
         guard let batch = inFlight else { return }
         inFlight = nil
         try await acknowledged(batch.acknowledgement)
-        for event in batch.events {
-            cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
-            state.connectivity.apply(event)
-        }
+        Self.mark(batch.events, in: &cursor)
         Self.mark(batch.skipped, in: &cursor)
+        for event in batch.events { state.connectivity.apply(event) }
         published += batch.events.count
         cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
         state.cursors[key] = cursor

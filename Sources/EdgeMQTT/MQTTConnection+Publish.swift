@@ -49,43 +49,42 @@ extension MQTTConnection {
             s.batches[id] = MQTTClientCore.PublishBatch()
             return id
         }
-        do throws(MQTTError) {
-            let window = settings.maxInflight * 2
-            for message in messages {
-                if Task.isCancelled { throw .cancelled }
-                let version = core.state.withLock { $0.configuredVersion }
-                var mid: Int32 = 0
-                let rc = handle.publish(message, protocolVersion: version, mid: &mid)
-                let queued =
-                    rc == MOSQ_ERR_SUCCESS.rawValue
-                    || (message.qos > 0
-                        && [MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_ERRNO.rawValue].contains(rc))
-                guard queued else {
-                    if rc == MOSQ_ERR_NO_CONN.rawValue { throw .notConnected }
-                    throw .publishFailed(topic: message.topic, detail: MosquittoText.error(rc))
-                }
-                let outstanding = try core.state.withLock { s throws(MQTTError) -> Int in
-                    guard var batch = s.batches[batchID] else { throw .stopped }
-                    defer { s.batches[batchID] = batch }
-                    if case .acked(let reason)? = s.acks.removeValue(forKey: mid) {
-                        // Acknowledged on the network thread before we got here.
-                        batch.outstanding += 1
-                        _ = MQTTClientCore.account(ack: reason, topic: message.topic, in: &batch)
-                    } else {
-                        s.acks[mid] = .waiting(batch: batchID, topic: message.topic)
-                        batch.outstanding += 1
-                    }
-                    if let failure = batch.failure { throw failure }
-                    return batch.outstanding
-                }
-                if outstanding >= window {
-                    try await waitForAcks(batchID, atMost: settings.maxInflight).get()
-                }
+        // Forgotten unless handed over whole: only `acknowledgement(of:)` forgets a receipt's batch.
+        var handedOver = false
+        defer { if !handedOver { core.state.withLock { _ = $0.batches.removeValue(forKey: batchID) } } }
+        let window = settings.maxInflight * 2
+        for message in messages {
+            if Task.isCancelled { throw .cancelled }
+            let version = core.state.withLock { $0.configuredVersion }
+            var mid: Int32 = 0
+            let rc = handle.publish(message, protocolVersion: version, mid: &mid)
+            let queued =
+                rc == MOSQ_ERR_SUCCESS.rawValue
+                || (message.qos > 0
+                    && [MOSQ_ERR_NO_CONN.rawValue, MOSQ_ERR_CONN_LOST.rawValue, MOSQ_ERR_ERRNO.rawValue].contains(rc))
+            guard queued else {
+                if rc == MOSQ_ERR_NO_CONN.rawValue { throw .notConnected }
+                throw .publishFailed(topic: message.topic, detail: MosquittoText.error(rc))
             }
-        } catch {
-            core.state.withLock { _ = $0.batches.removeValue(forKey: batchID) }
-            throw error
+            let outstanding = try core.state.withLock { s throws(MQTTError) -> Int in
+                guard var batch = s.batches[batchID] else { throw .stopped }
+                defer { s.batches[batchID] = batch }
+                if case .acked(let reason)? = s.acks.removeValue(forKey: mid) {
+                    // Acknowledged on the network thread before we got here.
+                    batch.outstanding += 1
+                    _ = MQTTClientCore.account(ack: reason, topic: message.topic, in: &batch)
+                } else {
+                    s.acks[mid] = .waiting(batch: batchID, topic: message.topic)
+                    batch.outstanding += 1
+                }
+                if let failure = batch.failure { throw failure }
+                return batch.outstanding
+            }
+            if outstanding >= window {
+                try await waitForAcks(batchID, atMost: settings.maxInflight).get()
+            }
         }
+        handedOver = true
         return PublishReceipt(id: batchID)
     }
 
