@@ -7,29 +7,19 @@ import Testing
 /// The poll hands the next batch to the broker while the previous one's acknowledgements arrive; the
 /// cursor moves past a batch only once it is acknowledged, in order, and a failure keeps what was.
 @Suite struct PipelinedPollTests {
-    let clock = TestClock()
-    let api = InMemoryAPI()
-    let publisher = PipeliningPublisher()
-    let stateDirectory = temporaryDirectory()
+    let setup = PipeliningSetup()
+    var clock: TestClock { setup.clock }
+    var api: InMemoryAPI { setup.api }
+    var publisher: PipeliningPublisher { setup.publisher }
+    var stateDirectory: String { setup.stateDirectory }
 
     init() {
-        api.data.withLock {
-            $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
-        }
         // 35 events in the endpoint feed: pages of 10, 10, 10 and 5, one batch each.
         let start = clock.nowMilliseconds() - 600_000
         for id in 1...35 { api.add(makeEvent(id: Int64(id), millis: start + Int64(id) * 1000), to: .endpoint(900)) }
     }
 
-    func agent(api: (any AgentAPI)? = nil) -> Agent {
-        var settings = AgentSettings()
-        settings.stateDirectory = stateDirectory
-        settings.pageSize = 10
-        let identity = AgentIdentity(iccid: try! ICCID(parsing: "89883070000012345674"), source: "static")
-        return Agent(
-            settings: settings, api: api ?? self.api, identity: FixedIdentity(identity: identity), publisher: publisher,
-            clock: clock)
-    }
+    func agent(api: (any AgentAPI)? = nil) -> Agent { setup.agent(api: api) }
 
     /// Event ids the endpoint feed's cursor counts as published, as saved in the state file.
     var savedIDs: Set<Int64> {

@@ -8,15 +8,13 @@ import Testing
 /// of a page must not reach the saved cursor before that page's batch is acknowledged: the window slides
 /// to the newest recorded event minus the look-back, and could pass older events still in flight.
 @Suite struct PipelinedSIMFeedTests {
-    let clock = TestClock()
-    let api = InMemoryAPI()
-    let publisher = PipeliningPublisher()
-    let stateDirectory = temporaryDirectory()
+    let setup = PipeliningSetup()
+    var clock: TestClock { setup.clock }
+    var api: InMemoryAPI { setup.api }
+    var publisher: PipeliningPublisher { setup.publisher }
+    var stateDirectory: String { setup.stateDirectory }
 
     init() {
-        api.data.withLock {
-            $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
-        }
         let start = clock.nowMilliseconds() - 3 * 3_600_000
         let minute: Int64 = 60_000
         // SIM feed, page 1: events 1…10 of the SIM only, two minutes apart.
@@ -31,14 +29,7 @@ import Testing
         }
     }
 
-    func agent() -> Agent {
-        var settings = AgentSettings()
-        settings.stateDirectory = stateDirectory
-        settings.pageSize = 10
-        let identity = AgentIdentity(iccid: try! ICCID(parsing: "89883070000012345674"), source: "static")
-        return Agent(
-            settings: settings, api: api, identity: FixedIdentity(identity: identity), publisher: publisher, clock: clock)
-    }
+    func agent(api: (any AgentAPI)? = nil) -> Agent { setup.agent(api: api) }
 
     /// Hand-over 1: the endpoint feed's 16…19; 2: the SIM feed's page 1; 3: its page 2 (11…15), which fails
     /// (its acknowledgement, or the hand-over itself while page 1 is in flight).

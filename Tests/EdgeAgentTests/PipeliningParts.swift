@@ -84,3 +84,28 @@ extension AgentMessage {
     /// The emnify event id of an event message (from its user property).
     var eventID: Int64? { userProperties.first { $0.name == "event_id" }.flatMap { Int64($0.value) } }
 }
+
+/// What both pipelining suites start from: SIM 500 on endpoint 900 ("gw") in the API, and an agent
+/// with pages of 10, so that a few dozen events make several batches.
+struct PipeliningSetup {
+    let clock = TestClock()
+    let api = InMemoryAPI()
+    let publisher = PipeliningPublisher()
+    let stateDirectory = temporaryDirectory()
+
+    init() {
+        api.data.withLock {
+            $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
+        }
+    }
+
+    func agent(api: (any AgentAPI)? = nil) -> Agent {
+        var settings = AgentSettings()
+        settings.stateDirectory = stateDirectory
+        settings.pageSize = 10
+        let identity = AgentIdentity(iccid: try! ICCID(parsing: "89883070000012345674"), source: "static")
+        return Agent(
+            settings: settings, api: api ?? self.api, identity: FixedIdentity(identity: identity), publisher: publisher,
+            clock: clock)
+    }
+}
