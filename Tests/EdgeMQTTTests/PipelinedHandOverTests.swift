@@ -31,6 +31,23 @@ extension MQTTConnectionTests {
         await subscriber.stop(timeout: .seconds(2))
     }
 
+    /// The point of `handOver`: it returns while the broker has acknowledged nothing (here: cannot, it is
+    /// frozen), and only `acknowledgement(of:)` waits, until the broker answers.
+    @Test(.timeLimit(.minutes(1)))
+    func handOverReturnsBeforeTheBrokerAcknowledges() async throws {
+        let broker = try MosquittoBroker()
+        let publisher = try await connected(settings(broker))
+        broker.freeze(true)
+        let receipt = try await publisher.handOver((0..<10).map { MQTTMessage(topic: "frozen/events", text: "\($0)", qos: 1) })
+        #expect(publisher.core.state.withLock { $0.batches[receipt.id]?.outstanding } == 10, "nothing acknowledged yet")
+        let waiting = Task { await ending(of: receipt, on: publisher) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(publisher.core.state.withLock { $0.batches[receipt.id]?.outstanding } == 10, "still waiting")
+        broker.freeze(false)
+        #expect(await waiting.value == .returned)
+        await publisher.stop(timeout: .seconds(2))
+    }
+
     /// `stop` ends every batch not yet awaited: its acknowledgement throws `.stopped` at once, also for a batch
     /// the broker fully acknowledged (the caller counts it as not delivered and publishes it again: never lost).
     @Test(.timeLimit(.minutes(1)))

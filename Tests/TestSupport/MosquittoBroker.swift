@@ -107,6 +107,12 @@ public final class MosquittoBroker: @unchecked Sendable {
         return graceful
     }
 
+    /// SIGSTOP / SIGCONT: a frozen broker keeps its connections but reads and answers nothing.
+    public func freeze(_ frozen: Bool) {
+        guard let pid = lock.withLock({ self.process?.processIdentifier }) else { return }
+        _ = Glibc.kill(pid, frozen ? SIGSTOP : SIGCONT)
+    }
+
     /// SIGKILL: the broker dies at once, without saving anything.
     public func kill() {
         guard
