@@ -46,7 +46,8 @@ def markdown(r: dict) -> str:
             lines.append(_row(f"resident memory at poll {first:,} / {last:,}", keep,
                               lambda m: " / ".join(_mb(m["rss_kb_marks"].get(x)) for x in (first, last))))
             lines.append(_row("peak resident memory", keep, lambda m: _mb(m["rss_kb_peak"])))
-        anonymous = closes if closes and "anonymous_kb_end" in next(iter(closes.values())) else None
+        # From the same phase as the peak above where it has it (older results: only the other phase).
+        anonymous = next((phase for phase in (keep, closes) if phase and "anonymous_kb_end" in next(iter(phase.values()))), None)
         if anonymous:
             lines.append(_row("of which anonymous (heap, stacks; the rest is executable and libraries)", anonymous,
                               lambda m: _mb(m["anonymous_kb_end"])))
