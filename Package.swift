@@ -42,6 +42,10 @@ let package = Package(
 
         // Shared vocabulary: ICCID forms, durations, backoff, atomic files. No I/O beyond files.
         .target(name: "EdgeCommon"),
+        // The one process launcher (demo, diagnose, modem tools, tests): fork on a long-lived thread,
+        // signals reset, no inherited descriptors, PR_SET_PDEATHSIG. CEdgeSpawn is its C half.
+        .target(name: "CEdgeSpawn"),
+        .target(name: "EdgeProcess", dependencies: ["CEdgeSpawn", "EdgeCommon"]),
         .target(
             name: "EdgeConfig",
             dependencies: ["EdgeCommon", .product(name: "TOMLKit", package: "TOMLKit")]
@@ -53,7 +57,7 @@ let package = Package(
         .target(
             name: "ModemIdentity",
             dependencies: [
-                "EdgeCommon", .product(name: "Logging", package: "swift-log"),
+                "EdgeCommon", "EdgeProcess", .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -71,7 +75,8 @@ let package = Package(
         .target(
             name: "EdgeDiagnostics",
             dependencies: [
-                "EdgeCommon", "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeMQTT", "EdgeAgent", "EdgeReports",
+                "EdgeCommon", "EdgeConfig", "EdgeProcess", "EmnifyAPI", "ModemIdentity", "EdgeMQTT", "EdgeAgent",
+                "EdgeReports",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -106,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "emnify-emulator",
             dependencies: [
-                "EmnifyEmulator",
+                "EmnifyEmulator", "EdgeProcess", "EdgeCommon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -122,7 +127,7 @@ let package = Package(
         // Test helpers: start the emulator, find the built binaries, temporary directories.
         .target(
             name: "TestSupport",
-            dependencies: ["EmnifyEmulator", "EdgeCommon"],
+            dependencies: ["EmnifyEmulator", "EdgeCommon", "EdgeProcess"],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "EdgeCommonTests", dependencies: ["EdgeCommon"]),
@@ -137,12 +142,13 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
-        .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "TestSupport"]),
+        .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "EdgeProcess", "TestSupport"]),
+        .testTarget(name: "EdgeProcessTests", dependencies: ["EdgeProcess", "EdgeCommon", "TestSupport"]),
         .testTarget(name: "AgentIntegrationTests", dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
         .testTarget(name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "TestSupport", "EmnifyEmulator"]),
         // firmware-config and packaging/: mosquitto snippet, udev rules, systemd unit, man page.
-        .testTarget(name: "PackagingTests", dependencies: ["EdgeConfig"]),
+        .testTarget(name: "PackagingTests", dependencies: ["EdgeConfig", "EdgeProcess"]),
     ]
 )
 

@@ -1,6 +1,7 @@
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
+import EdgeProcess
 import EmnifyAPI
 import ModemIdentity
 

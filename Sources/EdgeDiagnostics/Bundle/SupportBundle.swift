@@ -1,6 +1,7 @@
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
+import EdgeProcess
 import EdgeMQTT
 import EmnifyAPI
 import ModemIdentity

@@ -1,3 +1,4 @@
+import EdgeCommon
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import EdgeCommon
+import EdgeProcess
 import Logging
 
 /// Reads identity through `mmcli -J`: `-L` lists modems, `-m <path>` the modem, `-i <sim-path>` the SIM.
@@ -103,4 +104,8 @@ struct ModemManagerSource {
         }
         return output
     }
+}
+
+extension ProcessOutput {
+    var stderrText: String { String(decoding: stderr, as: UTF8.self).trimmingBlanks() }
 }

@@ -1,0 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A point on the monotonic clock (immune to the wall clock jumping when NTP syncs).
+public struct Deadline: Sendable {
+    public let nanoseconds: Int64
+
+    public init(after duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        nanoseconds = Deadline.now() + seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    public var remainingMilliseconds: Int { Int(max(0, (nanoseconds - Deadline.now()) / 1_000_000)) }
+    public var hasPassed: Bool { Deadline.now() >= nanoseconds }
+
+    public static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}
