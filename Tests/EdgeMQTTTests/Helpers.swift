@@ -1,4 +1,6 @@
+import EdgeCommon
 import EdgeMQTT
+import EdgeProcess
 import Foundation
 import Logging
 import TestSupport
@@ -65,35 +67,30 @@ final class Collected<T: Sendable>: @unchecked Sendable {
 
 /// Runs `mosquitto_sub` (or another client) to completion, bounded by `-W`, and returns its standard output.
 func runClient(_ path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    let output = try ProcessRunner.run(executable: path, arguments: arguments, timeout: .seconds(120))
+    return String(decoding: output.stdout, as: UTF8.self)
 }
 
 /// Starts `mosquitto_sub` in the background; `finish()` waits for it (it ends by -C or -W) and returns its output.
-final class BackgroundClient: @unchecked Sendable {
-    // @unchecked Sendable: `process` and `pipe` are set in init and only read afterwards.
-    let process = Process()
-    let pipe = Pipe()
+final class BackgroundClient: Sendable {
+    private let process: LaunchedProcess
+    private let output = Locked<[UInt8]>([])
+    private let done = Locked(false)
 
     init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_sub")
-        process.arguments = arguments
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        process = try LaunchedProcess.launch(
+            "/usr/bin/mosquitto_sub", arguments, standardOutput: .pipe, standardError: .null)
+        let output = self.output
+        let done = self.done
+        PipeReader.start(
+            process.standardOutput!, owner: process, onData: { bytes in output.withLock { $0 += bytes } },
+            onEnd: { done.withLock { $0 = true } })
     }
 
     func finish() -> String {
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let drained = Deadline(after: .seconds(5))
+        while !done.withLock({ $0 }) && !drained.hasPassed { usleep(2_000) }
+        return String(decoding: output.withLock { $0 }, as: UTF8.self)
     }
 }

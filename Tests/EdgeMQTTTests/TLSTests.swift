@@ -1,4 +1,5 @@
 import EdgeMQTT
+import EdgeProcess
 import Foundation
 import TestSupport
 import Testing
@@ -34,15 +35,9 @@ struct TestCertificates {
                 "server.crt", "-days", "1", "-extfile", "ext",
             ],
         ] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw BrokerError("openssl \(arguments[0]) failed") }
+            let process = try ProcessRunner.run(
+                executable: "/usr/bin/openssl", arguments: arguments, directory: directory.path, timeout: .seconds(60))
+            guard process.status == 0 else { throw BrokerError("openssl \(arguments[0]) failed") }
         }
     }
 }

@@ -1,3 +1,4 @@
+import EdgeProcess
 import Foundation
 import Testing
 
@@ -78,7 +79,7 @@ import Testing
     final class Broker {
         let port: Int
         let directory: URL
-        let process = Process()
+        let process: LaunchedProcess
 
         init(snippet: String) throws {
             directory = try RepositoryFiles.temporaryDirectory("mosquitto-snippet")
@@ -95,11 +96,9 @@ import Testing
             if geteuid() == 0 { main.append("user root") }  // else it would switch to the user mosquitto
             try (main.joined(separator: "\n") + "\n").write(
                 to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: MosquittoSnippetTests.mosquitto)
-            process.arguments = ["-c", directory.appendingPathComponent("mosquitto.conf").path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try LaunchedProcess.launch(
+                MosquittoSnippetTests.mosquitto, ["-c", directory.appendingPathComponent("mosquitto.conf").path],
+                standardOutput: .null, standardError: .null)
             let deadline = Date().addingTimeInterval(5)
             while Date() < deadline, process.isRunning, !Self.accepts(port: port) { usleep(20_000) }
             guard process.isRunning, Self.accepts(port: port) else {
@@ -110,10 +109,8 @@ import Testing
         }
 
         func stop() {
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
+            process.signal(SIGKILL)
+            process.waitUntilExit()
             try? FileManager.default.removeItem(at: directory)
         }
 

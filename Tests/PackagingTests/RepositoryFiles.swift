@@ -1,3 +1,4 @@
+import EdgeProcess
 import Foundation
 
 /// Paths in this checkout, and small process helpers for the packaging tests.
@@ -28,19 +29,10 @@ struct ToolResult {
 enum Tool {
     static func exists(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
 
-    /// Runs `executable` to completion; stdout and stderr together in `output`.
+    /// Runs `executable` to completion (at most 10 minutes); stdout, then stderr, in `output`.
     static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> ToolResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ToolResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let result = try ProcessRunner.run(
+            executable: executable, arguments: arguments, directory: directory?.path, timeout: .seconds(600))
+        return ToolResult(status: result.status, output: String(decoding: result.stdout + result.stderr, as: UTF8.self))
     }
 }

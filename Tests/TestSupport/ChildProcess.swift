@@ -1,11 +1,15 @@
 import EdgeCommon
+import EdgeProcess
 import Foundation
-import Glibc
 
-/// Runs a program with captured output and a timeout (after which it is killed with SIGKILL:
-/// a child of an async test may have SIGTERM blocked).
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs a program with captured output and a timeout (after which it is killed with SIGKILL).
 public enum ChildProcess {
     public struct Result: Sendable {
+        /// Exit code, or 128 + the signal's number.
         public let exitCode: Int32
         public let standardOutput: String
         public let standardError: String
@@ -21,85 +25,54 @@ public enum ChildProcess {
     }
 }
 
-/// A started child process. Output is collected in the background; `waitForLine` finds a line
-/// on stdout while it runs (e.g. the emulator's `EMULATOR_READY` line).
-// @unchecked: `Process` is not Sendable; after `run()` it is only read (pid) and signalled,
-// and the collected output and exit status live behind mutexes.
-public final class RunningProcess: @unchecked Sendable {
+/// A started child process (EdgeProcess's launcher: it dies with the test process, however that
+/// ends). Output is collected by blocking reads on threads of their own; `waitForLine` finds a
+/// line on stdout while it runs (e.g. the emulator's `EMULATOR_READY` line).
+public final class RunningProcess: Sendable {
     private final class Collected: Sendable {
         let output = Locked(Data())
         let errorOutput = Locked(Data())
-        let exited = Locked<Int32?>(nil)
         /// Pipes that reached end of file: everything the child wrote has been collected.
         let closedPipes = Locked(0)
     }
 
-    private let process: Process
+    private let process: LaunchedProcess
     private let collected = Collected()
 
-    public var processIdentifier: Int32 { process.processIdentifier }
+    public var processIdentifier: Int32 { process.pid }
 
     /// A child never outlives the test that started it.
-    deinit {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
-    }
+    deinit { process.signal(SIGKILL) }
 
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         standardInput: String? = nil
     ) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if var environment {
+        var environment = environment
+        if environment != nil {
             // A sanitized test run (.ci/sanitizers) configures the sanitizers through these; the
             // children are sanitized builds too and must report the same way.
-            for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] where environment[name] == nil {
-                environment[name] = ProcessInfo.processInfo.environment[name]
+            for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] where environment?[name] == nil {
+                environment?[name] = ProcessInfo.processInfo.environment[name]
             }
-            process.environment = environment
         }
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        let inPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = inPipe
-        self.process = process
+        process = try LaunchedProcess.launch(
+            executable, arguments, environment: environment, standardInput: .pipe, standardOutput: .pipe,
+            standardError: .pipe)
         let collected = self.collected
-        outPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                collected.closedPipes.withLock { $0 += 1 }
-            } else {
-                collected.output.withLock { $0.append(data) }
-            }
+        for (fd, buffer) in [(process.standardOutput!, collected.output), (process.standardError!, collected.errorOutput)] {
+            PipeReader.start(
+                fd, owner: process, onData: { bytes in buffer.withLock { $0.append(contentsOf: bytes) } },
+                onEnd: { collected.closedPipes.withLock { $0 += 1 } })
         }
-        errPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                collected.closedPipes.withLock { $0 += 1 }
-            } else {
-                collected.errorOutput.withLock { $0.append(data) }
-            }
-        }
-        process.terminationHandler = { process in
-            ChildReaper.release(process.processIdentifier)
-            collected.exited.withLock { $0 = process.terminationStatus }
-        }
-        try process.run()
-        ChildReaper.adopt(process.processIdentifier)
-        if let standardInput { inPipe.fileHandleForWriting.write(Data(standardInput.utf8)) }
-        try? inPipe.fileHandleForWriting.close()
+        if let standardInput { process.writeToStandardInput(Array(standardInput.utf8)) }
+        process.closeStandardInput()
     }
 
     public var standardOutput: String { String(decoding: collected.output.withLock { $0 }, as: UTF8.self) }
     public var standardError: String { String(decoding: collected.errorOutput.withLock { $0 }, as: UTF8.self) }
-    public var exitCode: Int32? {
-        collected.exited.withLock { $0 } ?? ChildReaper.exitStatus(of: process.processIdentifier)
-    }
+    /// Exit code (128 + signal when killed by one), or nil while it runs.
+    public var exitCode: Int32? { process.termination?.exitCode }
 
     /// The first stdout line starting with `prefix`, waiting up to `timeout`.
     public func waitForLine(prefix: String, timeout: Duration = .seconds(30)) async throws -> String {
@@ -117,23 +90,12 @@ public final class RunningProcess: @unchecked Sendable {
 
     /// Waits for exit (killing the process at the timeout) and returns what it printed.
     public func wait(timeout: Duration) async -> ChildProcess.Result {
-        let deadline = ContinuousClock.now + timeout
         var timedOut = false
-        // Read once and kept: the kernel's answer (`waitid` WNOWAIT) is gone once Foundation reaps
-        // the child, and Foundation's own may come later, so a second read can find neither.
-        var status = exitCode
-        while status == nil {
-            if ContinuousClock.now >= deadline {
-                timedOut = true
-                kill()
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(5))
-            status = exitCode
-        }
-        while status == nil {
-            try? await Task.sleep(for: .milliseconds(5))
-            status = exitCode
+        var termination = await process.wait(timeout: timeout)
+        if termination == nil {
+            timedOut = true
+            process.signal(SIGKILL)
+            termination = await process.wait(timeout: .seconds(600))
         }
         // Wait until both pipes reached end of file (bounded: a grandchild may hold them open),
         // so the result holds everything the child printed.
@@ -142,13 +104,11 @@ public final class RunningProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return ChildProcess.Result(
-            exitCode: collected.exited.withLock { $0 } ?? status ?? -1, standardOutput: standardOutput,
-            standardError: standardError, timedOut: timedOut)
+            exitCode: termination?.exitCode ?? -1, standardOutput: standardOutput, standardError: standardError,
+            timedOut: timedOut)
     }
 
-    public func signal(_ number: Int32) {
-        if exitCode == nil { Foundation.kill(process.processIdentifier, number) }
-    }
+    public func signal(_ number: Int32) { process.signal(number) }
 
     public func kill() { signal(SIGKILL) }
 }

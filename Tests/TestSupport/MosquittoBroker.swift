@@ -1,3 +1,4 @@
+import EdgeProcess
 import Foundation
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     public private(set) var port: Int = 0
     public let directory: URL
     private let lock = NSLock()
-    private var process: Process?
+    private var process: LaunchedProcess?
 
     public init(options: Options = Options()) throws {
         self.options = options
@@ -60,26 +61,11 @@ public final class MosquittoBroker: @unchecked Sendable {
     /// Starts (or restarts) on the same port and waits until it accepts TCP connections.
     public func start() throws {
         try writeConfiguration()
-        let process = Process()
-        let arguments = [Self.executable, "-c", directory.appendingPathComponent("mosquitto.conf").path]
-        if FileManager.default.isExecutableFile(atPath: "/usr/bin/perl") {
-            // A child started from a Swift concurrency thread inherits its blocked signals; unblock SIGTERM
-            // (graceful stop: mosquitto saves its persistence file) and exec the broker (same pid).
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-            process.arguments =
-                [
-                    "-MPOSIX", "-e",
-                    "sigprocmask(SIG_SETMASK, POSIX::SigSet->new()); exec { $ARGV[0] } @ARGV or die \"exec: $!\";",
-                ] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.executable)
-            process.arguments = Array(arguments.dropFirst())
-        }
-        process.currentDirectoryURL = directory
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        ChildReaper.adopt(process.processIdentifier)
+        // EdgeProcess's launcher: signals unblocked (SIGTERM is a graceful stop that saves the
+        // persistence file), and the broker dies with the test process however that ends.
+        let process = try LaunchedProcess.launch(
+            Self.executable, ["-c", directory.appendingPathComponent("mosquitto.conf").path], directory: directory.path,
+            standardOutput: .null, standardError: .null)
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline {
@@ -97,44 +83,31 @@ public final class MosquittoBroker: @unchecked Sendable {
     @discardableResult
     public func stop() -> Bool {
         guard let process = lock.withLock({ self.process }) else { return true }
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(3)
-            while !Self.hasExited(process) && Date() < deadline { usleep(10_000) }
-        }
-        let graceful = Self.hasExited(process)
+        process.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(3)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        let graceful = !process.isRunning
         kill()
         return graceful
     }
 
     /// SIGSTOP / SIGCONT: a frozen broker keeps its connections but reads and answers nothing.
     public func freeze(_ frozen: Bool) {
-        guard let pid = lock.withLock({ self.process?.processIdentifier }) else { return }
-        _ = Glibc.kill(pid, frozen ? SIGSTOP : SIGCONT)
+        lock.withLock { self.process }?.signal(frozen ? SIGSTOP : SIGCONT)
     }
 
     /// SIGKILL: the broker dies at once, without saving anything.
     public func kill() {
         guard
-            let process = lock.withLock({ () -> Process? in
+            let process = lock.withLock({ () -> LaunchedProcess? in
                 defer { self.process = nil }
                 return self.process
             })
         else {
             return
         }
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            // Not waitUntilExit: Foundation's notice of the exit can be held up (ChildReaper.exitStatus).
-            let deadline = Date().addingTimeInterval(5)
-            while !Self.hasExited(process) && Date() < deadline { usleep(2_000) }
-        }
-        ChildReaper.release(process.processIdentifier)
-    }
-
-    /// Foundation's `isRunning`, or the kernel's word when Foundation's notice is held up.
-    private static func hasExited(_ process: Process) -> Bool {
-        !process.isRunning || ChildReaper.exitStatus(of: process.processIdentifier) != nil
+        process.signal(SIGKILL)
+        process.waitUntilExit()
     }
 
     public func restart() throws {
@@ -142,7 +115,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         try start()
     }
 
-    public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+    public var isRunning: Bool { lock.withLock { process }?.isRunning ?? false }
 
     // MARK: - Files
 
@@ -176,14 +149,10 @@ public final class MosquittoBroker: @unchecked Sendable {
     private func writePasswordFile() throws {
         let file = directory.appendingPathComponent("passwd").path
         for (index, (user, password)) in options.users.sorted(by: { $0.key < $1.key }).enumerated() {
-            let tool = Process()
-            tool.executableURL = URL(fileURLWithPath: "/usr/bin/mosquitto_passwd")
-            tool.arguments = (index == 0 ? ["-c"] : []) + ["-b", file, user, password]
-            tool.standardOutput = FileHandle.nullDevice
-            tool.standardError = FileHandle.nullDevice
-            try tool.run()
-            tool.waitUntilExit()
-            guard tool.terminationStatus == 0 else { throw BrokerError("mosquitto_passwd failed") }
+            let tool = try ProcessRunner.run(
+                executable: "/usr/bin/mosquitto_passwd", arguments: (index == 0 ? ["-c"] : []) + ["-b", file, user, password],
+                timeout: .seconds(30))
+            guard tool.status == 0 else { throw BrokerError("mosquitto_passwd failed") }
         }
     }
 
