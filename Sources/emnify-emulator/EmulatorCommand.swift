@@ -58,6 +58,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let signals = TerminationSignals()
         let mode: EmulatorServer.TLSMode =
             switch tls {
             case .none: .none
@@ -75,39 +76,7 @@ struct Serve: AsyncParsableCommand {
         // Unbuffered, so a parent reading a pipe sees the line at once.
         let line = emulator.readyLine(caFile: caFile) + "\n"
         _ = line.withCString { write(1, $0, strlen($0)) }
-        await waitForTerminationSignal()
+        _ = await signals.wait()
         await emulator.stop()
-    }
-
-    private func waitForTerminationSignal() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let queue = DispatchQueue(label: "emnify-emulator.signals")
-            let once = Once(continuation)
-            var sources: [any DispatchSourceSignal] = []
-            for signalNumber in [SIGTERM, SIGINT] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-                source.setEventHandler { once.resume() }
-                source.resume()
-                sources.append(source)
-            }
-            once.keep(sources)
-        }
-    }
-}
-
-/// Resumes the continuation once, and keeps the signal sources alive until then.
-private final class Once: @unchecked Sendable {
-    // Only touched on the signal queue (resume) and once before any signal can arrive (keep).
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func keep(_ sources: [any DispatchSourceSignal]) { self.sources = sources }
-
-    func resume() {
-        continuation?.resume()
-        continuation = nil
     }
 }
