@@ -2,7 +2,7 @@ import CEdgeSpawn
 import EdgeCommon
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where a child's standard input, output or error goes.
@@ -90,8 +90,9 @@ public final class LaunchedProcess: Sendable {
             let input = try childEnd(standardInput, 0)
             let output = try childEnd(standardOutput, 1)
             let error = try childEnd(standardError, 2)
-            let pid = try spawn(executable, arguments, environment, directory, (input, output, error),
-                                diesWithParent: diesWithParent, newProcessGroup: newProcessGroup)
+            let pid = try spawn(
+                executable, arguments, environment, directory, (input, output, error),
+                diesWithParent: diesWithParent, newProcessGroup: newProcessGroup)
             return LaunchedProcess(pid: pid, standardInput: ours[0], standardOutput: ours[1], standardError: ours[2])
         } catch {
             ours.compactMap { $0 }.forEach { _ = close($0) }

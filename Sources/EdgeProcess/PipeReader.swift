@@ -1,7 +1,7 @@
 import CEdgeSpawn  // pthread_attr_t comes through its <sys/types.h> under MemberImportVisibility
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a child's pipe on a thread of its own with plain blocking reads until end of file.
@@ -50,11 +50,13 @@ enum DedicatedThread {
         pthread_attr_init(&attributes)
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
         pthread_attr_setstacksize(&attributes, 256 * 1024)
-        let created = pthread_create(&thread, &attributes, { context in
-            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
-            body.run()
-            return nil
-        }, context)
+        let created = pthread_create(
+            &thread, &attributes,
+            { context in
+                let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+                body.run()
+                return nil
+            }, context)
         pthread_attr_destroy(&attributes)
         if created != 0 {
             // No thread to be had (resource limit): run on the caller's, which then blocks.

@@ -1,7 +1,7 @@
 import EdgeCommon
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Output of a finished child process.

@@ -35,10 +35,13 @@ struct Demo: AsyncParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: edge) else {
             throw ValidationError("no emnify-edge binary at \(edge): run 'swift build' first")
         }
-        for tool in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto_sub"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            throw ValidationError("\(tool) is missing: run scripts/setup (or apt-get install mosquitto mosquitto-clients)")
+        for tool in ["/usr/sbin/mosquitto", "/usr/bin/mosquitto_sub"]
+        where !FileManager.default.isExecutableFile(atPath: tool) {
+            throw ValidationError(
+                "\(tool) is missing: run scripts/setup (or apt-get install mosquitto mosquitto-clients)")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("emnify-edge-demo-\(getpid())").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("emnify-edge-demo-\(getpid())")
+            .path
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
@@ -72,13 +75,17 @@ struct Demo: AsyncParsableCommand {
         edge: String, directory: String, signals: TerminationSignals, children: DemoChildren,
         started: (EmulatorServer) -> Void
     ) async throws -> String {
-        step("1. Starting the emnify emulator over HTTPS (throwaway CA, 40 past events, \(Int(eventRate)) new per minute)")
+        step(
+            "1. Starting the emnify emulator over HTTPS (throwaway CA, 40 past events, \(Int(eventRate)) new per minute)"
+        )
         let token = "demo-application-token"
         let emulator = try await EmulatorServer.start(
             .init(tls: .selfSigned, applicationToken: token, history: 40, eventRate: eventRate))
         started(emulator)
         try emulator.writeCACertificate(to: directory + "/ca.pem")
-        say("   \(emulator.baseURL)  SIM ICCID \(emulator.iccid), endpoint \(emulator.endpointID.map(String.init) ?? "none")")
+        say(
+            "   \(emulator.baseURL)  SIM ICCID \(emulator.iccid), endpoint \(emulator.endpointID.map(String.init) ?? "none")"
+        )
 
         step("2. Starting a private mosquitto on loopback")
         let port = try freePort()
@@ -133,7 +140,9 @@ struct Demo: AsyncParsableCommand {
         if let signal = await signals.sleep(for: .seconds(max(5, duration / 2))) { return interrupted(signal) }
         step("5. Resetting the data session through the API, as `diagnose --reset-connectivity pdp` would")
         await emulator.control.resetConnectivity(location: false, pdpContext: true)
-        if let signal = await signals.sleep(for: .seconds(max(5, duration - duration / 2))) { return interrupted(signal) }
+        if let signal = await signals.sleep(for: .seconds(max(5, duration - duration / 2))) {
+            return interrupted(signal)
+        }
         return "ran \(duration) s"
     }
 
@@ -144,7 +153,6 @@ struct Demo: AsyncParsableCommand {
     private func step(_ text: String) {
         say("\n== \(text)")
     }
-
 
     private func waitUntilAccepting(port: Int, broker: LaunchedProcess, log: String) async throws {
         let deadline = ContinuousClock.now + .seconds(10)

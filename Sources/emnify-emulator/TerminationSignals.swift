@@ -2,7 +2,7 @@ import Dispatch
 import EdgeCommon
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// SIGTERM and SIGINT taken over from their default action (which would end the process

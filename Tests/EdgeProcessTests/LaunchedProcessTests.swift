@@ -84,8 +84,12 @@ struct LaunchedProcessTests {
         let output = Locked<[UInt8]>([])
         let errors = Locked<[UInt8]>([])
         let ends = Locked(0)
-        PipeReader.start(child.standardOutput!, owner: child, onData: { b in output.withLock { $0 += b } }, onEnd: { ends.withLock { $0 += 1 } })
-        PipeReader.start(child.standardError!, owner: child, onData: { b in errors.withLock { $0 += b } }, onEnd: { ends.withLock { $0 += 1 } })
+        PipeReader.start(
+            child.standardOutput!, owner: child, onData: { b in output.withLock { $0 += b } },
+            onEnd: { ends.withLock { $0 += 1 } })
+        PipeReader.start(
+            child.standardError!, owner: child, onData: { b in errors.withLock { $0 += b } },
+            onEnd: { ends.withLock { $0 += 1 } })
         #expect(child.writeToStandardInput(Array("from stdin\n".utf8)))
         child.closeStandardInput()
         #expect(await child.wait(timeout: .seconds(10)) == .exited(0))
@@ -101,7 +105,8 @@ struct LaunchedProcessTests {
             try ProcessRunner.run(executable: "/bin/sleep", arguments: ["60"], timeout: .milliseconds(300))
         }
         #expect(ContinuousClock.now - started < .seconds(30))
-        let output = try ProcessRunner.run(executable: "/bin/sh", arguments: ["-c", "echo $LC_ALL; exit 4"], timeout: .seconds(10))
+        let output = try ProcessRunner.run(
+            executable: "/bin/sh", arguments: ["-c", "echo $LC_ALL; exit 4"], timeout: .seconds(10))
         #expect(output.status == 4)
         #expect(String(decoding: output.stdout, as: UTF8.self) == "C\n")
     }

@@ -28,7 +28,9 @@ struct DemoTests {
         while ContinuousClock.now < deadline, children.contains(where: ProcessTable.isRunning) {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        #expect(children.filter(ProcessTable.isRunning).isEmpty, "still running: \(children.filter(ProcessTable.isRunning))")
+        #expect(
+            children.filter(ProcessTable.isRunning).isEmpty, "still running: \(children.filter(ProcessTable.isRunning))"
+        )
     }
 
     @Test(.timeLimit(.minutes(2)))

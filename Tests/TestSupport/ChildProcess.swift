@@ -52,7 +52,8 @@ public final class RunningProcess: Sendable {
         if environment != nil {
             // A sanitized test run (.ci/sanitizers) configures the sanitizers through these; the
             // children are sanitized builds too and must report the same way.
-            for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"] where environment?[name] == nil {
+            for name in ["ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS", "UBSAN_OPTIONS"]
+            where environment?[name] == nil {
                 environment?[name] = ProcessInfo.processInfo.environment[name]
             }
         }
@@ -60,7 +61,9 @@ public final class RunningProcess: Sendable {
             executable, arguments, environment: environment, standardInput: .pipe, standardOutput: .pipe,
             standardError: .pipe)
         let collected = self.collected
-        for (fd, buffer) in [(process.standardOutput!, collected.output), (process.standardError!, collected.errorOutput)] {
+        for (fd, buffer) in [
+            (process.standardOutput!, collected.output), (process.standardError!, collected.errorOutput),
+        ] {
             PipeReader.start(
                 fd, owner: process, onData: { bytes in buffer.withLock { $0.append(contentsOf: bytes) } },
                 onEnd: { collected.closedPipes.withLock { $0 += 1 } })
@@ -85,7 +88,8 @@ public final class RunningProcess: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw TestSupportError(
-            "no line starting with '\(prefix)' (exit \(String(describing: exitCode))); stdout: \(standardOutput) stderr: \(standardError)")
+            "no line starting with '\(prefix)' (exit \(String(describing: exitCode))); stdout: \(standardOutput) stderr: \(standardError)"
+        )
     }
 
     /// Waits for exit (killing the process at the timeout) and returns what it printed.
