@@ -51,7 +51,12 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: type, summary: summary, unsetMeaning: unset,
             assign: { value, configuration in
-                assignString(value, check: check) { configuration[keyPath: keyPath] = $0 }
+                // Many write `key = ""` meaning "unset"; TOML has no null, so say how to unset it.
+                // Not taken as unset silently: an empty [mqtt] ca_file must not quietly mean "no TLS".
+                let emptyMeansUnset: @Sendable (String) -> Message? = { text in
+                    text.isEmpty ? "the value is empty; remove the line to get the default (\(unset))" : check(text)
+                }
+                return assignString(value, check: emptyMeansUnset) { configuration[keyPath: keyPath] = $0 }
             },
             render: { $0[keyPath: keyPath].map(quoted) }
         )
