@@ -144,7 +144,10 @@ let package = Package(
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "EdgeProcess", "TestSupport"]),
         .testTarget(name: "EdgeProcessTests", dependencies: ["EdgeProcess", "EdgeCommon", "TestSupport"]),
-        .testTarget(name: "AgentIntegrationTests", dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT"]),
+        .testTarget(
+            name: "AgentIntegrationTests",
+            dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT", "EdgeProcess", "EdgeCommon"]
+        ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
         .testTarget(name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "TestSupport", "EmnifyEmulator"]),
         // firmware-config and packaging/: mosquitto snippet, udev rules, systemd unit, man page.

@@ -22,11 +22,14 @@ final class AgentHarness: @unchecked Sendable {
     var iccid19: String { String(emulator.emulator.iccid.prefix(19)) }
     var topicBase: String { "emnify/\(iccid19)" }
 
-    init(emulator configuration: EmulatorServer.Configuration, pollInterval: String = "1s", extraAgentConfiguration: String = "") async throws {
+    init(
+        emulator configuration: EmulatorServer.Configuration, pollInterval: String = "1s", backfill: String = "1h",
+        extraAgentConfiguration: String = "", broker brokerOptions: MosquittoBroker.Options = .init(persistence: true)
+    ) async throws {
         var configuration = configuration
         configuration.applicationToken = token
         emulator = try await TestEmulator.start(configuration)
-        broker = try MosquittoBroker(options: .init(persistence: true))
+        broker = try MosquittoBroker(options: brokerOptions)
         try broker.start()
         directory = try TemporaryDirectory(prefix: "agent-harness")
         try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
@@ -46,7 +49,7 @@ final class AgentHarness: @unchecked Sendable {
             [agent]
             state_dir = "\(directory.file("state"))"
             poll_interval = "\(pollInterval)"
-            backfill = "1h"
+            backfill = "\(backfill)"
             \(extraAgentConfiguration)
 
             [mqtt]
