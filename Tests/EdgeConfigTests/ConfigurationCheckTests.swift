@@ -51,7 +51,11 @@ import Testing
     @Test func missingFile() throws {
         let check = ConfigurationCheck.run(path: "/nonexistent/edge.toml", environment: [:])
         #expect(!check.isValid)
-        #expect(check.lines == ["error: no configuration at /nonexistent/edge.toml; copy firmware-config/emnify-edge.toml there or pass --config FILE"])
+        // Issue 14, defect 8: the path given, not a source-tree path the gateway does not have.
+        #expect(check.lines == ["error: no configuration at /nonexistent/edge.toml; check the path given with --config, or create /nonexistent/edge.toml (every key has a default: an empty file is valid; /etc/emnify-edge/emnify-edge.toml holds the commented default)"])
+        #expect(!check.lines.joined().contains("firmware-config"))
+        let atDefault = ConfigurationError.notFound(path: ConfigurationLoader.defaultPath).description
+        #expect(atDefault.contains("apt-get install --reinstall emnify-edge") && !atDefault.contains("firmware-config"))
         #expect(check.json.contains("\"error\":\"no configuration at"))
     }
 }
