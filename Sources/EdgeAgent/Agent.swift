@@ -29,6 +29,8 @@ public actor Agent {
     var stopReason: AgentStop?
     var stopRequested = false
     var isPolling = false
+    /// Set by the daemon while a reloaded configuration is refused and the previous one is in use.
+    var configurationProblem: String?
     /// Called after each poll with a one-line summary (systemd STATUS=, watchdog).
     var onPoll: (@Sendable (PollOutcome) -> Void)?
 
@@ -67,6 +69,14 @@ public actor Agent {
 
     public func setPollObserver(_ observer: @escaping @Sendable (PollOutcome) -> Void) {
         onPoll = observer
+    }
+
+    /// A problem of the daemon's configuration (a refused reload), shown as `last_error` on the
+    /// health topic until cleared with nil; the health topic is published at once.
+    public func reportConfigurationProblem(_ problem: String?) async {
+        configurationProblem = problem
+        guard let identity else { return }
+        try? await publisher.publish([.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)])
     }
 
     public var currentState: AgentState { state }
@@ -117,9 +127,11 @@ public actor Agent {
     func healthReport() async -> HealthReport {
         let usage = await api.usage
         let newest = state.cursors.values.compactMap(\.newestMillis).max()
+        let problems = [state.lastError, configurationProblem].compactMap { $0 }
         return HealthReport(
             lastSuccessfulPoll: state.lastSuccessfulPollMillis.map { EmnifyTimestamp(millisecondsSinceEpoch: $0).text },
-            lastError: state.lastError, requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
+            lastError: problems.isEmpty ? nil : problems.joined(separator: "; "),
+            requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
             authenticationsToday: usage.authentications,
             cursorLagSeconds: newest.map { (clock.nowMilliseconds() - $0) / 1000 },
             pollIntervalSeconds: Int64(settings.pollInterval.components.seconds))
