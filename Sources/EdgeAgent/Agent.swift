@@ -29,6 +29,9 @@ public actor Agent {
     var stopReason: AgentStop?
     var stopRequested = false
     var isPolling = false
+    /// Why the last save of the state failed (nil after a save that worked): on the health topic
+    /// with the poll's own error, because a poll that works clears that one.
+    var saveProblem: String?
     /// Set by the daemon while a reloaded configuration is refused and the previous one is in use.
     var configurationProblem: String?
     /// Called after each poll with a one-line summary (systemd STATUS=, watchdog).
@@ -48,7 +51,12 @@ public actor Agent {
         let (loaded, outcome) = store.load()
         self.state = loaded
         switch outcome {
-        case .fresh, .loaded: break
+        case .loaded: break
+        case .fresh:
+            // First start, or state.json and state.json.prev are both gone: say why history is published again.
+            logger.warning(
+                "no saved state: publishing the backfill of \(DurationText.format(settings.backfill))",
+                metadata: ["state_file": "\(store.path)"])
         case .recoveredFromPrevious(let problem):
             logger.warning("state file damaged; using the previous copy", metadata: ["problem": "\(problem)"])
         case .startedOver(let problem):
@@ -127,7 +135,7 @@ public actor Agent {
     func healthReport() async -> HealthReport {
         let usage = await api.usage
         let newest = state.cursors.values.compactMap(\.newestMillis).max()
-        let problems = [state.lastError, configurationProblem].compactMap { $0 }
+        let problems = [state.lastError, saveProblem, configurationProblem].compactMap { $0 }
         return HealthReport(
             lastSuccessfulPoll: state.lastSuccessfulPollMillis.map { EmnifyTimestamp(millisecondsSinceEpoch: $0).text },
             lastError: problems.isEmpty ? nil : problems.joined(separator: "; "),

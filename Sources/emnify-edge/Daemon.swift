@@ -28,6 +28,7 @@ struct Daemon {
         var generation = 0
         while true {
             generation += 1
+            StateDirectory.prepare(context.configuration.agent.stateDir, logger: context.logger)
             var next = try await start(context, generation: generation, &iterator)
             if case .run(let session) = next {
                 next = await running(session, generation: generation, &iterator)
