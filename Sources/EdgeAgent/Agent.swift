@@ -84,7 +84,8 @@ public actor Agent {
     public func reportConfigurationProblem(_ problem: String?) async {
         configurationProblem = problem
         guard let identity else { return }
-        try? await publisher.publish([.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)])
+        let health = AgentMessage.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)
+        try? await publisher.publish([health])
     }
 
     public var currentState: AgentState { state }

@@ -68,8 +68,8 @@ public struct ConfigurationCheck: Sendable {
         } else {
             lines = problems.map { "error: \($0)" }
             lines.append(
-                "\(problems.count) \(problems.count == 1 ? "problem" : "problems"): emnify-edge run refuses \(path) until "
-                    + (problems.count == 1 ? "it is" : "they are") + " fixed")
+                "\(problems.count) \(problems.count == 1 ? "problem" : "problems"): emnify-edge run refuses "
+                    + "\(path) until " + (problems.count == 1 ? "it is" : "they are") + " fixed")
         }
         if case .success(let secret) = token {
             lines.append("application token: from \(secret.source)")

@@ -53,7 +53,8 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
         case .notFound(let path):
             // A path given with --config: name it, not a source-tree file the gateway does not have.
             return "no configuration at \(path); check the path given with --config, or create \(path) "
-                + "(every key has a default: an empty file is valid; \(ConfigurationLoader.defaultPath) holds the commented default)"
+                + "(every key has a default: an empty file is valid; \(ConfigurationLoader.defaultPath) "
+                + "holds the commented default)"
         case .unreadable(let path, let reason):
             return "cannot read the configuration \(path): \(reason)"
         case .invalid(let source, let problems):

@@ -155,7 +155,8 @@ extension MQTTClientCore {
         let (wasConnected, sinks, subacks, starting, quickDrops) = state.withLock { s in
             let wasConnected = s.connected
             if wasConnected, let since = s.connectedAt {
-                s.quickDrops = connectionLost && ContinuousClock.now - since < Self.quickDropLimit ? s.quickDrops + 1 : 0
+                let quick = connectionLost && ContinuousClock.now - since < Self.quickDropLimit
+                s.quickDrops = quick ? s.quickDrops + 1 : 0
             }
             s.connectedAt = nil
             s.connected = false
@@ -199,7 +200,8 @@ extension MQTTClientCore {
         guard code == Int(MOSQ_ERR_CONN_LOST.rawValue), quickDrops >= Self.quickDropsForTakeover else { return text }
         return "\(text) The broker closed the connection right after accepting it, \(quickDrops) times in a row: most "
             + "likely another client with the same \(clientID) takes the session each time it connects (MQTT 3.1.1, "
-            + "and brokers such as mosquitto 2.0.11 with MQTT 5 too, do not say why); give each client on the broker its own [mqtt] client_id, or see the broker's log"
+            + "and brokers such as mosquitto 2.0.11 with MQTT 5 too, do not say why); give each client on the broker "
+            + "its own [mqtt] client_id, or see the broker's log"
     }
 
     static func tlsHandshakeFailure(_ settings: MQTTSettings, detail: String? = nil) -> MQTTError {

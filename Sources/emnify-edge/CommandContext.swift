@@ -27,7 +27,8 @@ struct CommandContext {
         if daemon {
             let check = ConfigurationCheck.run(path: options.config, environment: Self.environment)
             guard check.isValid, let configuration = check.configuration, case .success(let token) = check.token else {
-                throw CommandFailure(check.lines.filter { !$0.hasPrefix("application token: from") }.joined(separator: "\n"))
+                let problems = check.lines.filter { !$0.hasPrefix("application token: from") }
+                throw CommandFailure(problems.joined(separator: "\n"))
             }
             self.configuration = configuration
             validated = (token, try? check.mqttPassword?.get())

@@ -2,7 +2,7 @@ import EdgeAgent
 import EdgeConfig
 import Logging
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `emnify-edge run` as a state machine over `DaemonEvents`: start a session (reading the modem,

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything the daemon reacts to, in one queue that one task reads: signals, the end of a start,

@@ -16,9 +16,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Runs until SIGTERM or SIGINT (in-flight publishes finish, state is saved, 'offline' is \
             published). SIGHUP reloads the configuration; a new one with problems is refused (logged with file and \
-            line, and shown on the health topic) and the agent keeps running on the previous one. Under systemd (Type=notify) it reports READY after \
-            the first connection to the broker, pings the watchdog while polling works, and shows the last poll \
-            in STATUS.
+            line, and shown on the health topic) and the agent keeps running on the previous one. Under systemd \
+            (Type=notify) it reports READY after the first connection to the broker, pings the watchdog while \
+            polling works, and shows the last poll in STATUS.
             """
     )
 

@@ -1,7 +1,7 @@
 import EdgeConfig
 import Logging
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The agent's state directory, created at start when it is missing: without it no cursor is saved

@@ -21,7 +21,8 @@ import TestSupport
         try valid.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         try await harness.subscribe()
         let agent = try RunningProcess(
-            BuiltProducts.path(of: "emnify-edge"), ["run", "--config", harness.configPath], environment: ["PATH": "/usr/bin:/bin"])
+            BuiltProducts.path(of: "emnify-edge"), ["run", "--config", harness.configPath],
+            environment: ["PATH": "/usr/bin:/bin"])
         defer { agent.kill() }
         func stderr() -> String { agent.standardError }
         try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 3 }
@@ -31,17 +32,41 @@ import TestSupport
         let pollLine = try #require(lines.firstIndex { $0.hasPrefix("poll_interval") }) + 1
         let path = harness.configPath
         let breakages: [(what: String, apply: () throws -> Void, expected: String)] = [
-            ("[api without ]", { try valid.replacingOccurrences(of: "[api]\n", with: "[api\n").write(toFile: path, atomically: true, encoding: .utf8) }, "\(path):1:"),
-            ("an unknown key", { try valid.replacingOccurrences(of: "[agent]\n", with: "[agent]\npol_interval = \"5s\"\n").write(toFile: path, atomically: true, encoding: .utf8) }, "\(path):\(agentLine + 1): agent.pol_interval"),
-            ("poll_interval 0s", { try valid.replacingOccurrences(of: "poll_interval = \"1s\"", with: "poll_interval = \"0s\"").write(toFile: path, atomically: true, encoding: .utf8) }, "\(path):\(pollLine): agent.poll_interval"),
-            ("an empty token file", {
-                try valid.write(toFile: path, atomically: true, encoding: .utf8)
-                try "".write(toFile: tokenFile, atomically: false, encoding: .utf8)
-            }, "file \(tokenFile) is empty"),
-            ("a deleted file", {
-                try (harness.token + "\n").write(toFile: tokenFile, atomically: false, encoding: .utf8)
-                try FileManager.default.removeItem(atPath: path)
-            }, "no configuration at \(path)"),
+            (
+                "[api without ]",
+                {
+                    try valid.replacingOccurrences(of: "[api]\n", with: "[api\n").write(
+                        toFile: path, atomically: true, encoding: .utf8)
+                }, "\(path):1:"
+            ),
+            (
+                "an unknown key",
+                {
+                    try valid.replacingOccurrences(of: "[agent]\n", with: "[agent]\npol_interval = \"5s\"\n").write(
+                        toFile: path, atomically: true, encoding: .utf8)
+                }, "\(path):\(agentLine + 1): agent.pol_interval"
+            ),
+            (
+                "poll_interval 0s",
+                {
+                    try valid.replacingOccurrences(of: "poll_interval = \"1s\"", with: "poll_interval = \"0s\"").write(
+                        toFile: path, atomically: true, encoding: .utf8)
+                }, "\(path):\(pollLine): agent.poll_interval"
+            ),
+            (
+                "an empty token file",
+                {
+                    try valid.write(toFile: path, atomically: true, encoding: .utf8)
+                    try "".write(toFile: tokenFile, atomically: false, encoding: .utf8)
+                }, "file \(tokenFile) is empty"
+            ),
+            (
+                "a deleted file",
+                {
+                    try (harness.token + "\n").write(toFile: tokenFile, atomically: false, encoding: .utf8)
+                    try FileManager.default.removeItem(atPath: path)
+                }, "no configuration at \(path)"
+            ),
         ]
         for (index, breakage) in breakages.enumerated() {
             try breakage.apply()
@@ -56,9 +81,13 @@ import TestSupport
             #expect(stderr().contains(breakage.expected), "logged with file and line: \(breakage.what)")
             #expect(agent.exitCode == nil, "still running after \(breakage.what)")
             let injected = await harness.emulator.control.inject(.createPDPContext)
-            try await harness.wait("an event after \(breakage.what)") { Set(harness.receivedEventIDs).isSuperset(of: injected) }
+            try await harness.wait("an event after \(breakage.what)") {
+                Set(harness.receivedEventIDs).isSuperset(of: injected)
+            }
         }
-        #expect(!stderr().contains("MQTT stopped") && !stderr().contains("MQTT disconnected"), "the session was never torn down")
+        #expect(
+            !stderr().contains("MQTT stopped") && !stderr().contains("MQTT disconnected"),
+            "the session was never torn down")
         #expect(!stderr().contains(harness.token), "the token never reaches the log")
 
         // A valid configuration is applied.
@@ -68,7 +97,8 @@ import TestSupport
         try await harness.wait("the reloaded prefix") {
             harness.allMessages.contains { $0.topic.hasPrefix("reloaded/") && $0.topic.hasSuffix("/health") }
         }
-        let reloadedHealth = try #require(harness.allMessages.last { $0.topic.hasPrefix("reloaded/") && $0.topic.hasSuffix("/health") })
+        let reloadedHealth = try #require(
+            harness.allMessages.last { $0.topic.hasPrefix("reloaded/") && $0.topic.hasSuffix("/health") })
         #expect(!String(decoding: reloadedHealth.payload, as: UTF8.self).contains("reload was refused"))
         agent.signal(SIGTERM)
         let result = await agent.wait(timeout: .seconds(15))
@@ -84,29 +114,39 @@ import TestSupport
         _ = harness.broker.stop()
         try harness.startAgent()
         let agent = try #require(harness.agent)
-        func attempts() -> Int { agent.standardError.components(separatedBy: "cannot connect to the MQTT broker").count - 1 }
+        func attempts() -> Int {
+            agent.standardError.components(separatedBy: "cannot connect to the MQTT broker").count - 1
+        }
         try await harness.wait("a failed connection attempt") { attempts() >= 1 }
         agent.signal(SIGHUP)
         try await harness.wait("the reload while starting") {
             agent.standardError.contains("SIGHUP while starting: reloading the configuration")
         }
         let before = attempts()
-        try await harness.wait("another connection attempt after the reload", timeout: .seconds(60)) { attempts() > before }
+        try await harness.wait("another connection attempt after the reload", timeout: .seconds(60)) {
+            attempts() > before
+        }
         #expect(agent.exitCode == nil)
 
         // A broken file is refused while starting too; the start goes on with the previous one.
         let valid = try String(contentsOfFile: harness.configPath, encoding: .utf8)
-        try valid.replacingOccurrences(of: "[api]\n", with: "[api\n").write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        try valid.replacingOccurrences(of: "[api]\n", with: "[api\n").write(
+            toFile: harness.configPath, atomically: true, encoding: .utf8)
         agent.signal(SIGHUP)
-        try await harness.wait("the refusal while starting") { agent.standardError.contains("the new configuration is refused") }
+        try await harness.wait("the refusal while starting") {
+            agent.standardError.contains("the new configuration is refused")
+        }
         try valid.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
 
         try harness.broker.start()
         try await harness.subscribe()
-        try await harness.wait("online once the broker is there", timeout: .seconds(90)) { harness.lastPayload("/status") == "online" }
+        try await harness.wait("online once the broker is there", timeout: .seconds(90)) {
+            harness.lastPayload("/status") == "online"
+        }
         agent.signal(SIGTERM)
         let result = await agent.wait(timeout: .seconds(15))
-        #expect(!result.timedOut && result.exitCode == 0, "exit \(result.exitCode)\n\(result.standardError.suffix(2000))")
+        #expect(
+            !result.timedOut && result.exitCode == 0, "exit \(result.exitCode)\n\(result.standardError.suffix(2000))")
         await harness.stop()
     }
 
@@ -122,7 +162,8 @@ import TestSupport
         try await harness.wait("the SIGHUP logged") { agent.standardError.contains("SIGHUP while starting") }
         agent.signal(SIGTERM)
         let result = await agent.wait(timeout: .seconds(15))
-        #expect(!result.timedOut && result.exitCode == 0, "exit \(result.exitCode)\n\(result.standardError.suffix(2000))")
+        #expect(
+            !result.timedOut && result.exitCode == 0, "exit \(result.exitCode)\n\(result.standardError.suffix(2000))")
         #expect(result.standardError.contains("while starting: stopping"))
         await harness.stop()
     }

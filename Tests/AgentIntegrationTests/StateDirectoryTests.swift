@@ -12,7 +12,8 @@ import TestSupport
         let harness = try await AgentHarness(emulator: .init(tls: .selfSigned, history: 3))
         let missing = harness.directory.file("var/lib/emnify-edge")
         let text = try String(contentsOfFile: harness.configPath, encoding: .utf8)
-            .replacingOccurrences(of: "state_dir = \"\(harness.directory.file("state"))\"", with: "state_dir = \"\(missing)\"")
+            .replacingOccurrences(
+                of: "state_dir = \"\(harness.directory.file("state"))\"", with: "state_dir = \"\(missing)\"")
         try text.write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         try await harness.subscribe()
         try harness.startAgent()
@@ -26,11 +27,14 @@ import TestSupport
         #expect(await agent.wait(timeout: .seconds(15)).exitCode == 0)
 
         // Both copies gone: the backfill is published again, and the log says why.
-        for name in ["state.json", "state.json.prev"] { try? FileManager.default.removeItem(atPath: missing + "/" + name) }
+        for name in ["state.json", "state.json.prev"] {
+            try? FileManager.default.removeItem(atPath: missing + "/" + name)
+        }
         try harness.startAgent()
         let restarted = try #require(harness.agent)
         try await harness.wait("the warning about the missing state") {
-            restarted.standardError.contains("warning") && restarted.standardError.contains("no saved state: publishing the backfill of 1h")
+            restarted.standardError.contains("warning")
+                && restarted.standardError.contains("no saved state: publishing the backfill of 1h")
         }
         await harness.stop()
     }

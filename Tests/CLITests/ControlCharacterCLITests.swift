@@ -11,7 +11,9 @@ import TestSupport
         let result = try await EdgeCLI.run(["config", "check", "--config", path])
         #expect(result.exitCode == 1)
         #expect(!result.standardOutput.contains("configuration OK"))
-        #expect(result.standardError.contains("\(path):3:1: syntax error: control character U+0000 (NUL)"), "\(result.standardError)")
+        #expect(
+            result.standardError.contains("\(path):3:1: syntax error: control character U+0000 (NUL)"),
+            "\(result.standardError)")
     }
 
     @Test func runRefusesANULBeforeTheAgentSection() async throws {

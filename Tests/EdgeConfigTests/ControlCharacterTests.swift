@@ -32,7 +32,9 @@ import Testing
             let control = String(Character(Unicode.Scalar(UInt8(value))))
             for text in ["a = 1\(control)", "s = \"x\(control)y\"", "# note \(control)", "\(control)[api]"] {
                 let found = problems(in: text)
-                #expect(found.count == 1 && found.first?.message.contains("control character") == true, "\(text.debugDescription)")
+                #expect(
+                    found.count == 1 && found.first?.message.contains("control character") == true,
+                    "\(text.debugDescription)")
             }
         }
         #expect(problems(in: "[api]\r\ntimeout = \"5s\"\r").first?.line == 2, "a lone CR at the end")
@@ -40,7 +42,8 @@ import Testing
     }
 
     @Test func tabsAndCRLFLineEndsStayValid() throws {
-        let configuration = try ConfigurationLoader.parse("[agent]\r\n\tpoll_interval\t=\t\"2m\"\t# tab\r\n", source: "edge.toml")
+        let configuration = try ConfigurationLoader.parse(
+            "[agent]\r\n\tpoll_interval\t=\t\"2m\"\t# tab\r\n", source: "edge.toml")
         #expect(configuration.agent.pollInterval == .seconds(120))
         #expect(TOMLPreflight.check("x = \"\\u0000\"") == nil, "an escaped NUL is fine")
     }

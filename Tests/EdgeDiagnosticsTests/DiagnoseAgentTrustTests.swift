@@ -15,7 +15,9 @@ import TestSupport
             try await fixture.startAgent()
             try await chattr("+i", stateDirectory)
             do {
-                var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+                var times = [
+                    timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0),
+                ]
                 #expect(utimensat(AT_FDCWD, stateDirectory + "/state.json", &times, 0) == 0)
                 let (_, _, checks) = try await fixture.diagnoseJSON()
                 let agent = try #require(checks["agent"])
@@ -45,16 +47,19 @@ import TestSupport
                 DiagnoseFixture.binary, ["run", "--config", other], environment: fixture.environment)
             defer { agent.kill() }
             let deadline = ContinuousClock.now + .seconds(20)
-            while !FileManager.default.fileExists(atPath: otherState + "/state.json") && ContinuousClock.now < deadline {
+            while !FileManager.default.fileExists(atPath: otherState + "/state.json") && ContinuousClock.now < deadline
+            {
                 try await Task.sleep(for: .milliseconds(100))
             }
             let (_, _, checks) = try await fixture.diagnoseJSON()
             let check = try #require(checks["agent"])
             let details = try #require(check["details"] as? [String: String])
             #expect(check["status"] as? String == "fail", "\(check)")
-            #expect((check["finding"] as? String)?.hasPrefix("the agent for \(fixture.configPath) is not running") == true)
+            #expect(
+                (check["finding"] as? String)?.hasPrefix("the agent for \(fixture.configPath) is not running") == true)
             // Agents of other tests may run too: each is listed with its file.
-            #expect(details["other_agents"]?.contains("pid \(agent.processIdentifier) runs \(other)") == true, "\(details)")
+            #expect(
+                details["other_agents"]?.contains("pid \(agent.processIdentifier) runs \(other)") == true, "\(details)")
             #expect(details["pids"] == nil)
 
             // The same file named differently (a symbolic link) is this configuration.
@@ -64,7 +69,9 @@ import TestSupport
                 DiagnoseFixture.binary, ["diagnose", "--json", "--config", link], environment: fixture.environment)
             let object = try JSONSerialization.jsonObject(with: Data(viaLink.standardOutput.utf8)) as? [String: Any]
             let linked = (object?["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "agent" }
-            #expect((linked?["details"] as? [String: String])?["pids"] == "\(agent.processIdentifier)", "\(String(describing: linked))")
+            #expect(
+                (linked?["details"] as? [String: String])?["pids"] == "\(agent.processIdentifier)",
+                "\(String(describing: linked))")
         }
     }
 }

@@ -36,7 +36,9 @@ struct SessionTakeoverTests {
         #expect(found.first == "The connection was lost.", "one drop alone is not called a takeover: \(found)")
         #expect(
             found.contains {
-                $0.contains("2 times in a row: most likely another client with the same client id \"same-id\" takes the session")
+                $0.contains(
+                    "2 times in a row: most likely another client with the same client id \"same-id\" takes the session"
+                )
             }, "\(found)")
     }
 
@@ -45,7 +47,9 @@ struct SessionTakeoverTests {
         let connection = try MQTTConnection(
             settings: MQTTSettings(host: "127.0.0.1", port: 1883, clientID: "gateway-7"), logger: testLogger)
         let reason = connection.core.disconnectReason(code: 0x8E, quickDrops: 0)
-        #expect(reason.hasPrefix("another client with the same client id \"gateway-7\" took the session (MQTT 5 reason code 0x8E"))
+        #expect(
+            reason.hasPrefix(
+                "another client with the same client id \"gateway-7\" took the session (MQTT 5 reason code 0x8E"))
         #expect(connection.core.disconnectReason(code: 7, quickDrops: 1) == "The connection was lost.")
         #expect(connection.core.disconnectReason(code: 7, quickDrops: 2).contains("most likely another client"))
         #expect(connection.core.disconnectReason(code: 0, quickDrops: 5) == "disconnected by this client")
