@@ -150,8 +150,11 @@ check "/etc/emnify-edge 755 root root" is "$(mode_of /etc/emnify-edge)" "755 roo
 check "/etc/emnify-edge/emnify-edge.toml 644 root root" is "$(mode_of /etc/emnify-edge/emnify-edge.toml)" "644 root root"
 check "emnify-edge.toml is a conffile" \
     bash -c "chroot '$chroot_dir' dpkg-query -W -f='\${Conffiles}' emnify-edge | grep -q '/etc/emnify-edge/emnify-edge.toml'"
+# No token is shipped, and config check validates the token as run does: it comes from the environment here.
 check "the shipped configuration passes config check" \
-    bash -c "chroot '$chroot_dir' /usr/bin/emnify-edge config check --config /etc/emnify-edge/emnify-edge.toml | grep -q '^configuration OK'"
+    bash -c "EMNIFY_APPLICATION_TOKEN=package-test-token chroot '$chroot_dir' /usr/bin/emnify-edge config check --config /etc/emnify-edge/emnify-edge.toml | grep -q '^configuration OK'"
+check "without a token config check fails, as run would" \
+    bash -c "! env -u EMNIFY_APPLICATION_TOKEN chroot '$chroot_dir' /usr/bin/emnify-edge config check --config /etc/emnify-edge/emnify-edge.toml 2>/dev/null"
 check "no token shipped" test ! -e "$chroot_dir/etc/emnify-edge/application-token"
 check "$unit 644 root root" is "$(mode_of $unit)" "644 root root"
 check "unit enabled (multi-user.target.wants)" test -L "$chroot_dir/etc/systemd/system/multi-user.target.wants/emnify-edge.service"

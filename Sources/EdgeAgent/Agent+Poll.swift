@@ -22,9 +22,10 @@ extension Agent {
             if published > 0 {
                 fastPollUntilMillis = clock.nowMilliseconds() + Int64(settings.fastPollPeriod.components.seconds) * 1000
             }
-            try await publishStatusTopics(identity)
             state.usage = await api.usage
+            // Saved before the health topic is published, so that a failed save is on it.
             saveState()
+            try await publishStatusTopics(identity)
             return published > 0 ? .published(count: published) : .idle
         } catch let error as AgentStop {
             stopReason = error
@@ -276,9 +277,10 @@ extension Agent {
     func saveState() {
         do {
             try store.save(state)
+            saveProblem = nil
         } catch {
             logger.error("cannot save the agent state; events may be published again after a restart", metadata: ["error": "\(error)"])
-            state.lastError = "cannot save state: \(error)"
+            saveProblem = "cannot save state: \(error)"
         }
     }
 

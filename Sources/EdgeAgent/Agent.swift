@@ -29,6 +29,11 @@ public actor Agent {
     var stopReason: AgentStop?
     var stopRequested = false
     var isPolling = false
+    /// Why the last save of the state failed (nil after a save that worked): on the health topic
+    /// with the poll's own error, because a poll that works clears that one.
+    var saveProblem: String?
+    /// Set by the daemon while a reloaded configuration is refused and the previous one is in use.
+    var configurationProblem: String?
     /// Called after each poll with a one-line summary (systemd STATUS=, watchdog).
     var onPoll: (@Sendable (PollOutcome) -> Void)?
 
@@ -46,7 +51,12 @@ public actor Agent {
         let (loaded, outcome) = store.load()
         self.state = loaded
         switch outcome {
-        case .fresh, .loaded: break
+        case .loaded: break
+        case .fresh:
+            // First start, or state.json and state.json.prev are both gone: say why history is published again.
+            logger.warning(
+                "no saved state: publishing the backfill of \(DurationText.format(settings.backfill))",
+                metadata: ["state_file": "\(store.path)"])
         case .recoveredFromPrevious(let problem):
             logger.warning("state file damaged; using the previous copy", metadata: ["problem": "\(problem)"])
         case .startedOver(let problem):
@@ -67,6 +77,15 @@ public actor Agent {
 
     public func setPollObserver(_ observer: @escaping @Sendable (PollOutcome) -> Void) {
         onPoll = observer
+    }
+
+    /// A problem of the daemon's configuration (a refused reload), shown as `last_error` on the
+    /// health topic until cleared with nil; the health topic is published at once.
+    public func reportConfigurationProblem(_ problem: String?) async {
+        configurationProblem = problem
+        guard let identity else { return }
+        let health = AgentMessage.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)
+        try? await publisher.publish([health])
     }
 
     public var currentState: AgentState { state }
@@ -117,9 +136,11 @@ public actor Agent {
     func healthReport() async -> HealthReport {
         let usage = await api.usage
         let newest = state.cursors.values.compactMap(\.newestMillis).max()
+        let problems = [state.lastError, saveProblem, configurationProblem].compactMap { $0 }
         return HealthReport(
             lastSuccessfulPoll: state.lastSuccessfulPollMillis.map { EmnifyTimestamp(millisecondsSinceEpoch: $0).text },
-            lastError: state.lastError, requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
+            lastError: problems.isEmpty ? nil : problems.joined(separator: "; "),
+            requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
             authenticationsToday: usage.authentications,
             cursorLagSeconds: newest.map { (clock.nowMilliseconds() - $0) / 1000 },
             pollIntervalSeconds: Int64(settings.pollInterval.components.seconds))

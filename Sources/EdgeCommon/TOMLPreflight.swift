@@ -7,7 +7,63 @@
 ///
 /// The scan follows TOML's lexical structure just far enough to know where a statement starts:
 /// strings (basic, literal, multi-line), comments, and brackets inside values.
+///
+/// It also refuses control characters: toml++ reads a C string, so a NUL silently ends the file there
+/// (a `\0` followed by garbage and an unknown table passed as valid, and keys after it were ignored).
+/// TOML forbids raw control characters anywhere but tab and the line break (also in strings and
+/// comments, where they must be escaped), so the whole text is checked.
 public enum TOMLPreflight {
+    /// Something in the text that must not reach TOMLKit: where (1-based line and column, in Unicode
+    /// scalars) and what, as a message for the user.
+    public struct Finding: Sendable, Equatable {
+        public let line: Int
+        public let column: Int
+        public let message: String
+    }
+
+    /// The first control character, then the first unsafe table header; nil when the text may be parsed.
+    /// Both loaders of TOML (the configuration and the board profiles) call this before TOMLKit.
+    public static func check(_ text: String) -> Finding? {
+        if let control = controlCharacter(in: text) {
+            return Finding(line: control.line, column: control.column, message: controlMessage(control.scalar))
+        }
+        if let header = unsafeTableHeader(in: text) {
+            return Finding(line: header.line, column: header.column, message: headerMessage)
+        }
+        return nil
+    }
+
+    /// The first control character TOML does not allow (all of U+0000–U+001F and U+007F but tab,
+    /// line feed, and a carriage return that ends a line), with its 1-based line and column.
+    public static func controlCharacter(in text: String) -> (line: Int, column: Int, scalar: Unicode.Scalar)? {
+        var line = 1
+        var column = 0
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            if previousWasCR && scalar != "\n" { return (line, column, "\r") }
+            previousWasCR = false
+            column += 1
+            switch scalar.value {
+            case 0x0A:
+                line += 1
+                column = 0
+            case 0x0D: previousWasCR = true
+            case 0x09: break
+            case 0x00...0x1F, 0x7F: return (line, column, scalar)
+            default: break
+            }
+        }
+        return previousWasCR ? (line, column, "\r") : nil
+    }
+
+    static func controlMessage(_ scalar: Unicode.Scalar) -> String {
+        let code = String(scalar.value, radix: 16, uppercase: true)
+        let name = scalar == "\0" ? " (NUL)" : scalar == "\r" ? " (a carriage return not followed by a line feed)" : ""
+        return "control character U+\(String(repeating: "0", count: 4 - code.count))\(code)\(name) is not allowed in "
+            + "TOML (only tab and line breaks are); remove it, or inside a string write it as an escape such as \\u"
+            + String(repeating: "0", count: 4 - code.count) + code
+    }
+
     /// The problem to report for `unsafeTableHeader`.
     public static let headerMessage =
         "a table header such as [api] must start with a name (a letter, digit, '_', '-' or a quote)"

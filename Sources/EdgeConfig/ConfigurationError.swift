@@ -47,8 +47,14 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         switch self {
+        case .notFound(let path) where path == ConfigurationLoader.defaultPath:
+            return "no configuration at \(path); reinstall the package (apt-get install --reinstall emnify-edge) "
+                + "to get the commented default back, or pass --config FILE"
         case .notFound(let path):
-            return "no configuration at \(path); copy firmware-config/emnify-edge.toml there or pass --config FILE"
+            // A path given with --config: name it, not a source-tree file the gateway does not have.
+            return "no configuration at \(path); check the path given with --config, or create \(path) "
+                + "(every key has a default: an empty file is valid; \(ConfigurationLoader.defaultPath) "
+                + "holds the commented default)"
         case .unreadable(let path, let reason):
             return "cannot read the configuration \(path): \(reason)"
         case .invalid(let source, let problems):

@@ -21,9 +21,9 @@ public enum ConfigurationLoader {
 
     /// Parses `text`; `source` names it in problems (usually the file's path).
     public static func parse(_ text: String, source: String) throws(ConfigurationError) -> EdgeConfiguration {
-        if let header = TOMLPreflight.unsafeTableHeader(in: text) {
+        if let finding = TOMLPreflight.check(text) {
             let problem = ConfigurationProblem(
-                key: nil, line: header.line, column: header.column, message: TOMLPreflight.headerMessage)
+                key: nil, line: finding.line, column: finding.column, message: finding.message)
             throw .invalid(source: source, problems: [problem])
         }
         let root: TOMLTable

@@ -37,6 +37,10 @@ final class MQTTClientCore: Sendable {
         /// Since when the connection is down (nil while connected); read by the supervisor.
         var downSince: ContinuousClock.Instant?
         var supervisor: Task<Void, Never>?
+        /// When the current connection was accepted, and how many connections in a row the broker
+        /// closed right after accepting them (MQTT 3.1.1's only trace of a client-id takeover).
+        var connectedAt: ContinuousClock.Instant?
+        var quickDrops = 0
 
         mutating func makeID() -> UInt64 {
             nextID += 1
@@ -88,6 +92,7 @@ extension MQTTClientCore {
                     [(String, Int)], Int
                 ) in
                 s.connected = true
+                s.connectedAt = .now
                 s.downSince = nil
                 s.negotiatedVersion = s.configuredVersion
                 s.lastProblem = nil
@@ -138,18 +143,24 @@ extension MQTTClientCore {
         }
     }
 
+    /// A connection the broker closes sooner than this after accepting it counts as a quick drop.
+    static let quickDropLimit: Duration = .seconds(30)
+    /// Quick drops in a row after which a takeover by another client is named as the likely cause.
+    static let quickDropsForTakeover = 2
+
     func handleDisconnect(code: Int) {
-        let reason: String =
-            if code == 0 { "disconnected by this client" } else if code >= 128 {
-                "broker sent DISCONNECT: \(MosquittoText.reason(code))"
-            } else { MosquittoText.error(Int32(code)) }
+        let connectionLost = code == Int(MOSQ_ERR_CONN_LOST.rawValue)
         // A TLS failure ends libmosquitto's network thread (it is not retried): end a waiting start with it.
         let tlsFailure = code == Int(MOSQ_ERR_TLS.rawValue)
-        let (wasConnected, sinks, subacks, starting) = state.withLock { s in
+        let (wasConnected, sinks, subacks, starting, quickDrops) = state.withLock { s in
             let wasConnected = s.connected
+            if wasConnected, let since = s.connectedAt {
+                let quick = connectionLost && ContinuousClock.now - since < Self.quickDropLimit
+                s.quickDrops = quick ? s.quickDrops + 1 : 0
+            }
+            s.connectedAt = nil
             s.connected = false
             if s.downSince == nil { s.downSince = .now }
-            s.lastProblem = reason
             let starting = tlsFailure ? s.startWaiter : nil
             if tlsFailure { s.startWaiter = nil }
             var waiting: [CheckedContinuation<Result<[Int], MQTTError>, Never>] = []
@@ -159,8 +170,10 @@ extension MQTTClientCore {
                     s.subacks[mid] = nil
                 }
             }
-            return (wasConnected, Array(s.eventSinks.values), waiting, starting)
+            return (wasConnected, Array(s.eventSinks.values), waiting, starting, s.quickDrops)
         }
+        let reason = disconnectReason(code: code, quickDrops: quickDrops)
+        state.withLock { $0.lastProblem = reason }
         starting?.resume(returning: .failed(Self.tlsHandshakeFailure(settings)))
         for waiter in subacks { waiter.resume(returning: .failure(.notConnected)) }
         guard wasConnected else { return }
@@ -170,6 +183,25 @@ extension MQTTClientCore {
             logger.warning("MQTT connection lost; reconnecting with backoff", metadata: ["reason": "\(reason)"])
         }
         for sink in sinks { sink.yield(.disconnected(reason: reason)) }
+    }
+
+    /// Why the connection ended, in words a user can act on. Two agents (or an agent and another
+    /// program) with the same client id take the session from each other in turn: MQTT 5 says so
+    /// (DISCONNECT reason 0x8E), MQTT 3.1.1 only closes the connection, right after it was accepted.
+    func disconnectReason(code: Int, quickDrops: Int) -> String {
+        let clientID = "client id \"\(settings.clientID)\""
+        if code == 0 { return "disconnected by this client" }
+        if code == 0x8E {
+            return "another client with the same \(clientID) took the session (MQTT 5 reason code 0x8E, session taken "
+                + "over); give each client on the broker its own [mqtt] client_id"
+        }
+        if code >= 128 { return "broker sent DISCONNECT: \(MosquittoText.reason(code))" }
+        let text = MosquittoText.error(Int32(code))
+        guard code == Int(MOSQ_ERR_CONN_LOST.rawValue), quickDrops >= Self.quickDropsForTakeover else { return text }
+        return "\(text) The broker closed the connection right after accepting it, \(quickDrops) times in a row: most "
+            + "likely another client with the same \(clientID) takes the session each time it connects (MQTT 3.1.1, "
+            + "and brokers such as mosquitto 2.0.11 with MQTT 5 too, do not say why); give each client on the broker "
+            + "its own [mqtt] client_id, or see the broker's log"
     }
 
     static func tlsHandshakeFailure(_ settings: MQTTSettings, detail: String? = nil) -> MQTTError {

@@ -11,18 +11,13 @@ import Glibc
 /// One configured run of the agent: API client, broker connection and agent loop, with the
 /// tasks that re-publish retained topics after a reconnect and ping systemd's watchdog.
 struct AgentSession {
-    enum End {
-        case stop
-        case reload
-        case identityChanged(String)
-    }
-
     let context: CommandContext
     let agent: Agent
     let connection: MQTTConnection
     let topics: TopicLayout
     let notifier: SystemdNotifier
     let lastPollMillis: LastPoll
+    let tasks = SessionTasks()
 
     static func start(context: CommandContext, notifier: SystemdNotifier) async throws -> AgentSession {
         let logger = context.logger
@@ -60,45 +55,38 @@ struct AgentSession {
             lastPollMillis: LastPoll())
     }
 
-    /// Runs the agent until a signal (or a SIM change) ends this session.
-    func run(signals: AsyncStream<Int32>) async -> End {
+    /// Starts the poll loop, the re-publisher and the watchdog pings. `loopEnded` is called when the
+    /// loop ends by itself (the SIM changed), not when `end` stops it.
+    func begin(loopEnded: @escaping @Sendable (String) -> Void) async {
         let lastPoll = lastPollMillis
         await agent.setPollObserver { [notifier] outcome in
             lastPoll.touch()
             notifier.status(outcome.description)
         }
         let loop = Task { await agent.run() }
-        let republisher = Task { await republishAfterReconnects() }
-        let watchdog = Task { await pingWatchdog() }
-        defer {
-            republisher.cancel()
-            watchdog.cancel()
+        let watcher = Task {
+            if let reason = await loop.value { loopEnded(reason.description) }
         }
-        // Whichever comes first: a signal, or the loop ending by itself (the SIM changed). Both
-        // report into one stream; nothing here awaits a task that ignores cancellation.
-        let (ends, sink) = AsyncStream<End>.makeStream()
-        let signalWatcher = Task {
-            for await number in signals {
-                sink.yield(number == SIGHUP ? .reload : .stop)
-                return
-            }
-        }
-        let loopWatcher = Task {
-            if let reason = await loop.value { sink.yield(.identityChanged(reason.description)) }
-        }
-        var iterator = ends.makeAsyncIterator()
-        let end = await iterator.next() ?? .stop
-        signalWatcher.cancel()
-        // Let a poll in progress finish its publishes (at most 5 s), then stop the loop.
+        tasks.set(
+            SessionTasks.Running(
+                loop: loop, watcher: watcher, republisher: Task { await republishAfterReconnects() },
+                watchdog: Task { await pingWatchdog() }))
+    }
+
+    /// Stops the poll loop: a poll in progress finishes its publishes (at most 5 s), then the loop
+    /// and its helpers are cancelled. Nothing here awaits a task that ignores cancellation.
+    func end() async {
+        guard let running = tasks.take() else { return }
+        running.republisher.cancel()
+        running.watchdog.cancel()
         if await agent.requestStop() {
             for _ in 0..<50 where await agent.isPollInProgress {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        loop.cancel()
-        _ = await loop.value
-        loopWatcher.cancel()
-        return end
+        running.loop.cancel()
+        _ = await running.loop.value
+        running.watcher.cancel()
     }
 
     /// Ends the session cleanly: the agent's in-flight publishes have finished (the loop ended),
@@ -114,17 +102,15 @@ struct AgentSession {
         await connection.stop(timeout: .seconds(3))
     }
 
+    /// The stream starts after the first connection, so every `.connected` it brings is a reconnect.
+    /// (It used to skip the first one as if it were the initial connection: after the first outage,
+    /// `online` was not published again, which a harness broker that never really stopped hid.)
     private func republishAfterReconnects() async {
-        var first = true
         for await event in connection.connectionEvents {
             guard case .connected = event else {
                 if case .disconnected(let reason) = event {
                     context.logger.warning("MQTT broker connection lost; reconnecting", metadata: ["reason": "\(reason)"])
                 }
-                continue
-            }
-            if first {
-                first = false
                 continue
             }
             context.logger.notice("MQTT broker connection back; re-publishing retained topics")
@@ -186,4 +172,19 @@ final class LastPoll: Sendable {
 
     var millis: Int64 { value.withLock { $0 } }
     func touch() { value.withLock { $0 = SystemWallClock().nowMilliseconds() } }
+}
+
+/// The tasks of a running session, so that `end` can stop them.
+final class SessionTasks: Sendable {
+    struct Running {
+        let loop: Task<AgentStop?, Never>
+        let watcher: Task<Void, Never>
+        let republisher: Task<Void, Never>
+        let watchdog: Task<Void, Never>
+    }
+
+    private let running = Locked<Running?>(nil)
+
+    func set(_ tasks: Running) { running.withLock { $0 = tasks } }
+    func take() -> Running? { running.withLock { value in defer { value = nil }; return value } }
 }

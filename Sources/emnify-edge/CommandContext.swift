@@ -15,15 +15,29 @@ struct CommandContext {
     let configPath: String
     let configuration: EdgeConfiguration
     let logger: Logger
+    /// The secrets the daemon validated with its configuration (nil for the other commands, which
+    /// read them when they need them).
+    private var validated: (token: Secret, mqttPassword: Secret?)? = nil
 
     /// Interactive commands log warnings and worse unless `--verbose`; the daemon (`run`) logs
-    /// at `[log] level`.
+    /// at `[log] level`. The daemon's configuration passes `ConfigurationCheck`, the same validation
+    /// as `config check` (token and password file included), or is refused with every problem.
     init(options: GlobalOptions, daemon: Bool = false) throws {
         configPath = options.config
-        do {
-            configuration = try ConfigurationLoader.load(contentsOf: options.config)
-        } catch {
-            throw CommandFailure("\(error)")
+        if daemon {
+            let check = ConfigurationCheck.run(path: options.config, environment: Self.environment)
+            guard check.isValid, let configuration = check.configuration, case .success(let token) = check.token else {
+                let problems = check.lines.filter { !$0.hasPrefix("application token: from") }
+                throw CommandFailure(problems.joined(separator: "\n"))
+            }
+            self.configuration = configuration
+            validated = (token, try? check.mqttPassword?.get())
+        } else {
+            do {
+                configuration = try ConfigurationLoader.load(contentsOf: options.config)
+            } catch {
+                throw CommandFailure("\(error)")
+            }
         }
         let level: Logger.Level = options.verbose ? .debug : daemon ? Logger.Level(configuration.log.level) : .warning
         LoggingBootstrap.once(level: level)
@@ -32,7 +46,21 @@ struct CommandContext {
 
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
+    /// The broker password from `mqtt.password_file` (nil without one); validated once for the daemon.
+    func mqttPassword() throws -> Secret? {
+        if let validated { return validated.mqttPassword }
+        do {
+            return try SecretFile.mqttPassword(configuration.mqtt)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
     func applicationToken() throws -> Secret {
+        if let validated {
+            if let finding = validated.token.permissionFinding { logger.warning("\(finding)") }
+            return validated.token
+        }
         do {
             let secret = try ApplicationTokenSource.resolve(api: configuration.api, environment: Self.environment)
             if let finding = secret.permissionFinding {

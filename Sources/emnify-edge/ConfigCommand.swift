@@ -22,10 +22,11 @@ struct ConfigCommand: AsyncParsableCommand {
             commandName: "check",
             abstract: "Validate the configuration file and report every problem with its key and line.",
             discussion: """
-                Also says where the application token comes from (EMNIFY_APPLICATION_TOKEN, the systemd \
-                credential application-token, or api.token_file) and warns when a secret file is \
-                readable by others; the token itself is never printed. Exit code 0 when the file is \
-                valid, 1 when it has problems.
+                The same validation as run: the application token (from EMNIFY_APPLICATION_TOKEN, the \
+                systemd credential application-token, or api.token_file, in that order) and the broker \
+                password file must be readable and hold one word. Says where the token comes from and warns \
+                when a secret file is readable by others or state_dir does not exist yet; the token itself is \
+                never printed. Exit code 0 when run would accept the configuration, 1 when it has problems.
                 """
         )
 

@@ -15,59 +15,22 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the agent: publish every emnify event of this gateway to the local MQTT broker.",
         discussion: """
             Runs until SIGTERM or SIGINT (in-flight publishes finish, state is saved, 'offline' is \
-            published). SIGHUP reloads the configuration. Under systemd (Type=notify) it reports READY after \
-            the first connection to the broker, pings the watchdog while polling works, and shows the last poll \
-            in STATUS.
+            published). SIGHUP reloads the configuration; a new one with problems is refused (logged with file and \
+            line, and shown on the health topic) and the agent keeps running on the previous one. Under systemd \
+            (Type=notify) it reports READY after the first connection to the broker, pings the watchdog while \
+            polling works, and shows the last poll in STATUS.
             """
     )
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        // The first instruction: from here on SIGTERM, SIGINT and SIGHUP are the daemon's to handle.
+        // Their default action ends the process (a SIGHUP while the broker was not there yet killed it
+        // with exit 129, nothing logged).
+        let events = DaemonEvents(signals: [SIGTERM, SIGINT, SIGHUP])
         try await reportingFailures {
-            let notifier = SystemdNotifier(environment: CommandContext.environment)
-            while true {
-                let context = try CommandContext(options: global, daemon: true)
-                // Starting can wait a long time (a modem still booting, a broker not up yet):
-                // SIGTERM must end that wait too.
-                let startup = Task { try await AgentSession.start(context: context, notifier: notifier) }
-                let startupSignals = Signals.stream([SIGTERM, SIGINT])
-                let interrupter = Task {
-                    for await _ in startupSignals {
-                        startup.cancel()
-                        return
-                    }
-                }
-                let session: AgentSession
-                do {
-                    session = try await startup.value
-                    interrupter.cancel()
-                } catch {
-                    interrupter.cancel()
-                    if startup.isCancelled {
-                        notifier.stopping()
-                        return
-                    }
-                    throw error
-                }
-                // A stream per session: a consumed, cancelled stream ends for good.
-                let received = await session.run(signals: Signals.stream([SIGTERM, SIGINT, SIGHUP]))
-                switch received {
-                case .reload:
-                    notifier.reloading()
-                    context.logger.notice("SIGHUP: reloading the configuration")
-                    await session.shutDown()
-                    continue
-                case .stop:
-                    notifier.stopping()
-                    await session.shutDown()
-                    return
-                case .identityChanged(let reason):
-                    await session.shutDown()
-                    // EX_TEMPFAIL: systemd restarts the service, which connects with the new SIM's Last Will.
-                    throw CommandFailure(reason)
-                }
-            }
+            try await Daemon(options: global, events: events).run()
         }
     }
 }

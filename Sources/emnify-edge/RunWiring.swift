@@ -59,14 +59,9 @@ extension CommandContext {
 
     func mqttSettings(will: MQTTMessage?) throws -> MQTTSettings {
         let mqtt = configuration.mqtt
-        let password: String?
-        do {
-            let secret = try SecretFile.mqttPassword(mqtt)
-            if let finding = secret?.permissionFinding { logger.warning("\(finding)") }
-            password = secret?.value
-        } catch {
-            throw CommandFailure("\(error)")
-        }
+        let secret = try mqttPassword()
+        if let finding = secret?.permissionFinding { logger.warning("\(finding)") }
+        let password = secret?.value
         var tls: MQTTTLSSettings?
         if let caFile = mqtt.caFile {
             tls = MQTTTLSSettings(caFile: caFile, certFile: mqtt.certFile, keyFile: mqtt.keyFile)

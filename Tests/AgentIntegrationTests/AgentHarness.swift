@@ -29,8 +29,9 @@ final class AgentHarness: @unchecked Sendable {
         var configuration = configuration
         configuration.applicationToken = token
         emulator = try await TestEmulator.start(configuration)
+        // Started by its initializer: a second start() left that first broker running unseen (the new
+        // one could not bind the port), so broker.stop() stopped nothing the agent was connected to.
         broker = try MosquittoBroker(options: brokerOptions)
-        try broker.start()
         directory = try TemporaryDirectory(prefix: "agent-harness")
         try FileManager.default.createDirectory(atPath: directory.file("state"), withIntermediateDirectories: true)
         configPath = try directory.write(

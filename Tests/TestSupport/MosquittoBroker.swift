@@ -58,8 +58,11 @@ public final class MosquittoBroker: @unchecked Sendable {
 
     public var logFile: URL { directory.appendingPathComponent("mosquitto.log") }
 
-    /// Starts (or restarts) on the same port and waits until it accepts TCP connections.
+    /// Starts (or restarts) on the same port and waits until it accepts TCP connections. A broker
+    /// of this object's that still runs is killed first: left running, it would keep the port,
+    /// and the new one would fail while the tests talk to the old one unawares.
     public func start() throws {
+        kill()
         try writeConfiguration()
         // EdgeProcess's launcher: signals unblocked (SIGTERM is a graceful stop that saves the
         // persistence file), and the broker dies with the test process however that ends.

@@ -13,21 +13,37 @@ struct AgentCheck: DiagnosticCheck {
 
     func run(_ session: DiagnosticSession) async -> CheckOutcome {
         let service = session.inputs.serviceName
+        let configPath = session.inputs.configPath
         let (systemd, processes) = await OffPool.run {
-            (AgentProcess.systemdState(unit: service), AgentProcess.running())
+            (AgentProcess.systemdState(unit: service), AgentProcess.running(configPath: configPath))
         }
         var details: [String: String] = ["service": systemd ?? "no systemd"]
-        if !processes.isEmpty { details["pids"] = processes.map(String.init).joined(separator: ",") }
-        let running = systemd == "active" || !processes.isEmpty
+        if !processes.this.isEmpty { details["pids"] = processes.this.map { String($0.pid) }.joined(separator: ",") }
+        if !processes.others.isEmpty {
+            details["other_agents"] = processes.others.map { "pid \($0.pid) runs \($0.configPath)" }
+                .joined(separator: "; ")
+        }
+        // Only a process running this configuration is the daemon. systemd's word counts when no
+        // process can be seen at all (another user's /proc hidden); when all that run use another file,
+        // the unit runs another configuration than the one diagnosed.
+        let running = !processes.this.isEmpty || (systemd == "active" && processes.others.isEmpty)
         session.agentRunning = running
 
         let agent = session.configuration.agent
         let store = AgentStateStore(directory: agent.stateDir)
         let (state, outcome) = store.load()
         details["state_file"] = store.path
+        let saved = StateFreshness.savedAt(store)
+        if let saved { details["state_saved"] = UTCDateTime(secondsSinceEpoch: saved).iso8601 }
+        let poll = agent.pollInterval.components.seconds
+        let stale =
+            running
+            ? StateFreshness.staleness(
+                savedAt: saved, now: session.clock.nowSeconds(), pollSeconds: poll,
+                daemonStartedAt: processes.this.first.flatMap { StateFreshness.startTime(of: $0.pid) }) : nil
         switch outcome {
         case .fresh: details["state"] = "none yet"
-        case .loaded: details["state"] = "ok"
+        case .loaded: details["state"] = stale.map { "stale: \($0)" } ?? "ok"
         case .recoveredFromPrevious(let problem): details["state"] = "recovered from previous copy: \(problem)"
         case .startedOver(let problem): details["state"] = "unusable: \(problem)"
         }
@@ -39,20 +55,29 @@ struct AgentCheck: DiagnosticCheck {
         }
         details["feeds"] = state.cursors.keys.sorted().joined(separator: ",").nilIfEmpty
         if let error = state.lastError { details["last_error"] = error }
-        if let health = session.retained["health"],
-            let report = try? JSONDecoder().decode(HealthReport.self, from: Data(health.utf8)),
-            let lag = report.cursorLagSeconds
-        {
-            details["cursor_lag_seconds"] = String(lag)
+        let health = session.retained["health"].flatMap {
+            try? JSONDecoder().decode(HealthReport.self, from: Data($0.utf8))
         }
+        if let lag = health?.cursorLagSeconds { details["cursor_lag_seconds"] = String(lag) }
+        if let error = health?.lastError { details["health_last_error"] = error }
         let journal = "journalctl -u \(service) -n 50"
         guard running else {
+            let others =
+                processes.others.isEmpty
+                ? "" : "; other emnify-edge agents run other configurations: \(details["other_agents"] ?? "")"
             return .fail(
-                "the agent is not running" + (systemd.map { " (systemd: \($0))" } ?? ""),
+                "the agent for \(configPath) is not running" + (systemd.map { " (systemd: \($0))" } ?? "") + others,
                 next: "start it: systemctl enable --now \(service); if it stops again, see \(journal)", details: details
             )
         }
-        let who = processes.first.map { "running (pid \($0))" } ?? "running (systemd active)"
+        let who = processes.this.first.map { "running (pid \($0.pid))" } ?? "running (systemd active)"
+        if let stale {
+            return .warn(
+                "\(who), but its state file \(stale); what it says is old"
+                    + (health?.lastError.map { ". The agent reports: \($0)" } ?? ""),
+                next: "check that \(agent.stateDir) is writable by the user the agent runs as; see \(journal)",
+                details: details)
+        }
         guard let last = state.lastSuccessfulPollMillis else {
             return .fail(
                 "\(who), but it has never completed a poll" + (state.lastError.map { ": \($0)" } ?? ""),
@@ -61,10 +86,9 @@ struct AgentCheck: DiagnosticCheck {
         let age = max(0, session.clock.nowSeconds() - last / 1000)
         details["last_successful_poll"] = UTCDateTime(secondsSinceEpoch: last / 1000).iso8601
         details["last_poll_age_seconds"] = String(age)
-        let poll = agent.pollInterval.components.seconds
         let usage =
             state.usage.map { "; \($0.requests) requests, \(Self.bytes($0.bytesSent + $0.bytesReceived)) today" } ?? ""
-        if let error = state.lastError {
+        if let error = state.lastError ?? health?.lastError {
             return .warn(
                 "\(who); the last poll failed: \(error)",
                 next: "see \(journal); the checks above show which link fails",

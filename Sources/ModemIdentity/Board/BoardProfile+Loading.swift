@@ -47,9 +47,9 @@ extension BoardProfile {
     public static func parse(toml text: String, name: String, path: String = "<text>")
         throws(ModemIdentityError) -> BoardProfile
     {
-        if let header = TOMLPreflight.unsafeTableHeader(in: text) {
+        if let finding = TOMLPreflight.check(text) {
             throw .invalidBoardProfile(
-                path: path, detail: "line \(header.line), column \(header.column): \(TOMLPreflight.headerMessage)")
+                path: path, detail: "line \(finding.line), column \(finding.column): \(finding.message)")
         }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
