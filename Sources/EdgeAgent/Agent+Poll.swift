@@ -16,11 +16,11 @@ extension Agent {
                 published += try await poll(.endpoint(endpointID), topics: topicLayout(for: identity))
             }
             published += try await poll(.sim(simID), topics: topicLayout(for: identity))
-            state.lastSuccessfulPollMillis = clock.nowMilliseconds()
+            state.lastSuccessfulPollMillis = await api.apiTimeMilliseconds()
             state.lastError = nil
             consecutiveFailures = 0
             if published > 0 {
-                fastPollUntilMillis = clock.nowMilliseconds() + Int64(settings.fastPollPeriod.components.seconds) * 1000
+                fastPollUntilMillis = clock.monotonicMilliseconds() + Int64(settings.fastPollPeriod.components.seconds) * 1000
             }
             state.usage = await api.usage
             // Saved before the health topic is published, so that a failed save is on it.
@@ -46,7 +46,7 @@ extension Agent {
     }
 
     func refreshIdentity() async throws {
-        let now = clock.nowMilliseconds()
+        let now = clock.monotonicMilliseconds()
         guard identity == nil || now - identityReadAtMillis >= Int64(settings.identityInterval.components.seconds) * 1000 else {
             return
         }
@@ -69,7 +69,7 @@ extension Agent {
 
     /// Finds SIM and endpoint; returns an outcome when polling cannot start yet.
     func resolveSIM(_ identity: AgentIdentity) async throws -> PollOutcome? {
-        let now = clock.nowMilliseconds()
+        let now = clock.monotonicMilliseconds()
         if state.simID != nil {
             // Looked up once per start, then again only while the SIM has no endpoint.
             let due = simCheckedAtMillis == 0 || (state.endpointID == nil && now - simCheckedAtMillis >= 300_000)
@@ -100,8 +100,12 @@ extension Agent {
     /// Reads one feed from its window and publishes what is new, page by page in time order.
     func poll(_ feed: EventFeed, topics: TopicLayout) async throws -> Int {
         let key = Self.key(feed)
-        let now = clock.nowMilliseconds()
+        // The API's time: its events' timestamps and the window are on its clock.
+        let now = await api.apiTimeMilliseconds()
         var cursor = state.cursors[key] ?? FeedCursor(windowStart: now - Self.millis(settings.backfill))
+        if cursor.lead(over: now) > Self.cursorTolerance {
+            repairCursorAhead(&cursor, key: key, apiNow: now)
+        }
         let oldestKept = now - Self.millis(settings.retention) + 3_600_000
         if cursor.windowStart < oldestKept {
             try await announceGap(feed, cursor: cursor, oldestKept: oldestKept, topics: topics)
@@ -181,6 +185,32 @@ extension Agent {
         cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
         state.cursors[key] = cursor
         return published
+    }
+
+    /// A cursor may lie this far ahead of the API's time estimate (the `Date` header has
+    /// one-second resolution); beyond, it is damaged.
+    static let cursorTolerance: Int64 = 60_000
+
+    /// A cursor ahead of the API's clock would query a window in the future and publish nothing,
+    /// ever: it was written by a gateway with a wrong clock or an edited state file. Reading again
+    /// from the backfill window may publish events again (subscribers drop repeats by id), but
+    /// never skips one.
+    private func repairCursorAhead(_ cursor: inout FeedCursor, key: String, apiNow: Int64) {
+        let lead = cursor.lead(over: apiNow)
+        let restart = apiNow - Self.millis(settings.backfill)
+        let message =
+            "the cursor of feed \(key) lies \(lead / 1000) s ahead of the API's clock: damaged (written with a wrong gateway "
+            + "clock, or an edited state file); reading again from the backfill window, events may be published again"
+        logger.error(
+            "\(message)",
+            metadata: [
+                "feed": "\(key)", "cursor_window_start": "\(EmnifyTimestamp(millisecondsSinceEpoch: cursor.windowStart).text)",
+                "api_time": "\(EmnifyTimestamp(millisecondsSinceEpoch: apiNow).text)",
+                "restart_from": "\(EmnifyTimestamp(millisecondsSinceEpoch: restart).text)",
+            ])
+        cursor.restart(from: restart, notAfter: apiNow)
+        state.cursors[key] = cursor
+        saveState()
     }
 
     struct InFlightBatch {

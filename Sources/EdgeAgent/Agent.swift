@@ -14,7 +14,10 @@ public actor Agent {
     let identityProvider: any IdentityProvider
     let publisher: any MessagePublisher
     let store: AgentStateStore
-    let clock: any WallClock
+    /// For intervals only (fast polling, identity and SIM re-reads): event windows, cursor checks
+    /// and lags use the API's time (`AgentAPI.apiTimeMilliseconds`), never the gateway's clock,
+    /// which may be days off after a boot without a real-time clock and jump when NTP syncs.
+    let clock: any MonotonicClock
     let logger: Logger
 
     var state: AgentState
@@ -39,7 +42,7 @@ public actor Agent {
 
     public init(
         settings: AgentSettings, api: any AgentAPI, identity: any IdentityProvider, publisher: any MessagePublisher,
-        clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "emnify-edge.agent")
+        clock: any MonotonicClock = SystemMonotonicClock(), logger: Logger = Logger(label: "emnify-edge.agent")
     ) {
         self.settings = settings
         self.api = api
@@ -137,13 +140,15 @@ public actor Agent {
         let usage = await api.usage
         let newest = state.cursors.values.compactMap(\.newestMillis).max()
         let problems = [state.lastError, saveProblem, configurationProblem].compactMap { $0 }
+        let apiNow = await api.apiTimeMilliseconds()
         return HealthReport(
             lastSuccessfulPoll: state.lastSuccessfulPollMillis.map { EmnifyTimestamp(millisecondsSinceEpoch: $0).text },
             lastError: problems.isEmpty ? nil : problems.joined(separator: "; "),
             requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
             authenticationsToday: usage.authentications,
-            cursorLagSeconds: newest.map { (clock.nowMilliseconds() - $0) / 1000 },
-            pollIntervalSeconds: Int64(settings.pollInterval.components.seconds))
+            cursorLagSeconds: newest.map { (apiNow - $0) / 1000 },
+            pollIntervalSeconds: Int64(settings.pollInterval.components.seconds),
+            clockOffsetSeconds: await api.clockOffsetMillis.map { $0 / 1000 })
     }
 
     func nextDelay(after outcome: PollOutcome) -> Duration {
@@ -155,7 +160,7 @@ public actor Agent {
             let delay = backoff.delay(attempt: consecutiveFailures, using: &generator)
             return max(delay, retryAfter ?? .zero)
         case .published, .idle, .waitingForSIM:
-            let fast = clock.nowMilliseconds() < fastPollUntilMillis
+            let fast = clock.monotonicMilliseconds() < fastPollUntilMillis
             let base = fast ? min(settings.fastPollInterval, settings.pollInterval) : settings.pollInterval
             if case .waitingForSIM = outcome { return max(base, .seconds(60)) }
             // ±10 % jitter so a fleet does not poll in lockstep.

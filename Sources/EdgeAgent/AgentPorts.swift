@@ -6,6 +6,10 @@ public protocol AgentAPI: Sendable {
     func findSIM(iccid: ICCID) async throws(EmnifyError) -> SIM?
     func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage
     var usage: UsageCounters { get async }
+    /// The API's time now, ms since the epoch (learnt from its answers; the local clock before).
+    func apiTimeMilliseconds() async -> Int64
+    /// The API's clock minus the gateway's, ms; nil before the API's first answer.
+    var clockOffsetMillis: Int64? { get async }
 }
 
 extension EmnifyClient: AgentAPI {}

@@ -40,6 +40,21 @@ public struct FeedCursor: Codable, Sendable, Equatable {
         newestMillis = max(newestMillis ?? timestampMillis, timestampMillis)
     }
 
+    /// How far the cursor lies ahead of `apiNow` (ms; negative when behind it, as it should be).
+    public func lead(over apiNow: Int64) -> Int64 {
+        max(windowStart, newestMillis ?? .min) - apiNow
+    }
+
+    /// Starts the window again at `windowStart`, for a damaged cursor that lies in the future.
+    /// Only recorded ids of events not after `notAfter` (the API's time) are kept: the others
+    /// cannot be real. The invariant may then miss ids published before: they can be published
+    /// again, but no event is skipped.
+    public mutating func restart(from windowStart: Int64, notAfter: Int64) {
+        published = published.filter { $0.value >= windowStart && $0.value <= notAfter }
+        newestMillis = published.values.max()
+        self.windowStart = windowStart
+    }
+
     /// Moves the window to `lookBack` before the newest published event (never backwards) and
     /// forgets ids before it; enforces the size bound.
     public mutating func slide(lookBackMillis: Int64) {

@@ -10,6 +10,8 @@ public struct HealthReport: Codable, Sendable, Equatable {
     /// Seconds between now and the newest published event of any feed.
     public var cursorLagSeconds: Int64?
     public var pollIntervalSeconds: Int64
+    /// The API's clock minus the gateway's (positive: the gateway is behind), seconds.
+    public var clockOffsetSeconds: Int64?
 
     enum CodingKeys: String, CodingKey {
         case lastSuccessfulPoll = "last_successful_poll"
@@ -19,6 +21,7 @@ public struct HealthReport: Codable, Sendable, Equatable {
         case authenticationsToday = "authentications_today"
         case cursorLagSeconds = "cursor_lag_seconds"
         case pollIntervalSeconds = "poll_interval_seconds"
+        case clockOffsetSeconds = "clock_offset_seconds"
     }
 }
 

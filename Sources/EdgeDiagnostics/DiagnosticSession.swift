@@ -112,6 +112,15 @@ public final class DiagnosticSession {
         return result
     }
 
+    /// The API's clock minus the local one (ms), from the probe's `Date` header; nil without one.
+    func apiClockOffsetMillis() async -> Int64? {
+        guard case .success(let response) = await probe().outcome, let header = response.header("date"),
+            let seconds = HTTPDate.parse(header)
+        else { return nil }
+        // The header has one-second resolution: the middle of that second.
+        return seconds * 1000 + 500 - probeResult!.receivedAtMillis
+    }
+
     /// The API client with the retry policy of a diagnosis: one try, so a failure shows at once.
     func makeClient() throws(TransportError) -> EmnifyClient? {
         if let client { return client }
@@ -121,11 +130,13 @@ public final class DiagnosticSession {
             settings: .init(
                 userAgent: "emnify-edge/\(inputs.version) diagnose", caFile: api.caFile,
                 connectTimeout: api.connectTimeout, totalTimeout: api.timeout, maxResponseSize: api.maxResponseSize))
-        let cache = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir + "/auth-token" : nil
+        // The agent's token cache and login pause: a diagnosis must not spend a login the agent
+        // is waiting out (three failures lock the account).
+        let stateDir = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir : nil
         let made = EmnifyClient(
             configuration: .init(
-                baseURL: api.url, applicationToken: token.value, tokenCachePath: cache,
-                retry: RetryPolicy(maxAttempts: 1)),
+                baseURL: api.url, applicationToken: token.value, tokenCachePath: stateDir.map { $0 + "/auth-token" },
+                authenticationPausePath: stateDir.map { $0 + "/auth-pause" }, retry: RetryPolicy(maxAttempts: 1)),
             transport: transport, clock: clock, logger: Logger(label: "emnify-edge.api"))
         client = made
         return made

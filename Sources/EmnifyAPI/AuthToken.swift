@@ -19,6 +19,12 @@ public struct AuthToken: Sendable, Equatable, CustomStringConvertible {
         "AuthToken(expires: \(expiresAt.map(String.init) ?? "unknown"))"
     }
 
+    /// `exp - iat`: how long the token lives from its issue, by its own claims (no clock needed).
+    public var lifetimeSeconds: Int64? {
+        guard let expiresAt, let issuedAt, expiresAt > issuedAt else { return nil }
+        return expiresAt - issuedAt
+    }
+
     /// Renew this long before `exp`: a tenth of the lifetime, at most 5 minutes, at least 1 second.
     public var renewalMargin: Int64 {
         guard let expiresAt, let issuedAt, expiresAt > issuedAt else { return 300 }

@@ -24,7 +24,7 @@ extension EmnifyClient {
             let failure: EmnifyError
             var waitHint: Duration? = nil
             do {
-                let response = try await transport.send(request)
+                let response = try await exchange(request)
                 record(response.metrics, authentication: false, failed: !(200..<400).contains(response.status))
                 log(method, path, response)
                 switch response.status {

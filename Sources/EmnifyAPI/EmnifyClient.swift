@@ -12,14 +12,20 @@ public actor EmnifyClient {
         public var applicationToken: String
         /// Where the JWT is cached between runs (mode 0600); nil keeps it in memory only.
         public var tokenCachePath: String?
+        /// Where a pause after a refused application token is kept between runs; nil: in memory only.
+        public var authenticationPausePath: String?
         public var retry: RetryPolicy
 
-        public init(baseURL: String, applicationToken: String, tokenCachePath: String? = nil, retry: RetryPolicy = RetryPolicy()) {
+        public init(
+            baseURL: String, applicationToken: String, tokenCachePath: String? = nil, authenticationPausePath: String? = nil,
+            retry: RetryPolicy = RetryPolicy()
+        ) {
             var url = baseURL
             while url.hasSuffix("/") { url.removeLast() }
             self.baseURL = url
             self.applicationToken = applicationToken
             self.tokenCachePath = tokenCachePath
+            self.authenticationPausePath = authenticationPausePath
             self.retry = retry
         }
     }
@@ -28,32 +34,95 @@ public actor EmnifyClient {
 
     let configuration: Configuration
     let transport: any HTTPTransport
+    /// The gateway's wall clock: only a fallback for the API's time and for what is logged.
     let clock: any WallClock
+    let monotonic: any MonotonicClock
     let sleep: Sleeper
     let logger: Logger
     let tokenCache: TokenCache?
+    let pauseFile: AuthenticationPauseFile?
     var authentication: AuthenticationState
+    var apiClock = APIClock()
+    /// The offset last logged, to log again only when it changes (the local clock was set).
+    var loggedClockOffsetMillis: Int64?
+    var warnedAboutMissingDate = false
     public internal(set) var usage: UsageCounters
 
     public init(
         configuration: Configuration, transport: any HTTPTransport, clock: any WallClock = SystemWallClock(),
-        logger: Logger = Logger(label: "emnify-edge.api"),
+        monotonic: any MonotonicClock = SystemMonotonicClock(), logger: Logger = Logger(label: "emnify-edge.api"),
         sleep: @escaping Sleeper = { try await Task.sleep(for: $0) }
     ) {
         self.configuration = configuration
         self.transport = transport
         self.clock = clock
+        self.monotonic = monotonic
         self.sleep = sleep
         self.logger = logger
         self.tokenCache = configuration.tokenCachePath.map {
             TokenCache(path: $0, applicationToken: configuration.applicationToken, baseURL: configuration.baseURL)
         }
+        self.pauseFile = configuration.authenticationPausePath.map {
+            AuthenticationPauseFile(path: $0, applicationToken: configuration.applicationToken, baseURL: configuration.baseURL)
+        }
         self.authentication = AuthenticationState()
         self.usage = UsageCounters(day: UsageCounters.day(ofMilliseconds: clock.nowMilliseconds()))
-        if let cached = tokenCache?.load(), cached.isFresh(at: clock.nowSeconds(), receivedAt: clock.nowSeconds()) {
-            authentication.token = cached
-            authentication.receivedAt = clock.nowSeconds()
+        // Kept whatever the local clock says of its expiry: the API's answers judge it (see `isFresh`).
+        authentication.token = tokenCache?.load()
+        if let pauseFile, let pause = pauseFile.load() {
+            Self.resuming(
+                pause, into: &authentication, localMillis: clock.nowMilliseconds(),
+                monotonicMillis: monotonic.monotonicMilliseconds(), pausePath: pauseFile.path, logger: logger)
         }
+    }
+
+    // MARK: - The API's clock
+
+    /// The API's time now (ms since the epoch), from its answers; the local clock until the first.
+    public func apiTimeMilliseconds() -> Int64 {
+        apiClock.now(monotonic: monotonic.monotonicMilliseconds()) ?? clock.nowMilliseconds()
+    }
+
+    /// The API's clock minus the gateway's, in ms; nil before the API's first answer with a time.
+    public var clockOffsetMillis: Int64? {
+        apiClock.now(monotonic: monotonic.monotonicMilliseconds()).map { $0 - clock.nowMilliseconds() }
+    }
+
+    /// Sends one request and learns the API's time from the answer's `Date` header.
+    func exchange(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await transport.send(request)
+        let receivedAt = monotonic.monotonicMilliseconds()
+        if response.header("date") == nil && !apiClock.isKnown && !warnedAboutMissingDate {
+            warnedAboutMissingDate = true
+            logger.warning("the API's answer has no Date header; the local clock stands in for the API's until one has")
+        }
+        apiClock.record(dateHeader: response.header("date"), receivedAt: receivedAt)
+        noteClockOffset()
+        return response
+    }
+
+    /// Logs the offset between the API's clock and the gateway's when first known and whenever it
+    /// changes by more than 10 s (the local clock was set, e.g. by NTP after a boot).
+    func noteClockOffset() {
+        guard let offset = clockOffsetMillis else { return }
+        let seconds = offset / 1000
+        let metadata: Logger.Metadata = ["clock_offset_seconds": "\(seconds)"]
+        let direction = offset > 0 ? "behind" : "ahead of"
+        if let logged = loggedClockOffsetMillis {
+            guard abs(offset - logged) > 10_000 else { return }
+            let message =
+                "the gateway clock was set: it is now \(abs(seconds)) s \(direction) the API's; event windows and "
+                + "token expiry follow the API's clock"
+            logger.warning("\(message)", metadata: metadata)
+        } else if abs(offset) > 10_000 {
+            let message =
+                "the gateway clock is \(abs(seconds)) s \(direction) the API's; event windows and token expiry follow "
+                + "the API's clock (enable NTP on the gateway)"
+            logger.warning("\(message)", metadata: metadata)
+        } else {
+            logger.info("clock offset against the API", metadata: metadata)
+        }
+        loggedClockOffsetMillis = offset
     }
 
     // MARK: - Calls

@@ -1,10 +1,13 @@
+import EdgeCommon
+
 /// Everything that can go wrong talking to emnify, each with what happened and what to do.
 public enum EmnifyError: Error, Sendable, CustomStringConvertible {
     case transport(TransportError, path: String)
     /// `POST /authenticate` refused the application token.
     case applicationTokenRejected(status: Int, message: String)
-    /// The client refuses to call `/authenticate` again before this time, to stay clear of
-    /// emnify's login limits (100 calls per 5 minutes; 3 failures lock the account).
+    /// The client refuses to call `/authenticate` again before this time (the API's, Unix
+    /// seconds), to stay clear of emnify's login limits (100 calls per 5 minutes; 3 failures lock
+    /// the account).
     case authenticationSuspended(untilSeconds: Int64, reason: String)
     /// A request got 401 even with a freshly issued token.
     case unauthorized(path: String, message: String)
@@ -35,7 +38,7 @@ public enum EmnifyError: Error, Sendable, CustomStringConvertible {
                 + "create a new application token in the emnify Portal and put it in [api] token_file, "
                 + "EMNIFY_APPLICATION_TOKEN or the systemd credential application-token"
         case .authenticationSuspended(let until, let reason):
-            return "not authenticating again before \(until) (Unix time) because \(reason); "
+            return "not authenticating again before \(UTCDateTime(secondsSinceEpoch: until).iso8601) because \(reason); "
                 + "emnify locks accounts after repeated failed logins"
         case .unauthorized(let path, let message):
             return "\(path): emnify answered 401 Unauthorized even with a fresh token"

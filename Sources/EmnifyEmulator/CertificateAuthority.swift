@@ -13,6 +13,8 @@ struct CertificateAuthority: Sendable {
     /// - Parameter trusted: when false the server certificate is signed by a second CA whose
     ///   certificate is never handed out, so a client trusting `caCertificatePEM` must fail.
     init(trusted: Bool) throws {
+        // Valid from a week ago, like a real API's certificate issued long before: a gateway whose
+        // clock lags by days still verifies it (the clock tests start agents 2 days behind).
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName {
@@ -23,7 +25,7 @@ struct CertificateAuthority: Sendable {
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: Certificate.PublicKey(caKey.publicKey),
-            notValidBefore: now - 3600,
+            notValidBefore: now - 7 * 86_400,
             notValidAfter: now + 30 * 86_400,
             issuer: caName,
             subject: caName,
@@ -50,7 +52,7 @@ struct CertificateAuthority: Sendable {
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: Certificate.PublicKey(serverKey.publicKey),
-            notValidBefore: now - 3600,
+            notValidBefore: now - 7 * 86_400,
             notValidAfter: now + 30 * 86_400,
             issuer: signerName,
             subject: try DistinguishedName { CommonName("localhost") },

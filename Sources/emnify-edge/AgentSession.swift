@@ -127,7 +127,7 @@ struct AgentSession {
         guard let interval = notifier.watchdogInterval else { return }
         let limit = Int64(context.configuration.agent.pollInterval.components.seconds) * 3000 + 600_000
         while !Task.isCancelled {
-            let age = SystemWallClock().nowMilliseconds() - lastPollMillis.millis
+            let age = SystemMonotonicClock().monotonicMilliseconds() - lastPollMillis.millis
             if age < limit { notifier.watchdog() }
             try? await Task.sleep(for: interval)
         }
@@ -168,10 +168,11 @@ func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws 
 
 /// When the poll loop last finished a poll (read by the watchdog task).
 final class LastPoll: Sendable {
-    private let value = Locked<Int64>(SystemWallClock().nowMilliseconds())
+    // Monotonic: a wall clock set forward by NTP must not look like a stuck loop to the watchdog.
+    private let value = Locked<Int64>(SystemMonotonicClock().monotonicMilliseconds())
 
     var millis: Int64 { value.withLock { $0 } }
-    func touch() { value.withLock { $0 = SystemWallClock().nowMilliseconds() } }
+    func touch() { value.withLock { $0 = SystemMonotonicClock().monotonicMilliseconds() } }
 }
 
 /// The tasks of a running session, so that `end` can stop them.

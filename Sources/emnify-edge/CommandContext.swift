@@ -85,9 +85,11 @@ struct CommandContext {
         } catch {
             throw CommandFailure("\(error)")
         }
-        let cache = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir + "/auth-token" : nil
+        let stateDir = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir : nil
         return EmnifyClient(
-            configuration: .init(baseURL: api.url, applicationToken: token.value, tokenCachePath: cache, retry: retry),
+            configuration: .init(
+                baseURL: api.url, applicationToken: token.value, tokenCachePath: stateDir.map { $0 + "/auth-token" },
+                authenticationPausePath: stateDir.map { $0 + "/auth-pause" }, retry: retry),
             transport: transport, logger: Logger(label: "emnify-edge.api"))
     }
 }

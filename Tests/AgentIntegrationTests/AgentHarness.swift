@@ -76,10 +76,11 @@ final class AgentHarness: @unchecked Sendable {
         }
     }
 
-    func startAgent() throws {
+    /// `environment` adds to (or replaces) the agent's environment, e.g. libfaketime's variables.
+    func startAgent(environment extra: [String: String] = [:]) throws {
         agent = try RunningProcess(
             BuiltProducts.path(of: "emnify-edge"), ["run", "--config", configPath],
-            environment: ["EMNIFY_APPLICATION_TOKEN": token, "PATH": "/usr/bin:/bin"])
+            environment: ["EMNIFY_APPLICATION_TOKEN": token, "PATH": "/usr/bin:/bin"].merging(extra) { $1 })
     }
 
     /// The fallback when a test ends early: no child process may outlive the test run.

@@ -7,12 +7,13 @@ import Testing
 
 @Suite struct AgentPollingTests {
     let clock = TestClock()
-    let api = InMemoryAPI()
+    let api: InMemoryAPI
     let publisher = RecordingPublisher()
     let iccid = try! ICCID(parsing: "89883070000012345674")
     let stateDirectory = temporaryDirectory()
 
     init() {
+        api = InMemoryAPI(clock: clock)
         api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw")) }
     }
 

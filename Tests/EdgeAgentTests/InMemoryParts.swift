@@ -14,6 +14,12 @@ final class InMemoryAPI: AgentAPI {
     }
 
     let data = Mutex(Data())
+    /// The API's clock (the gateway's clock is another matter: the agent must not need it).
+    let clock: any WallClock
+
+    init(clock: any WallClock) {
+        self.clock = clock
+    }
 
     var requests: [String] { data.withLock { $0.requests } }
 
@@ -54,6 +60,9 @@ final class InMemoryAPI: AgentAPI {
     var usage: UsageCounters {
         get async { UsageCounters(day: "2026-11-26") }
     }
+
+    func apiTimeMilliseconds() async -> Int64 { clock.nowMilliseconds() }
+    var clockOffsetMillis: Int64? { get async { nil } }
 
     func add(_ event: EmnifyEvent, to feeds: EventFeed...) {
         data.withLock { data in
@@ -96,9 +105,11 @@ struct FixedIdentity: IdentityProvider {
     func readIdentity() async throws -> AgentIdentity { identity }
 }
 
-final class TestClock: WallClock {
+/// The API's clock (as a wall clock) and the agent's monotonic clock, moved together by hand.
+final class TestClock: WallClock, MonotonicClock {
     let now = Mutex<Int64>(1_764_000_000_000)
     func nowMilliseconds() -> Int64 { now.withLock { $0 } }
+    func monotonicMilliseconds() -> Int64 { now.withLock { $0 } }
     func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
 }
 

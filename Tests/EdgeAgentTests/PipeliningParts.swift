@@ -78,6 +78,8 @@ final class OnePageFailingAPI: AgentAPI {
     }
 
     var usage: UsageCounters { get async { await base.usage } }
+    func apiTimeMilliseconds() async -> Int64 { await base.apiTimeMilliseconds() }
+    var clockOffsetMillis: Int64? { get async { nil } }
 }
 
 extension AgentMessage {
@@ -89,11 +91,12 @@ extension AgentMessage {
 /// with pages of 10, so that a few dozen events make several batches.
 struct PipeliningSetup {
     let clock = TestClock()
-    let api = InMemoryAPI()
+    let api: InMemoryAPI
     let publisher = PipeliningPublisher()
     let stateDirectory = temporaryDirectory()
 
     init() {
+        api = InMemoryAPI(clock: clock)
         api.data.withLock {
             $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
         }

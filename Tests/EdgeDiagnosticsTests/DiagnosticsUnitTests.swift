@@ -1,3 +1,4 @@
+import EmnifyAPI
 import Foundation
 import Testing
 

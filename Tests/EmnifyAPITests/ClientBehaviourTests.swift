@@ -12,7 +12,7 @@ import Testing
     func client(_ transport: ScriptedTransport, cache: String? = nil, token: String = "app-token", attempts: Int = 4) -> EmnifyClient {
         EmnifyClient(
             configuration: .init(baseURL: "https://api.test/", applicationToken: token, tokenCachePath: cache, retry: RetryPolicy(maxAttempts: attempts)),
-            transport: transport, clock: clock, sleep: sleeper.sleeper)
+            transport: transport, clock: clock, monotonic: clock, sleep: sleeper.sleeper)
     }
 
     func authAnswer(lifetime: Int64 = 14_400) -> HTTPResponse {

@@ -26,10 +26,11 @@ final class ScriptedTransport: HTTPTransport {
 }
 
 /// A clock the test moves by hand.
-final class ManualClock: WallClock {
+final class ManualClock: WallClock, MonotonicClock {
     private let now = Mutex<Int64>(1_700_000_000_000)
 
     func nowMilliseconds() -> Int64 { now.withLock { $0 } }
+    func monotonicMilliseconds() -> Int64 { now.withLock { $0 } }
     func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
 }
 

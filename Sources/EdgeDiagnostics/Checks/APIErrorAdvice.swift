@@ -18,7 +18,10 @@ enum APIErrorAdvice {
                     + "do not retry in a loop: 3 failed logins lock the account for 5 minutes",
                 details: details)
         case .authenticationSuspended:
-            return .fail("\(what): \(error)", next: "wait five minutes, then run diagnose once", details: details)
+            return .fail(
+                "\(what): \(error)",
+                next: "check the application token; a new token is tried at once, the same one only after that date (UTC)",
+                details: details)
         case .unauthorized, .forbidden:
             return .fail(
                 "\(what): \(error)", next: "check the application token's role in the emnify Portal", details: details)

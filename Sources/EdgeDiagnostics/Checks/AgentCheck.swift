@@ -60,17 +60,45 @@ struct AgentCheck: DiagnosticCheck {
         }
         if let lag = health?.cursorLagSeconds { details["cursor_lag_seconds"] = String(lag) }
         if let error = health?.lastError { details["health_last_error"] = error }
+        // Times in the state are the API's: compare them with the API's clock, not the local one.
+        let offset = await session.apiClockOffsetMillis()
+        let apiNow = session.clock.nowMilliseconds() + (offset ?? 0)
+        if let offset { details["clock_offset_seconds"] = String(offset / 1000) }
+        let damaged = Self.cursorsAhead(state, apiNow: apiNow)
+        if !damaged.isEmpty { details["state"] = "damaged: " + damaged.joined(separator: "; ") }
+        let pause = AuthenticationPauseFile.loadAny(path: agent.stateDir + "/auth-pause").flatMap {
+            $0.untilMillis > apiNow ? $0 : nil
+        }
+        if let pause {
+            details["authentication_paused_until"] = pause.until
+            details["authentication_pause_reason"] = pause.reason
+        }
         let journal = "journalctl -u \(service) -n 50"
+        let paused = pause.map { "; it does not authenticate before \($0.until) (\($0.reason))" } ?? ""
         guard running else {
             let others =
                 processes.others.isEmpty
                 ? "" : "; other emnify-edge agents run other configurations: \(details["other_agents"] ?? "")"
             return .fail(
-                "the agent for \(configPath) is not running" + (systemd.map { " (systemd: \($0))" } ?? "") + others,
+                "the agent for \(configPath) is not running" + (systemd.map { " (systemd: \($0))" } ?? "") + others
+                    + paused,
                 next: "start it: systemctl enable --now \(service); if it stops again, see \(journal)", details: details
             )
         }
         let who = processes.this.first.map { "running (pid \($0.pid))" } ?? "running (systemd active)"
+        if let pause {
+            return .fail(
+                "\(who), but it does not authenticate before \(pause.until): \(pause.reason) (emnify locks the account "
+                    + "after 3 failed logins)",
+                next: "put a valid application token in place and restart the agent: a new token is tried at once",
+                details: details)
+        }
+        if !damaged.isEmpty {
+            return .warn(
+                "\(who), but its state is damaged: " + damaged.joined(separator: "; "),
+                next: "the agent reads such a feed again from the backfill window at its next poll; if this stays, see \(journal)",
+                details: details)
+        }
         if let stale {
             return .warn(
                 "\(who), but its state file \(stale); what it says is old"
@@ -83,7 +111,7 @@ struct AgentCheck: DiagnosticCheck {
                 "\(who), but it has never completed a poll" + (state.lastError.map { ": \($0)" } ?? ""),
                 next: "see \(journal); the checks above show which link fails", details: details)
         }
-        let age = max(0, session.clock.nowSeconds() - last / 1000)
+        let age = max(0, apiNow / 1000 - last / 1000)
         details["last_successful_poll"] = UTCDateTime(secondsSinceEpoch: last / 1000).iso8601
         details["last_poll_age_seconds"] = String(age)
         let usage =
@@ -100,6 +128,16 @@ struct AgentCheck: DiagnosticCheck {
                 next: "see \(journal)", details: details)
         }
         return .pass("\(who); last successful poll \(age) s ago\(usage)", details: details)
+    }
+
+    /// The feeds whose cursor lies ahead of the API's clock (then the agent would query windows in
+    /// the future), each with by how much.
+    static func cursorsAhead(_ state: AgentState, apiNow: Int64) -> [String] {
+        state.cursors.sorted { $0.key < $1.key }.compactMap { key, cursor in
+            let lead = cursor.lead(over: apiNow)
+            guard lead > 60_000 else { return nil }
+            return "the cursor of \(key) lies \(DurationWords.describe(lead / 1000)) ahead of the API's clock"
+        }
     }
 
     static func bytes(_ count: Int) -> String {

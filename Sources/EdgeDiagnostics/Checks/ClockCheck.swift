@@ -48,7 +48,8 @@ struct ClockCheck: DiagnosticCheck {
             return .warn("local clock is \(abs(skew)) s \(direction) the API's", next: ntpHint, details: details)
         }
         return .fail(
-            "local clock is \(DurationWords.describe(abs(skew))) \(direction) the API's: TLS and token expiry will fail",
+            "local clock is \(DurationWords.describe(abs(skew))) \(direction) the API's: TLS certificate checks may fail "
+                + "(the agent takes event windows and token expiry from the API's clock)",
             next: ntpHint, details: details)
     }
 }

@@ -1,17 +1,13 @@
-import EdgeAgent
 import EdgeCommon
-import EdgeConfig
-import EmnifyAPI
-import ModemIdentity
 
 /// The HTTP `Date` header, IMF-fixdate (RFC 9110 §5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
 /// The obsolete RFC 850 and asctime forms are not accepted: servers must send IMF-fixdate.
-enum HTTPDate {
+public enum HTTPDate {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     static let weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
     /// Seconds since the Unix epoch, or nil when `text` is not an IMF-fixdate.
-    static func parse(_ text: String) -> Int64? {
+    public static func parse(_ text: String) -> Int64? {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 6, parts[0].hasSuffix(","), weekdays.contains(String(parts[0].dropLast())),
             parts[5] == "GMT",
