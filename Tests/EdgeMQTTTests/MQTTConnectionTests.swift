@@ -144,8 +144,9 @@ struct MQTTConnectionTests {
             #expect(error.description.contains("systemctl status mosquitto"))
             #expect(error.description.contains("\(port)"))
         }
+        // Far past the 2 s timeout only if the start hangs; a loaded machine stays well inside.
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed < .seconds(3))
+        #expect(elapsed < .seconds(15))
         #expect(!connection.isConnected)
     }
 
@@ -158,7 +159,7 @@ struct MQTTConnectionTests {
         let connection = try MQTTConnection(settings: wrong, logger: testLogger)
         let started = ContinuousClock.now
         do {
-            try await connection.start(timeout: .seconds(5))
+            try await connection.start(timeout: .seconds(60))
             Issue.record("connected with a wrong password")
         } catch {
             guard case .connectionRefused(_, _, let refusal) = error else { throw error }
@@ -166,7 +167,8 @@ struct MQTTConnectionTests {
             #expect(error.description.contains("username"))
             #expect(!error.description.contains("wrong-pass-42"))
         }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        // The refusal ends the start: it does not wait for the 60 s timeout.
+        #expect(ContinuousClock.now - started < .seconds(30))
         var right = wrong
         right.password = "right-pass"
         let good = try await connected(right)

@@ -143,9 +143,11 @@ struct FaultTests {
         #expect(lying.status == 200 && lying.headers["x-total-pages"] == "-1")
 
         _ = try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"trickle","interval_seconds":0.1}"#)
-        let trickle = try await test.curl(Self.path, token: token, extraArguments: ["--max-time", "1"])
+        // How many bytes arrive before curl gives up depends on the machine's load; that some do,
+        // all of them spaces, and that the body never ends, does not.
+        let trickle = try await test.curl(Self.path, token: token, extraArguments: ["--max-time", "3"])
         #expect(trickle.exitCode == 28, "curl timed out on the endless body")
-        #expect(trickle.body.count >= 3 && trickle.body.allSatisfy { $0 == 0x20 })
+        #expect(!trickle.body.isEmpty && trickle.body.allSatisfy { $0 == 0x20 })
         let counters = try await test.curl("/_emulator/counters").jsonObject() as? [String: Any]
         #expect((counters?["streamed_bytes"] as? Int ?? 0) >= 3 + trickle.body.count)
 

@@ -78,7 +78,7 @@ import Testing
         await #expect(throws: ModemIdentityError.timeout(command: "mmcli -L -J", seconds: 0.3)) {
             try await ModemIdentityReader(settings: settings).read()
         }
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(20), "killed long before its sleep of 30 s ends")
     }
 
     @Test func autoFallsBackToStaticAndSaysWhy() async throws {
