@@ -670,6 +670,7 @@ def main() -> int:
     parser.add_argument("--max-states", type=int, default=0, help="recover at most this many states (0: all)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     options = parser.parse_args()
+    options.bin_dir = os.path.abspath(options.bin_dir)  # the recorded agent runs in the work directory
     edge = os.path.join(options.bin_dir, "emnify-edge")
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="emnify-crash-")
