@@ -52,12 +52,17 @@ abort() {
 }
 
 [[ $(id -u) -eq 0 ]] || { echo "test-systemd.sh: run as root (debootstrap, systemd-nspawn)" >&2; exit 2; }
-for tool in systemd-nspawn nsenter debootstrap; do
-    command -v "$tool" >/dev/null || {
-        echo "test-systemd.sh: $tool missing (apt-get install systemd-container util-linux debootstrap)" >&2
-        exit 2
-    }
+# systemd-nspawn; debootstrap for the root; python3 reads diagnose's JSON; nsenter is util-linux.
+missing=()
+for package in systemd-container debootstrap python3; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+if ((${#missing[@]})); then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+        { echo "test-systemd.sh: cannot install ${missing[*]}" >&2; exit 2; }
+fi
 
 work="$(mktemp -d /var/tmp/emnify-edge-test-systemd.XXXXXX)"
 box="$work/root"
@@ -269,7 +274,7 @@ wait_until 60 "active" active
 in_box emnify-edge diagnose --json >"$work/diagnose.json" 2>"$work/diagnose.err"
 echo "diagnose exit status $? (0 pass, 1 fail, 2 warnings)"
 agent_check() {
-    python3 - "$work/diagnose.json" "$1" <<'EOF'
+    /usr/bin/python3 - "$work/diagnose.json" "$1" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
 checks = report.get("checks", report) if isinstance(report, dict) else report
