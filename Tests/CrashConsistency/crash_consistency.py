@@ -234,10 +234,27 @@ def record(binary, emulator, broker, subscriber, workdir, saves_wanted: int):
             wait_for(lambda: published(before + 2), 60, f"round {round_number} published")
         wait_for(settled, 60, "the cursor to cover every published event")
     finally:
-        # SIGKILL: what is on disk is only what the trace says; the states below are built from it.
-        stop(process, signal.SIGKILL)
+        # SIGKILL the agent itself (strace's child: killing strace would only detach it), then
+        # strace ends with it. What is on disk is only what the trace says; the states come from it.
+        for agent_pid in traced_children(process.pid):
+            try:
+                os.kill(agent_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        stop(process, signal.SIGTERM)
         log.close()
     return state_dir, trace
+
+
+def traced_children(pid: int) -> list:
+    children = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children += [int(child) for child in f.read().split()]
+    except OSError:
+        pass
+    return children
 
 
 # --- 2. The trace as operations on the state directory -----------------------------------------
@@ -670,6 +687,8 @@ def main() -> int:
     parser.add_argument("--max-states", type=int, default=0, help="recover at most this many states (0: all)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     options = parser.parse_args()
+    # A SIGTERM (e.g. from timeout) unwinds like an exception: every part started here is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     options.bin_dir = os.path.abspath(options.bin_dir)  # the recorded agent runs in the work directory
     edge = os.path.join(options.bin_dir, "emnify-edge")
     started = time.monotonic()
