@@ -13,8 +13,9 @@
 # Prints PASS/FAIL per check and "N passed, N failed"; exits non-zero when anything failed.
 #
 # Environment:
-#   EMNIFY_TEST_PREBUILT=DIR   use DIR/v1/*.deb (test-deb.sh's layout) instead of building
-#                              with packaging/build-deb.sh (incremental when .build-deb exists)
+#   EMNIFY_TEST_PREBUILT=DIR   use the packages of this checkout's version in DIR/v1 (test-deb.sh's
+#                              layout) or DIR (e.g. packaging/out right after test-deb.sh) instead
+#                              of running packaging/build-deb.sh (incremental when .build-deb exists)
 #   EMNIFY_TEST_CHROOT_CACHE   the root tar test-deb.sh reads and writes (debootstrap otherwise)
 #   EMNIFY_TEST_KEEP=1         keep the work directory (printed)
 #   DEBIAN_MIRROR              default http://deb.debian.org/debian (debootstrap, apt in the root)
@@ -106,15 +107,17 @@ wait_until() {
 # --- 1. Packages -----------------------------------------------------------------------
 version="$(dpkg-parsechangelog -l "$root/packaging/debian/changelog" -S Version)"
 if [[ -n "${EMNIFY_TEST_PREBUILT:-}" ]]; then
-    debs="$EMNIFY_TEST_PREBUILT/v1"
+    debs="$EMNIFY_TEST_PREBUILT"
+    [[ -d "$debs/v1" ]] && debs="$debs/v1"
 else
     say "building $version (packaging/build-deb.sh)"
     "$root/packaging/build-deb.sh" >"$work/build.log" 2>&1 || { tail -30 "$work/build.log"; abort "build-deb.sh"; }
     debs="$root/packaging/out"
 fi
-edge_deb="$(ls "$debs"/emnify-edge_*.deb 2>/dev/null | head -1)"
-emulator_deb="$(ls "$debs"/emnify-edge-emulator_*.deb 2>/dev/null | head -1)"
-[[ -s "$edge_deb" && -s "$emulator_deb" ]] || abort "packages in $debs"
+# The version of this checkout's changelog (packaging/out may also hold test-deb.sh's upgrade build).
+edge_deb="$(ls "$debs"/emnify-edge_"${version}"_*.deb 2>/dev/null | head -1)"
+emulator_deb="$(ls "$debs"/emnify-edge-emulator_"${version}"_*.deb 2>/dev/null | head -1)"
+[[ -s "$edge_deb" && -s "$emulator_deb" ]] || abort "emnify-edge and emnify-edge-emulator $version in $debs"
 
 # --- 2. The root: test-deb.sh's, plus the broker and its clients -------------------------
 cache="${EMNIFY_TEST_CHROOT_CACHE:-}"
