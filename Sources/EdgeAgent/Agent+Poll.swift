@@ -93,6 +93,7 @@ extension Agent {
         if changed {
             logger.info("resolved", metadata: ["sim": "\(sim.id)", "endpoint": "\(sim.endpoint.map { String($0.id) } ?? "none")"])
             try await publish([.json(publishedIdentity(identity), topic: topicLayout(for: identity).identity, retain: true)])
+            identityPublished = true
         }
         return nil
     }
@@ -267,12 +268,16 @@ extension Agent {
     func publishStatusTopics(_ identity: AgentIdentity) async throws {
         let topics = topicLayout(for: identity)
         var messages: [AgentMessage] = []
+        if !identityPublished {
+            messages.append(.json(publishedIdentity(identity), topic: topics.identity, retain: true))
+        }
         let stateMessage = AgentMessage.json(state.connectivity, topic: topics.state, retain: true)
         if stateMessage.payload != publishedStateJSON {
             messages.append(stateMessage)
         }
         messages.append(.json(await healthReport(), topic: topics.health, retain: true))
         try await publish(messages)
+        identityPublished = true
         publishedStateJSON = stateMessage.payload
     }
 

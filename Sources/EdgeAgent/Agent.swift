@@ -29,6 +29,9 @@ public actor Agent {
     var etags: [String: String] = [:]
     var gapNoticeSent: Set<String> = []
     var publishedStateJSON: [UInt8] = []
+    /// Whether this process has published the retained identity: a broker that lost it (a power
+    /// cut before its autosave) gets it again from the first poll, even for an unchanged SIM.
+    var identityPublished = false
     var stopReason: AgentStop?
     var stopRequested = false
     var isPolling = false

@@ -59,10 +59,13 @@ public struct AgentStateStore: Sendable {
         case .success(let state): return (state, .loaded)
         case .failure(let problem):
             if problem.text == Self.missing, !FileReader.exists(previousPath) { return (AgentState(), .fresh) }
+            // Only the previous copy: `save` had renamed the file away and not yet written the new
+            // one (a crash or power cut between the two renames).
+            let reason = problem.text == Self.missing ? "\(path) is missing (a save was interrupted)" : problem.text
             if case .success(let state) = read(previousPath) {
-                return (state, .recoveredFromPrevious(problem: problem.text))
+                return (state, .recoveredFromPrevious(problem: reason))
             }
-            return (AgentState(), .startedOver(problem: problem.text))
+            return (AgentState(), .startedOver(problem: reason))
         }
     }
 

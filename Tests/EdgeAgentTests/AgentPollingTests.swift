@@ -212,3 +212,28 @@ extension AgentPollingTests {
         #expect(reason?.description.contains("the SIM changed") == true)
     }
 }
+
+extension AgentPollingTests {
+    /// A power cut takes the broker's retained messages since its last autosave with it; the agent
+    /// starts again on its own (fsynced) state with the same SIM. Its first poll publishes the
+    /// retained identity again (before, only a changed SIM or a broker reconnect did), and only once.
+    @Test func aRestartPublishesTheIdentityAgainForABrokerThatLostIt() async {
+        api.add(makeEvent(id: 1, millis: now - 60_000), to: .endpoint(900))
+        _ = await agent().pollOnce()
+        #expect(publisher.last("/identity") != nil)
+
+        let afterPowerCut = RecordingPublisher()
+        var settings = AgentSettings()
+        settings.stateDirectory = stateDirectory
+        let restarted = Agent(
+            settings: settings, api: api, identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
+            publisher: afterPowerCut, clock: clock)
+        _ = await restarted.pollOnce()
+        clock.advance(seconds: 60)
+        _ = await restarted.pollOnce()
+        let identities = afterPowerCut.messages.withLock { $0 }.filter { $0.topic.hasSuffix("/identity") }
+        #expect(identities.count == 1)
+        #expect(identities.first.map { String(decoding: $0.payload, as: UTF8.self).contains("\"endpoint_id\":900") } == true)
+        #expect(identities.first?.retain == true)
+    }
+}
