@@ -29,7 +29,9 @@ import Testing
         let after = Int64(Date().timeIntervalSince1970)
         let date = try #require(login.headers["date"] ?? login.headers["Date"], "\(login.headers)")
         let seconds = try #require(Self.parseHTTPDate(date), "an IMF-fixdate: \(date)")
-        #expect((before - 1...after + 1).contains(seconds))
+        // Hummingbird renders the Date header from a cache that a timer refreshes once a second; on
+        // a loaded machine that timer runs late, so the header may trail by a few seconds.
+        #expect((before - 5...after + 1).contains(seconds))
         let jwt = try #require((try login.jsonObject() as? [String: Any])?["auth_token"] as? String)
         let claims = try Self.claims(jwt)
         let issuedAt = try #require((claims["iat"] as? NSNumber)?.int64Value)
