@@ -111,7 +111,10 @@ struct MQTTConnectionTests {
         #expect(broker.stop(), "SIGTERM did not stop mosquitto")
         let acknowledgedWhileUp = acknowledged.items.count
         try await Task.sleep(for: .seconds(1))
-        #expect(acknowledged.items.count == acknowledgedWhileUp, "acknowledged while the broker was down")
+        // The publisher awaits each PUBACK before the next publish, so at most one can have been
+        // sent by the broker before it died and be counted only after stop() returned (seen once
+        // in 20 loaded runs); a second one would have been acknowledged while the broker was down.
+        #expect(acknowledged.items.count <= acknowledgedWhileUp + 1, "acknowledged while the broker was down")
         try broker.start()
         try await publishing.value  // every publish acknowledged
         #expect(acknowledged.items.count == total)
