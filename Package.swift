@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // The daemon's session as services with graceful shutdown (swift-log's and NIO's ecosystem).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The emulator only: it is not shipped on gateways, so its weight does not count.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -71,20 +73,32 @@ let package = Package(
             dependencies: ["CMosquitto", "EdgeCommon", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "EdgeReports", dependencies: ["EmnifyAPI", "ModemIdentity", "EdgeCommon"]),
+        // What every long-running role and command is made of: the configuration mapped onto the parts
+        // (API client, broker settings, modem reader, agent settings), the publisher adapter, signals,
+        // systemd notification, and the daemon's session as services on swift-service-lifecycle.
+        .target(
+            name: "EdgeRuntime",
+            dependencies: [
+                "EdgeAgent", "EdgeCommon", "EdgeConfig", "EdgeMQTT", "EmnifyAPI", "ModemIdentity",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `emnify-edge diagnose`: the field checks, the closed-loop reset and the support bundle.
         .target(
             name: "EdgeDiagnostics",
             dependencies: [
                 "EdgeCommon", "EdgeConfig", "EdgeProcess", "EmnifyAPI", "ModemIdentity", "EdgeMQTT", "EdgeAgent",
-                "EdgeReports",
+                "EdgeReports", "EdgeRuntime",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The commands only (swift-argument-parser); everything they run lives in the libraries above.
         .executableTarget(
             name: "emnify-edge",
             dependencies: [
                 "EdgeConfig", "EmnifyAPI", "ModemIdentity", "EdgeReports", "EdgeCommon", "EdgeAgent", "EdgeMQTT",
-                "EdgeDiagnostics",
+                "EdgeDiagnostics", "EdgeRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -135,7 +149,16 @@ let package = Package(
         .testTarget(
             name: "EmnifyAPITests", dependencies: ["EmnifyAPI", "TestSupport", "EmnifyEmulator"], exclude: ["Fixtures"]
         ),
-        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "TestSupport"]),
+        // In-memory API, identity and clock for the unit tests of the pipeline and of the session.
+        .target(
+            name: "AgentTestSupport", dependencies: ["EdgeAgent", "EdgeCommon", "EmnifyAPI"],
+            path: "Tests/AgentTestSupport"
+        ),
+        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "AgentTestSupport", "TestSupport"]),
+        .testTarget(
+            name: "EdgeRuntimeTests",
+            dependencies: ["EdgeRuntime", "EdgeAgent", "EdgeMQTT", "EdgeCommon", "EmnifyAPI", "AgentTestSupport"]
+        ),
         .testTarget(
             name: "ModemIdentityTests",
             dependencies: ["ModemIdentity", "EdgeReports", "EdgeCommon", "TestSupport"],
@@ -149,7 +172,9 @@ let package = Package(
             dependencies: ["TestSupport", "EmnifyEmulator", "EmnifyAPI", "EdgeMQTT", "EdgeProcess", "EdgeCommon"]
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
-        .testTarget(name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "TestSupport", "EmnifyEmulator"]),
+        .testTarget(
+            name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "EdgeAgent", "TestSupport", "EmnifyEmulator"]
+        ),
         // firmware-config and packaging/: mosquitto snippet, udev rules, systemd unit, man page.
         .testTarget(name: "PackagingTests", dependencies: ["EdgeConfig", "EdgeProcess"]),
     ]

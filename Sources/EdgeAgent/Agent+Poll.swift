@@ -20,7 +20,7 @@ extension Agent {
             state.lastError = nil
             consecutiveFailures = 0
             if published > 0 {
-                fastPollUntilMillis = clock.monotonicMilliseconds() + Int64(settings.fastPollPeriod.components.seconds) * 1000
+                fastPollUntilMillis = clock.monotonicMilliseconds() + settings.fastPollPeriod.wholeMilliseconds
             }
             state.usage = await api.usage
             // Saved before the health topic is published, so that a failed save is on it.
@@ -45,69 +45,16 @@ extension Agent {
         }
     }
 
-    func refreshIdentity() async throws {
-        let now = clock.monotonicMilliseconds()
-        guard identity == nil || now - identityReadAtMillis >= Int64(settings.identityInterval.components.seconds) * 1000 else {
-            return
-        }
-        let fresh = try await identityProvider.readIdentity()
-        identityReadAtMillis = now
-        if let identity, identity.iccid != fresh.iccid {
-            // The Last Will names the old SIM's topic and is fixed at connect time: restart.
-            logger.notice("SIM changed", metadata: ["from": "\(identity.iccid)", "to": "\(fresh.iccid)"])
-            throw AgentStop.identityChanged(from: identity.iccid.normalized, to: fresh.iccid.normalized)
-        }
-        if identity == nil {
-            if let known = state.iccid, known != fresh.iccid.normalized {
-                logger.notice("a different SIM than last time: starting with fresh cursors", metadata: ["previous": "\(known)"])
-                state = AgentState()
-            }
-            state.iccid = fresh.iccid.normalized
-        }
-        identity = fresh
-    }
-
-    /// Finds SIM and endpoint; returns an outcome when polling cannot start yet.
-    func resolveSIM(_ identity: AgentIdentity) async throws -> PollOutcome? {
-        let now = clock.monotonicMilliseconds()
-        if state.simID != nil {
-            // Looked up once per start, then again only while the SIM has no endpoint.
-            let due = simCheckedAtMillis == 0 || (state.endpointID == nil && now - simCheckedAtMillis >= 300_000)
-            guard due else { return nil }
-        } else if simCheckedAtMillis != 0 && now - simCheckedAtMillis < 600_000 {
-            return .waitingForSIM("SIM \(identity.iccid) not found in emnify; checking again in a few minutes")
-        }
-        simCheckedAtMillis = now
-        guard let sim = try await api.findSIM(iccid: identity.iccid) else {
-            state.lastError = "SIM \(identity.iccid) is not in the emnify organisation of this application token"
-            logger.error("\(state.lastError!)")
-            return .waitingForSIM(state.lastError!)
-        }
-        let changed = sim.id != state.simID || sim.endpoint?.id != state.endpointID
-        state.simID = sim.id
-        state.endpointID = sim.endpoint?.id
-        state.endpointName = sim.endpoint?.name
-        if sim.endpoint == nil {
-            logger.notice("SIM has no endpoint yet: polling the SIM's events only", metadata: ["sim": "\(sim.id)"])
-        }
-        if changed {
-            logger.info("resolved", metadata: ["sim": "\(sim.id)", "endpoint": "\(sim.endpoint.map { String($0.id) } ?? "none")"])
-            try await publish([.json(publishedIdentity(identity), topic: topicLayout(for: identity).identity, retain: true)])
-            identityPublished = true
-        }
-        return nil
-    }
-
     /// Reads one feed from its window and publishes what is new, page by page in time order.
     func poll(_ feed: EventFeed, topics: TopicLayout) async throws -> Int {
         let key = Self.key(feed)
         // The API's time: its events' timestamps and the window are on its clock.
         let now = await api.apiTimeMilliseconds()
-        var cursor = state.cursors[key] ?? FeedCursor(windowStart: now - Self.millis(settings.backfill))
+        var cursor = state.cursors[key] ?? FeedCursor(windowStart: now - settings.backfill.wholeMilliseconds)
         if cursor.lead(over: now) > Self.cursorTolerance {
             repairCursorAhead(&cursor, key: key, apiNow: now)
         }
-        let oldestKept = now - Self.millis(settings.retention) + 3_600_000
+        let oldestKept = now - settings.retention.wholeMilliseconds + 3_600_000
         if cursor.windowStart < oldestKept {
             try await announceGap(feed, cursor: cursor, oldestKept: oldestKept, topics: topics)
             cursor.windowStart = oldestKept
@@ -116,7 +63,7 @@ extension Agent {
         // `until` rounded up to the hour: the query stays the same between idle polls, so the
         // server can answer a matching If-None-Match with 304 and no body.
         let until = (now / 1000 / 3600 + 2) * 3600
-        var published = 0
+        var progress = FeedProgress(key: key, cursor: cursor)
         var page = 1
         var firstQuery = pageQuery(1, window: (from, until))
         firstQuery.ifNoneMatch = etags[key]
@@ -124,22 +71,18 @@ extension Agent {
         defer { fetching.cancel() }
         // Ids read in this poll: a later page with none new means the server ignores `page`.
         var seenThisPoll = Set<Int64>()
-        // The batch handed to the broker whose acknowledgements are still arriving: the next batch
-        // is handed over meanwhile, and the cursor moves past a batch only once it is acknowledged.
-        var inFlight: InFlightBatch?
         do {
             while true {
                 let current = fetching
                 let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
                 if result.notModified { return 0 }
-                let received = result.events.count + result.rejected.count
                 let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
-                let repeated = page > 1 && new == 0 && result.rejected.isEmpty
-                if repeated {
+                let paging = EventPaging.decide(
+                    after: page, of: result, newEvents: new, perPage: settings.pageSize, maxPages: 100_000)
+                if paging == .repeatedPage {
                     logger.warning("the API repeated a page; paging stops for this poll", metadata: ["feed": "\(feed)", "page": "\(page)"])
                 }
-                // Never on the paging headers: they can lie (see PagingHeaders).
-                let lastPage = received < settings.pageSize || repeated || page >= 100_000
+                let lastPage = paging != .nextPage
                 // The next page is fetched while this one goes to the broker: a backfill pays for
                 // the slower of the two, not for both.
                 if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: (from, until))) }
@@ -153,7 +96,7 @@ extension Agent {
                 // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
                 var fresh: [EmnifyEvent] = []
                 var skipped: [EmnifyEvent] = []
-                for event in cursor.unpublished(result.events) {
+                for event in progress.cursor.unpublished(result.events) {
                     // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
                     // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
                     if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {
@@ -164,15 +107,19 @@ extension Agent {
                 }
                 for start in stride(from: 0, to: fresh.count, by: settings.pageSize) {
                     let batch = fresh[start..<min(start + settings.pageSize, fresh.count)]
-                    let acknowledgement = try await handOver(batch.map { AgentMessage.event($0, topics: topics) })
-                    try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
-                    inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch)
+                    let acknowledgement = try await handOver(batch.map { MQTTMessage.event($0, topics: topics) })
+                    try await settle(&progress)
+                    progress.inFlight = InFlightBatch(acknowledgement: acknowledgement, events: batch)
                 }
                 // The skips are recorded with the batch in flight, once it is acknowledged: saved
                 // before, they could slide the window past older events of a batch not yet acknowledged.
-                if inFlight != nil { inFlight?.skipped += skipped } else { Self.mark(skipped, in: &cursor) }
+                if progress.inFlight != nil {
+                    progress.inFlight?.skipped += skipped
+                } else {
+                    Self.mark(skipped, in: &progress.cursor)
+                }
                 if lastPage {
-                    try await settle(&inFlight, cursor: &cursor, key: key, published: &published)
+                    try await settle(&progress)
                     etags[key] = page == 1 ? result.etag : nil
                     break
                 }
@@ -180,12 +127,12 @@ extension Agent {
             }
         } catch {
             // What the broker acknowledged before the failure still moves the cursor.
-            try? await settle(&inFlight, cursor: &cursor, key: key, published: &published)
+            try? await settle(&progress)
             throw error
         }
-        cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
-        state.cursors[key] = cursor
-        return published
+        progress.cursor.slide(lookBackMillis: settings.lookBack.wholeMilliseconds)
+        state.cursors[key] = progress.cursor
+        return progress.published
     }
 
     /// A cursor may lie this far ahead of the API's time estimate (the `Date` header has
@@ -198,7 +145,7 @@ extension Agent {
     /// never skips one.
     private func repairCursorAhead(_ cursor: inout FeedCursor, key: String, apiNow: Int64) {
         let lead = cursor.lead(over: apiNow)
-        let restart = apiNow - Self.millis(settings.backfill)
+        let restart = apiNow - settings.backfill.wholeMilliseconds
         let message =
             "the cursor of feed \(key) lies \(lead / 1000) s ahead of the API's clock: damaged (written with a wrong gateway "
             + "clock, or an edited state file); reading again from the backfill window, events may be published again"
@@ -212,6 +159,16 @@ extension Agent {
         cursor.restart(from: restart, notAfter: apiNow)
         state.cursors[key] = cursor
         saveState()
+    }
+
+    /// One feed's walk through a poll: its cursor, the batch handed to the broker whose
+    /// acknowledgements are still arriving (the next batch is handed over meanwhile; the cursor moves
+    /// past a batch only once it is acknowledged), and how many events were acknowledged so far.
+    struct FeedProgress {
+        let key: String
+        var cursor: FeedCursor
+        var inFlight: InFlightBatch?
+        var published = 0
     }
 
     struct InFlightBatch {
@@ -228,16 +185,16 @@ extension Agent {
     }
 
     /// Waits for the batch in flight, then moves the cursor past it and saves the state.
-    private func settle(_ inFlight: inout InFlightBatch?, cursor: inout FeedCursor, key: String, published: inout Int) async throws {
-        guard let batch = inFlight else { return }
-        inFlight = nil
+    private func settle(_ progress: inout FeedProgress) async throws {
+        guard let batch = progress.inFlight else { return }
+        progress.inFlight = nil
         try await acknowledged(batch.acknowledgement)
-        Self.mark(batch.events, in: &cursor)
-        Self.mark(batch.skipped, in: &cursor)
+        Self.mark(batch.events, in: &progress.cursor)
+        Self.mark(batch.skipped, in: &progress.cursor)
         for event in batch.events { state.connectivity.apply(event) }
-        published += batch.events.count
-        cursor.slide(lookBackMillis: Self.millis(settings.lookBack))
-        state.cursors[key] = cursor
+        progress.published += batch.events.count
+        progress.cursor.slide(lookBackMillis: settings.lookBack.wholeMilliseconds)
+        state.cursors[progress.key] = progress.cursor
         saveState()
     }
 
@@ -251,62 +208,6 @@ extension Agent {
     private func prefetch(_ feed: EventFeed, _ query: EventQuery) -> Task<EventPage, any Error> {
         let api = self.api
         return Task { try await api.eventPage(feed, query: query) }
-    }
-
-    func announceGap(_ feed: EventFeed, cursor: FeedCursor, oldestKept: Int64, topics: TopicLayout) async throws {
-        let key = Self.key(feed)
-        guard gapNoticeSent.insert(key).inserted else { return }
-        let notice = GapNotice(
-            feed: key,
-            message: "emnify-edge was away longer than emnify keeps events (30 days): events between these times may be missing",
-            from: EmnifyTimestamp(millisecondsSinceEpoch: cursor.newestMillis ?? cursor.windowStart).text,
-            until: EmnifyTimestamp(millisecondsSinceEpoch: oldestKept).text)
-        logger.warning("possible gap in the event history", metadata: ["feed": "\(key)", "until": "\(notice.until)"])
-        try await publish([.json(notice, topic: topics.notice, retain: false)])
-    }
-
-    func publishStatusTopics(_ identity: AgentIdentity) async throws {
-        let topics = topicLayout(for: identity)
-        var messages: [AgentMessage] = []
-        if !identityPublished {
-            messages.append(.json(publishedIdentity(identity), topic: topics.identity, retain: true))
-        }
-        let stateMessage = AgentMessage.json(state.connectivity, topic: topics.state, retain: true)
-        if stateMessage.payload != publishedStateJSON {
-            messages.append(stateMessage)
-        }
-        messages.append(.json(await healthReport(), topic: topics.health, retain: true))
-        try await publish(messages)
-        identityPublished = true
-        publishedStateJSON = stateMessage.payload
-    }
-
-    /// Forgets what was published as retained, so that it is published again (after a reconnect).
-    public func invalidateRetained() {
-        publishedStateJSON = []
-    }
-
-    func publish(_ messages: [AgentMessage]) async throws {
-        try await brokerCall { try await publisher.publish(messages) }
-    }
-
-    func handOver(_ messages: [AgentMessage]) async throws -> PublishAcknowledgement {
-        try await brokerCall { try await publisher.handOver(messages) }
-    }
-
-    func acknowledged(_ acknowledgement: PublishAcknowledgement) async throws {
-        try await brokerCall { try await acknowledgement.get() }
-    }
-
-    /// A broker failure as `BrokerUnavailable` (the poll stops; the cursor stays).
-    private func brokerCall<T>(_ call: () async throws -> T) async throws -> T {
-        do {
-            return try await call()
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw BrokerUnavailable(reason: "\(error)")
-        }
     }
 
     func saveState() {
@@ -338,16 +239,6 @@ extension Agent {
         case .sim(let id): return "sim:\(id)"
         }
     }
-
-    static func millis(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-}
-
-/// The broker did not take a message; the poll stops and the cursor stays where it was.
-struct BrokerUnavailable: Error, CustomStringConvertible {
-    let reason: String
-    var description: String { "the local MQTT broker did not acknowledge: \(reason)" }
 }
 
 /// Ends the agent loop on purpose (the service manager restarts it).

@@ -34,6 +34,8 @@ public actor Agent {
     var identityPublished = false
     var stopReason: AgentStop?
     var stopRequested = false
+    /// The wait for the next poll, while the loop waits.
+    var pause: Task<Void, any Error>?
     var isPolling = false
     /// Why the last save of the state failed (nil after a save that worked): on the health topic
     /// with the poll's own error, because a poll that works clears that one.
@@ -73,29 +75,19 @@ public actor Agent {
     }
 
     /// Asks the loop to end after the poll in progress (its publishes finish and the cursor is
-    /// saved). Returns whether a poll is in progress; if not, the caller can cancel the sleep.
+    /// saved); a loop waiting for its next poll ends at once. Returns whether a poll was in progress.
+    @discardableResult
     public func requestStop() -> Bool {
         stopRequested = true
+        pause?.cancel()
         return isPolling
     }
-
-    public var isPollInProgress: Bool { isPolling }
 
     public func setPollObserver(_ observer: @escaping @Sendable (PollOutcome) -> Void) {
         onPoll = observer
     }
 
-    /// A problem of the daemon's configuration (a refused reload), shown as `last_error` on the
-    /// health topic until cleared with nil; the health topic is published at once.
-    public func reportConfigurationProblem(_ problem: String?) async {
-        configurationProblem = problem
-        guard let identity else { return }
-        let health = AgentMessage.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)
-        try? await publisher.publish([health])
-    }
-
     public var currentState: AgentState { state }
-    public var topics: TopicLayout? { identity.map { topicLayout(for: $0) } }
 
     /// Runs until the task is cancelled or the SIM changes (returned, so the caller can exit and
     /// be restarted). Every other failure is logged, recorded in health and retried with backoff.
@@ -108,50 +100,17 @@ public actor Agent {
             if let stopReason { return stopReason }
             if stopRequested { break }
             let delay = nextDelay(after: outcome)
+            // A task of its own, so that `requestStop` can end the wait without cancelling the loop.
+            let waiting = Task { try await Task.sleep(for: delay) }
+            pause = waiting
             do {
-                try await Task.sleep(for: delay)
+                try await withTaskCancellationHandler { try await waiting.value } onCancel: { waiting.cancel() }
             } catch {
                 break
             }
+            pause = nil
         }
         return nil
-    }
-
-    /// The retained messages a reconnect must re-publish (state, identity, health).
-    public func retainedMessages() async -> [AgentMessage] {
-        guard let identity else { return [] }
-        let topics = topicLayout(for: identity)
-        return [
-            .json(publishedIdentity(identity), topic: topics.identity, retain: true),
-            .json(state.connectivity, topic: topics.state, retain: true),
-            .json(await healthReport(), topic: topics.health, retain: true),
-        ]
-    }
-
-    func topicLayout(for identity: AgentIdentity) -> TopicLayout {
-        TopicLayout(prefix: settings.topicPrefix, iccid: identity.iccid.withoutCheckDigit ?? identity.iccid.normalized)
-    }
-
-    func publishedIdentity(_ identity: AgentIdentity) -> PublishedIdentity {
-        PublishedIdentity(
-            iccid: identity.iccid.withoutCheckDigit ?? identity.iccid.normalized, iccidAsRead: identity.iccid.asRead,
-            imei: identity.imei, imsi: identity.imsi, simID: state.simID, endpointID: state.endpointID,
-            endpointName: state.endpointName, source: identity.source)
-    }
-
-    func healthReport() async -> HealthReport {
-        let usage = await api.usage
-        let newest = state.cursors.values.compactMap(\.newestMillis).max()
-        let problems = [state.lastError, saveProblem, configurationProblem].compactMap { $0 }
-        let apiNow = await api.apiTimeMilliseconds()
-        return HealthReport(
-            lastSuccessfulPoll: state.lastSuccessfulPollMillis.map { EmnifyTimestamp(millisecondsSinceEpoch: $0).text },
-            lastError: problems.isEmpty ? nil : problems.joined(separator: "; "),
-            requestsToday: usage.requests, bytesToday: usage.bytesSent + usage.bytesReceived,
-            authenticationsToday: usage.authentications,
-            cursorLagSeconds: newest.map { (apiNow - $0) / 1000 },
-            pollIntervalSeconds: Int64(settings.pollInterval.components.seconds),
-            clockOffsetSeconds: await api.clockOffsetMillis.map { $0 / 1000 })
     }
 
     func nextDelay(after outcome: PollOutcome) -> Duration {

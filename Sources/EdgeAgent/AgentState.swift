@@ -21,6 +21,9 @@ public struct AgentState: Codable, Sendable, Equatable {
     public var connectivity = ConnectivityState()
     public var lastSuccessfulPollMillis: Int64?
     public var lastError: String?
+    /// Today's API requests and bytes: the next start continues them (`EmnifyClient`'s
+    /// `initialUsage`), so the health topic's day totals survive restarts, and `diagnose` reads
+    /// them when the broker is not there to show the health topic.
     public var usage: UsageCounters?
 
     public init() {}

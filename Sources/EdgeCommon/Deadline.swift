@@ -7,8 +7,7 @@ public struct Deadline: Sendable {
     public let nanoseconds: Int64
 
     public init(after duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        nanoseconds = Deadline.now() + seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        nanoseconds = Deadline.now() + duration.wholeNanoseconds
     }
 
     public var remainingMilliseconds: Int { Int(max(0, (nanoseconds - Deadline.now()) / 1_000_000)) }

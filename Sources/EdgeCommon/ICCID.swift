@@ -44,6 +44,10 @@ public struct ICCID: Hashable, Sendable, CustomStringConvertible, Codable {
         }
     }
 
+    /// The form that names the SIM in MQTT topics (`emnify/<this>/…`): emnify's `iccid` field where
+    /// it can be known, otherwise the digits as read. One rule for the agent, diagnose and the relay.
+    public var topicForm: String { withoutCheckDigit ?? normalized }
+
     /// The 20-digit form with the check digit, as emnify's `iccid_with_luhn` expects.
     public var withCheckDigit: String? {
         switch normalized.count {

@@ -37,14 +37,6 @@ enum APIProbe {
         } catch {
             outcome = .failure(error)
         }
-        return Result(outcome: outcome, receivedAtMillis: SystemClockMillis.now(), url: url)
-    }
-}
-
-enum SystemClockMillis {
-    static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        return Result(outcome: outcome, receivedAtMillis: SystemWallClock().nowMilliseconds(), url: url)
     }
 }

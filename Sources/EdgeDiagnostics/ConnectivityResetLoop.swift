@@ -45,7 +45,7 @@ public struct ConnectivityResetLoop: Sendable {
         return CheckResult(
             id: "reset-loop", title: "Closed loop (\(kind.rawValue) reset)", status: outcome.status,
             finding: outcome.finding,
-            nextStep: outcome.nextStep, details: outcome.details, durationMs: (ContinuousClock.now - start).milliseconds
+            nextStep: outcome.nextStep, details: outcome.details, durationMs: Int((ContinuousClock.now - start).wholeMilliseconds)
         )
     }
 
@@ -120,7 +120,7 @@ public struct ConnectivityResetLoop: Sendable {
         } catch {
             return APIErrorAdvice.outcome(error, doing: "the API refused the reset", details: details)
         }
-        details["patch_ms"] = String((ContinuousClock.now - patchStart).milliseconds)
+        details["patch_ms"] = String((ContinuousClock.now - patchStart).wholeMilliseconds)
 
         var inAPI: [Int: ContinuousClock.Instant] = [:]
         let deadline = patchStart + timeout
@@ -160,10 +160,10 @@ public struct ConnectivityResetLoop: Sendable {
         }
         let broker = seenOnBroker.withLock { $0 }
         func ms(_ instants: [ContinuousClock.Instant]) -> String? {
-            instants.isEmpty ? nil : String((instants.max()! - patchStart).milliseconds)
+            instants.isEmpty ? nil : String((instants.max()! - patchStart).wholeMilliseconds)
         }
         func firstMs(_ instants: [ContinuousClock.Instant]) -> String? {
-            instants.isEmpty ? nil : String((instants.min()! - patchStart).milliseconds)
+            instants.isEmpty ? nil : String((instants.min()! - patchStart).wholeMilliseconds)
         }
         details["api_first_ms"] = firstMs(Array(inAPI.values))
         details["api_all_ms"] = inAPI.count == expected.count ? ms(Array(inAPI.values)) : nil

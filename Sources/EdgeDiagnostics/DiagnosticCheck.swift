@@ -19,7 +19,7 @@ extension DiagnosticCheck {
         let outcome = await run(session)
         return CheckResult(
             id: id, title: title, status: outcome.status, finding: outcome.finding, nextStep: outcome.nextStep,
-            details: outcome.details, durationMs: (ContinuousClock.now - start).milliseconds)
+            details: outcome.details, durationMs: Int((ContinuousClock.now - start).wholeMilliseconds))
     }
 }
 
@@ -37,12 +37,5 @@ public enum DiagnosticChecks {
             results.append(await check.result(session))
         }
         return results
-    }
-}
-
-extension Duration {
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -2,34 +2,29 @@ import EdgeAgent
 import EdgeCommon
 import EdgeConfig
 import EdgeMQTT
+import EdgeRuntime
 import EmnifyAPI
 import Logging
 import ModemIdentity
 
-/// What `diagnose` is given by the executable: where the configuration is, the environment, and
-/// how the executable maps a configuration onto the modem reader and the broker settings (the
-/// same mapping `run` uses, so the checks see what the agent sees).
+/// What `diagnose` is given by the executable: where the configuration is, the environment and
+/// the version. The parts are made from the configuration as `run` makes them (`EdgeRuntime`), so
+/// the checks see what the agent sees.
 public struct DiagnosticInputs: Sendable {
     public var configPath: String
     public var environment: [String: String]
     public var version: String
-    public var makeModemReader: @Sendable (EdgeConfiguration) throws -> ModemIdentityReader
-    public var makeMQTTSettings: @Sendable (EdgeConfiguration) throws -> MQTTSettings
     public var logger: Logger
     /// The systemd unit of the agent.
     public var serviceName: String
 
     public init(
         configPath: String, environment: [String: String], version: String,
-        makeModemReader: @escaping @Sendable (EdgeConfiguration) throws -> ModemIdentityReader,
-        makeMQTTSettings: @escaping @Sendable (EdgeConfiguration) throws -> MQTTSettings,
         logger: Logger = Logger(label: "emnify-edge.diagnose"), serviceName: String = "emnify-edge.service"
     ) {
         self.configPath = configPath
         self.environment = environment
         self.version = version
-        self.makeModemReader = makeModemReader
-        self.makeMQTTSettings = makeMQTTSettings
         self.logger = logger
         self.serviceName = serviceName
     }
@@ -91,13 +86,20 @@ public final class DiagnosticSession {
         }
     }
 
+    /// The parts as `run` makes them from this configuration.
+    var parts: ConfiguredParts {
+        ConfiguredParts(path: inputs.configPath, configuration: configuration, environment: inputs.environment)
+    }
+
     /// The scrubber for everything this session prints or bundles.
     public var redactor: Redactor { Redactor(secrets: secrets) }
 
     /// The ICCID the agent's topics are named after: 19 digits, from the modem or the agent's state.
     var topicICCID: String? {
-        if let iccid = modemReport?.iccid { return iccid.withoutCheckDigit ?? iccid.normalized }
-        return AgentStateStore(directory: configuration.agent.stateDir).load().0.iccid
+        if let iccid = modemReport?.iccid { return iccid.topicForm }
+        // The state holds the ICCID as read (it may carry the check digit): the topics name it without.
+        let saved = AgentStateStore(directory: configuration.agent.stateDir).load().0.iccid
+        return saved.flatMap { try? ICCID(parsing: $0) }?.topicForm ?? saved
     }
 
     var topics: TopicLayout? {
@@ -125,19 +127,11 @@ public final class DiagnosticSession {
     func makeClient() throws(TransportError) -> EmnifyClient? {
         if let client { return client }
         guard let token else { return nil }
-        let api = configuration.api
-        let transport = try CurlTransport(
-            settings: .init(
-                userAgent: "emnify-edge/\(inputs.version) diagnose", caFile: api.caFile,
-                connectTimeout: api.connectTimeout, totalTimeout: api.timeout, maxResponseSize: api.maxResponseSize))
         // The agent's token cache and login pause: a diagnosis must not spend a login the agent
         // is waiting out (three failures lock the account).
-        let stateDir = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir : nil
-        let made = EmnifyClient(
-            configuration: .init(
-                baseURL: api.url, applicationToken: token.value, tokenCachePath: stateDir.map { $0 + "/auth-token" },
-                authenticationPausePath: stateDir.map { $0 + "/auth-pause" }, retry: RetryPolicy(maxAttempts: 1)),
-            transport: transport, clock: clock, logger: Logger(label: "emnify-edge.api"))
+        let made = try EmnifyClient.configured(
+            configuration.api, stateDirectory: configuration.agent.stateDir, token: token,
+            userAgent: "emnify-edge/\(inputs.version) diagnose", retry: RetryPolicy(maxAttempts: 1), clock: clock)
         client = made
         return made
     }

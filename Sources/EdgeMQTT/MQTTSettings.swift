@@ -1,3 +1,4 @@
+import EdgeCommon
 /// Which MQTT protocol version to speak.
 public enum MQTTProtocolChoice: Sendable, Hashable {
     /// MQTT 5 first; if the broker refuses the protocol version, MQTT 3.1.1.

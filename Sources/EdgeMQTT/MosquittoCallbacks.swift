@@ -1,3 +1,4 @@
+import EdgeCommon
 import CMosquitto
 import Logging
 

@@ -31,16 +31,6 @@ public enum EventTable {
         events.map { String(decoding: JSONCompactor.compact($0.raw), as: UTF8.self) + "\n" }.joined()
     }
 
-    /// Merges feeds: each event once (the endpoint and SIM feeds overlap), oldest first.
-    public static func merge(_ feeds: [[EmnifyEvent]]) -> [EmnifyEvent] {
-        var seen = Set<Int64>()
-        var merged: [EmnifyEvent] = []
-        for event in feeds.joined() where seen.insert(event.id).inserted {
-            merged.append(event)
-        }
-        return merged.sorted { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) }
-    }
-
     private static func capitalized(_ text: String) -> String {
         text.prefix(1).uppercased() + text.dropFirst().lowercased()
     }

@@ -1,4 +1,5 @@
 import CCurl
+import EdgeCommon
 
 /// One libcurl easy handle and its share handle, reused for every request so that the
 /// TCP connection, TLS session and DNS answer survive between polls (on a cellular link the
@@ -53,8 +54,8 @@ final class CurlSession: @unchecked Sendable {
         try set(CURLOPT_USERAGENT, settings.userAgent)
         // Empty string: offer every encoding this libcurl decodes (gzip at least) and decode it.
         try set(CURLOPT_ACCEPT_ENCODING, "")
-        try set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(settings.connectTimeout))
-        try set(CURLOPT_TIMEOUT_MS, milliseconds(settings.totalTimeout))
+        try set(CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout.wholeMilliseconds))
+        try set(CURLOPT_TIMEOUT_MS, Int(settings.totalTimeout.wholeMilliseconds))
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         // HTTP/2 when the server offers it over TLS: header compression makes idle polls cheap.
         try set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
@@ -203,10 +204,6 @@ final class CurlSession: @unchecked Sendable {
         guard code == CURLE_OK else {
             throw .other(code: Int(code.rawValue), String(cString: curl_easy_strerror(code)))
         }
-    }
-
-    private func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 }
 

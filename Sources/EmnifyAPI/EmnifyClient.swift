@@ -15,10 +15,13 @@ public actor EmnifyClient {
         /// Where a pause after a refused application token is kept between runs; nil: in memory only.
         public var authenticationPausePath: String?
         public var retry: RetryPolicy
+        /// The counters saved by the previous run: continued when they are of today (UTC), so that
+        /// a restart does not make a day's usage look smaller than it was.
+        public var initialUsage: UsageCounters?
 
         public init(
             baseURL: String, applicationToken: String, tokenCachePath: String? = nil, authenticationPausePath: String? = nil,
-            retry: RetryPolicy = RetryPolicy()
+            retry: RetryPolicy = RetryPolicy(), initialUsage: UsageCounters? = nil
         ) {
             var url = baseURL
             while url.hasSuffix("/") { url.removeLast() }
@@ -27,6 +30,7 @@ public actor EmnifyClient {
             self.tokenCachePath = tokenCachePath
             self.authenticationPausePath = authenticationPausePath
             self.retry = retry
+            self.initialUsage = initialUsage
         }
     }
 
@@ -66,7 +70,12 @@ public actor EmnifyClient {
             AuthenticationPauseFile(path: $0, applicationToken: configuration.applicationToken, baseURL: configuration.baseURL)
         }
         self.authentication = AuthenticationState()
-        self.usage = UsageCounters(day: UsageCounters.day(ofMilliseconds: clock.nowMilliseconds()))
+        let today = UsageCounters.day(ofMilliseconds: clock.nowMilliseconds())
+        if let saved = configuration.initialUsage, saved.day == today {
+            self.usage = saved
+        } else {
+            self.usage = UsageCounters(day: today)
+        }
         // Kept whatever the local clock says of its expiry: the API's answers judge it (see `isFresh`).
         authentication.token = tokenCache?.load()
         if let pauseFile, let pause = pauseFile.load() {
@@ -160,16 +169,14 @@ public actor EmnifyClient {
         return page
     }
 
-    /// Every event of a feed in a time window, following the pages. Stops on a short or empty
-    /// page, on a page that brings no new id (a server that ignores `page`) and at `maxPages`;
-    /// never on the paging headers alone (they can lie, see `PagingHeaders`).
+    /// Every event of a feed in a time window, following the pages as `EventPaging` decides.
     public func events(
         _ feed: EventFeed, from: Int64, until: Int64, perPage: Int = 100, maxPages: Int = 1000
     ) async throws(EmnifyError) -> EventPage {
         var all = EventPage(events: [], rejected: [], paging: PagingHeaders(), etag: nil, notModified: false)
         var seen = Set<Int64>()
         var page = 1
-        while page <= maxPages {
+        while true {
             var query = EventQuery(page: page, perPage: perPage, sort: "id")
             query.window = (from, until)
             let result = try await eventPage(feed, query: query)
@@ -180,15 +187,16 @@ public actor EmnifyClient {
             }
             all.rejected += result.rejected
             all.paging = result.paging
-            let received = result.events.count + result.rejected.count
-            if received < perPage { break }
-            if page > 1 && new == 0 && result.rejected.isEmpty {
+            switch EventPaging.decide(after: page, of: result, newEvents: new, perPage: perPage, maxPages: maxPages) {
+            case .nextPage:
+                page += 1
+            case .lastPage:
+                return all
+            case .repeatedPage:
                 logger.warning("the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
-                break
+                return all
             }
-            page += 1
         }
-        return all
     }
 
     /// `GET /api/v1/event/type`: the lookup of type ids and names.

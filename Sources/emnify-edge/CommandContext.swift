@@ -4,103 +4,28 @@ import Glibc
 #endif
 import EdgeCommon
 import EdgeConfig
+import EdgeRuntime
 import EmnifyAPI
 import FoundationEssentials
 import Logging
 
-/// What every subcommand needs, built from the global options: the configuration, a logger
-/// and, on demand, the API client. Errors are printed as the user should read them and turn
-/// into exit code 1.
+/// What an interactive subcommand needs, built from the global options: the configuration and
+/// its parts, and a logger. Errors are printed as the user should read them and turn into exit
+/// code 1.
 struct CommandContext {
-    let configPath: String
-    let configuration: EdgeConfiguration
+    let parts: ConfiguredParts
     let logger: Logger
-    /// The secrets the daemon validated with its configuration (nil for the other commands, which
-    /// read them when they need them).
-    private var validated: (token: Secret, mqttPassword: Secret?)? = nil
 
-    /// Interactive commands log warnings and worse unless `--verbose`; the daemon (`run`) logs
-    /// at `[log] level`. The daemon's configuration passes `ConfigurationCheck`, the same validation
-    /// as `config check` (token and password file included), or is refused with every problem.
-    init(options: GlobalOptions, daemon: Bool = false) throws {
-        configPath = options.config
-        if daemon {
-            let check = ConfigurationCheck.run(path: options.config, environment: Self.environment)
-            guard check.isValid, let configuration = check.configuration, case .success(let token) = check.token else {
-                let problems = check.lines.filter { !$0.hasPrefix("application token: from") }
-                throw CommandFailure(problems.joined(separator: "\n"))
-            }
-            self.configuration = configuration
-            validated = (token, try? check.mqttPassword?.get())
-        } else {
-            do {
-                configuration = try ConfigurationLoader.load(contentsOf: options.config)
-            } catch {
-                throw CommandFailure("\(error)")
-            }
-        }
-        let level: Logger.Level = options.verbose ? .debug : daemon ? Logger.Level(configuration.log.level) : .warning
-        LoggingBootstrap.once(level: level)
+    /// Logs warnings and worse unless `--verbose` (the daemon logs at `[log] level`: see `RunCommand`).
+    init(options: GlobalOptions) throws {
+        parts = try ConfiguredParts.load(path: options.config, environment: Self.environment)
+        LoggingBootstrap.once(level: options.verbose ? .debug : .warning)
         logger = Logger(label: "emnify-edge")
     }
 
+    var configuration: EdgeConfiguration { parts.configuration }
+
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
-
-    /// The broker password from `mqtt.password_file` (nil without one); validated once for the daemon.
-    func mqttPassword() throws -> Secret? {
-        if let validated { return validated.mqttPassword }
-        do {
-            return try SecretFile.mqttPassword(configuration.mqtt)
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-    }
-
-    func applicationToken() throws -> Secret {
-        if let validated {
-            if let finding = validated.token.permissionFinding { logger.warning("\(finding)") }
-            return validated.token
-        }
-        do {
-            let secret = try ApplicationTokenSource.resolve(api: configuration.api, environment: Self.environment)
-            if let finding = secret.permissionFinding {
-                logger.warning("\(finding)")
-            }
-            return secret
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-    }
-
-    /// The API client, with the retry policy of an interactive command: a few quick retries.
-    func makeClient(retry: RetryPolicy = RetryPolicy()) throws -> EmnifyClient {
-        let token = try applicationToken()
-        let api = configuration.api
-        let transport: CurlTransport
-        do {
-            transport = try CurlTransport(
-                settings: .init(
-                    userAgent: "emnify-edge/\(EdgeVersion.current)", caFile: api.caFile, connectTimeout: api.connectTimeout,
-                    totalTimeout: api.timeout, maxResponseSize: api.maxResponseSize))
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-        let stateDir = FileReader.exists(configuration.agent.stateDir) ? configuration.agent.stateDir : nil
-        return EmnifyClient(
-            configuration: .init(
-                baseURL: api.url, applicationToken: token.value, tokenCachePath: stateDir.map { $0 + "/auth-token" },
-                authenticationPausePath: stateDir.map { $0 + "/auth-pause" }, retry: retry),
-            transport: transport, logger: Logger(label: "emnify-edge.api"))
-    }
-}
-
-/// A command failed for a reason the user can act on: printed without a stack of types.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
 }
 
 extension Logger.Level {

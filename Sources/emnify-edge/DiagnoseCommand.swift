@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeConfig
 import EdgeDiagnostics
+import EdgeRuntime
 import Logging
 
 #if canImport(Glibc)
@@ -51,22 +52,13 @@ struct DiagnoseCommand: AsyncParsableCommand {
     func run() async throws {
         // The checks report every problem themselves; log lines would only repeat them.
         LoggingBootstrap.once(level: global.verbose ? .debug : .critical)
-        let logger = Logger(label: "emnify-edge")
         let resetKind = resetConnectivity.flatMap(ConnectivityResetLoop.Kind.init(rawValue:))
         if let resetKind, !yes, !Self.confirm(resetKind) {
             printError("cancelled; nothing was reset")
             throw ExitCode(1)
         }
-        let configPath = global.config
         let inputs = DiagnosticInputs(
-            configPath: configPath, environment: CommandContext.environment, version: EdgeVersion.current,
-            makeModemReader: { configuration in
-                try CommandContext(configPath: configPath, configuration: configuration, logger: logger).modemReader()
-            },
-            makeMQTTSettings: { configuration in
-                try CommandContext(configPath: configPath, configuration: configuration, logger: logger).mqttSettings(
-                    will: nil)
-            })
+            configPath: global.config, environment: CommandContext.environment, version: EdgeVersion.current)
         let session = DiagnosticSession(inputs: inputs)
         var report = await DiagnosticReport.make(session)
         if let resetKind {
@@ -97,14 +89,5 @@ struct DiagnoseCommand: AsyncParsableCommand {
                 + "it briefly disconnects the device. Continue? [y/N] ", terminator: "", to: &stderr)
         guard let answer = readLine() else { return false }
         return ["y", "yes"].contains(answer.lowercased())
-    }
-}
-
-extension CommandContext {
-    /// A context for a configuration already loaded (diagnose loads it itself, to report problems as a check).
-    init(configPath: String, configuration: EdgeConfiguration, logger: Logger) {
-        self.configPath = configPath
-        self.configuration = configuration
-        self.logger = logger
     }
 }

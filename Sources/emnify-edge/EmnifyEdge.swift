@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeRuntime
 
 @main
 struct EmnifyEdge: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import EdgeCommon
 import EdgeConfig
 import EdgeReports
+import EdgeRuntime
 import EmnifyAPI
 import Logging
 
@@ -42,8 +43,8 @@ struct EventsCommand: AsyncParsableCommand {
         try await reportingFailures {
             let context = try CommandContext(options: global)
             let window = try DurationText.parse(since)
-            let iccid = try await context.readICCID()
-            let client = try context.makeClient()
+            let iccid = try await context.parts.readICCID()
+            let client = try context.parts.apiClient()
 
             guard let sim = try await client.findSIM(iccid: iccid) else {
                 throw CommandFailure(
@@ -52,17 +53,14 @@ struct EventsCommand: AsyncParsableCommand {
             }
             let until = SystemWallClock().nowSeconds() + 60
             let from = until - 60 - Int64(window.components.seconds)
-            var feeds: [EventPage] = []
-            if let endpoint = sim.endpoint {
-                feeds.append(try await client.events(.endpoint(endpoint.id), from: from, until: until))
-            } else {
+            if sim.endpoint == nil {
                 context.logger.notice("SIM \(sim.id) is not assigned to an endpoint yet: showing the SIM's events only")
             }
-            feeds.append(try await client.events(.sim(sim.id), from: from, until: until))
-            for rejected in feeds.flatMap(\.rejected) {
+            let simEvents = try await client.eventsOfSIM(sim, from: from, until: until)
+            for rejected in simEvents.rejected {
                 context.logger.warning("an event could not be read and is not shown: \(rejected.reason)")
             }
-            let events = EventTable.merge(feeds.map(\.events)).filter { event in
+            let events = simEvents.events.filter { event in
                 types.isEmpty || types.contains { $0 == event.typeSlug || $0 == String(event.type.id) }
             }
             if json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeReports
+import EdgeRuntime
 import ModemIdentity
 
 struct IdentityCommand: AsyncParsableCommand {
@@ -26,7 +27,7 @@ struct IdentityCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let context = try CommandContext(options: global)
-            let reader = try context.modemReader(source: source, board: board)
+            let reader = try context.parts.modemReader(source: source, board: board)
             do throws(ModemIdentityError) {
                 let report = try await reader.read()
                 print(json ? IdentityReport(report).renderJSON() : IdentityReport(report).renderText(), terminator: json ? "\n" : "")

@@ -1,9 +1,6 @@
 import ArgumentParser
-import EdgeAgent
-import EdgeCommon
-import EdgeMQTT
-import EmnifyAPI
-import FoundationEssentials
+import EdgeConfig
+import EdgeRuntime
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -29,8 +26,14 @@ struct RunCommand: AsyncParsableCommand {
         // Their default action ends the process (a SIGHUP while the broker was not there yet killed it
         // with exit 129, nothing logged).
         let events = DaemonEvents(signals: [SIGTERM, SIGINT, SIGHUP])
+        let options = global
+        let environment = CommandContext.environment
         try await reportingFailures {
-            try await Daemon(options: global, events: events).run()
+            try await Daemon(events: events, notifier: SystemdNotifier(environment: environment)) {
+                let parts = try ConfiguredParts.validated(path: options.config, environment: environment)
+                LoggingBootstrap.once(level: options.verbose ? .debug : Logger.Level(parts.configuration.log.level))
+                return try SessionParts.configured(parts)
+            }.run()
         }
     }
 }

@@ -1,3 +1,4 @@
+import EdgeCommon
 import EdgeMQTT
 import EmnifyEmulator
 import Foundation

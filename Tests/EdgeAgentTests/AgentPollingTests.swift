@@ -1,3 +1,4 @@
+import AgentTestSupport
 @testable import EdgeAgent
 import EdgeCommon
 import EmnifyAPI

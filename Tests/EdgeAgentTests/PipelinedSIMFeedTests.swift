@@ -1,3 +1,4 @@
+import AgentTestSupport
 import EdgeAgent
 import EdgeCommon
 import EmnifyAPI

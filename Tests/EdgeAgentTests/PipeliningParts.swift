@@ -1,3 +1,4 @@
+import AgentTestSupport
 import EdgeAgent
 import EdgeCommon
 import EmnifyAPI
@@ -16,7 +17,7 @@ final class PipeliningPublisher: MessagePublisher {
         var trace: [String] = []
         var handOverCalls = 0
         /// Everything else (identity, state, health): published without pipelining.
-        var published: [AgentMessage] = []
+        var published: [MQTTMessage] = []
     }
 
     let record = Mutex(Record())
@@ -25,11 +26,11 @@ final class PipeliningPublisher: MessagePublisher {
 
     var snapshot: Record { record.withLock { $0 } }
 
-    func publish(_ messages: [AgentMessage]) async throws {
+    func publish(_ messages: [MQTTMessage]) async throws {
         record.withLock { $0.published.append(contentsOf: messages) }
     }
 
-    func handOver(_ messages: [AgentMessage]) async throws -> PublishAcknowledgement {
+    func handOver(_ messages: [MQTTMessage]) async throws -> PublishAcknowledgement {
         let ids = messages.compactMap(\.eventID)
         let fails = failingHandOvers.withLock { $0 }
         let number = try record.withLock { record throws -> Int in
@@ -80,11 +81,6 @@ final class OnePageFailingAPI: AgentAPI {
     var usage: UsageCounters { get async { await base.usage } }
     func apiTimeMilliseconds() async -> Int64 { await base.apiTimeMilliseconds() }
     var clockOffsetMillis: Int64? { get async { nil } }
-}
-
-extension AgentMessage {
-    /// The emnify event id of an event message (from its user property).
-    var eventID: Int64? { userProperties.first { $0.name == "event_id" }.flatMap { Int64($0.value) } }
 }
 
 /// What both pipelining suites start from: SIM 500 on endpoint 900 ("gw") in the API, and an agent

@@ -2,6 +2,7 @@ import EdgeAgent
 import EdgeCommon
 import EdgeConfig
 import EdgeMQTT
+import EdgeRuntime
 import EmnifyAPI
 import Logging
 import ModemIdentity
@@ -37,7 +38,7 @@ struct BrokerCheck: DiagnosticCheck {
                 "cannot connect to the broker at \(mqtt.host):\(mqtt.port): \(error)", next: Self.nextStep(error),
                 details: details)
         }
-        details["connect_ms"] = String((ContinuousClock.now - started).milliseconds)
+        details["connect_ms"] = String((ContinuousClock.now - started).wholeMilliseconds)
         details["mqtt_version"] = connection.negotiatedProtocolVersion.map { $0 == 5 ? "5" : "3.1.1" }
         session.brokerReachable = true
         let outcome = await Self.exercise(connection, session, details)
@@ -64,7 +65,7 @@ struct BrokerCheck: DiagnosticCheck {
                     next: "check the broker's ACLs for this user (publish and subscribe under the topic prefix)",
                     details: details)
             }
-            details["probe_round_trip_ms"] = String((ContinuousClock.now - sent).milliseconds)
+            details["probe_round_trip_ms"] = String((ContinuousClock.now - sent).wholeMilliseconds)
         } catch {
             return .fail(
                 "connected, but the probe failed: \(error)", next: "check the broker's ACLs for this user",
@@ -120,7 +121,7 @@ struct BrokerCheck: DiagnosticCheck {
     }
 
     static func connect(_ session: DiagnosticSession) throws -> MQTTConnection {
-        var settings = try session.inputs.makeMQTTSettings(session.configuration)
+        var settings = try session.parts.mqttSettings(will: nil)
         // Not the agent's client id: taking it over would disconnect the running agent.
         settings.clientID = "emnify-edge-diagnose-\(getpid())"
         settings.cleanSession = true

@@ -2,6 +2,7 @@ import EdgeAgent
 import EdgeCommon
 import EdgeConfig
 import EmnifyAPI
+import EdgeRuntime
 import ModemIdentity
 
 /// 3. The modem: identity readable (with its source), SIM present and ready, registration,
@@ -13,7 +14,7 @@ struct ModemCheck: DiagnosticCheck {
     func run(_ session: DiagnosticSession) async -> CheckOutcome {
         let reader: ModemIdentityReader
         do {
-            reader = try session.inputs.makeModemReader(session.configuration)
+            reader = try session.parts.modemReader()
         } catch {
             session.modemProblem = "\(error)"
             return .fail("cannot set up the modem reader: \(error)", next: "check [modem] in the configuration")

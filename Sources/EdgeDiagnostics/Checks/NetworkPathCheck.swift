@@ -32,13 +32,13 @@ struct NetworkPathCheck: DiagnosticCheck {
             return .fail(Self.finding(error), next: Self.nextStep(error, proxy: proxy), details: details)
         }
         let metrics = response.metrics
-        let dns = metrics.nameLookup.milliseconds
-        let tcp = max(0, metrics.connect.milliseconds - dns)
-        let tls = max(0, metrics.tlsHandshake.milliseconds - metrics.connect.milliseconds)
+        let dns = metrics.nameLookup.wholeMilliseconds
+        let tcp = max(0, metrics.connect.wholeMilliseconds - dns)
+        let tls = max(0, metrics.tlsHandshake.wholeMilliseconds - metrics.connect.wholeMilliseconds)
         details["dns_ms"] = String(dns)
         details["tcp_connect_ms"] = String(tcp)
         details["tls_handshake_ms"] = String(tls)
-        details["total_ms"] = String(metrics.total.milliseconds)
+        details["total_ms"] = String(metrics.total.wholeMilliseconds)
         details["remote_address"] = metrics.remoteAddress.nilIfEmpty
         details["http_version"] = metrics.httpVersion.nilIfEmpty
         details["http_status"] = String(response.status)
@@ -48,7 +48,7 @@ struct NetworkPathCheck: DiagnosticCheck {
         let finding = "DNS \(dns) ms, TCP \(tcp) ms\(tlsText)\(via)"
         if metrics.total > .seconds(5) {
             return .warn(
-                finding + "; the answer took \(metrics.total.milliseconds) ms",
+                finding + "; the answer took \(metrics.total.wholeMilliseconds) ms",
                 next: "the link is slow: check signal quality and the data session",
                 details: details)
         }

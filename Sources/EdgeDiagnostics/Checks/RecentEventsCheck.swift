@@ -20,16 +20,12 @@ struct RecentEventsCheck: DiagnosticCheck {
         let now = session.clock.nowSeconds()
         let until = now + 60
         let from = now - Self.window
-        var feeds: [[EmnifyEvent]] = []
+        let events: [EmnifyEvent]
         do {
-            if let endpoint = sim.endpoint {
-                feeds.append(try await client.events(.endpoint(endpoint.id), from: from, until: until).events)
-            }
-            feeds.append(try await client.events(.sim(sim.id), from: from, until: until).events)
+            events = try await client.eventsOfSIM(sim, from: from, until: until).events
         } catch {
             return APIErrorAdvice.outcome(error, doing: "the events cannot be read")
         }
-        let events = EventTable.merge(feeds)
         var details = ["events_24h": String(events.count)]
         guard !events.isEmpty else {
             return .pass("no events in the last 24 h", details: details)

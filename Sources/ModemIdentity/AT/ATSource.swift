@@ -129,8 +129,7 @@ struct ATSource {
             guard attempt < settings.simBusyRetries else { throw .simBusy(location: port) }
             let wait = backoff(attempt: attempt)
             logger.info("SIM busy, retrying", metadata: ["port": "\(port)", "wait": "\(wait)"])
-            let (seconds, attoseconds) = wait.components
-            usleep(UInt32(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+            usleep(UInt32(wait.wholeMicroseconds))
             attempt += 1
         }
     }

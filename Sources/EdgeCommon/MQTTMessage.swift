@@ -1,4 +1,5 @@
-/// One MQTT application message, published or received.
+/// One MQTT application message, published or received: the agent's pipeline builds them, the MQTT
+/// layer sends them as they are (one type, so nothing is mapped field by field in between).
 public struct MQTTMessage: Sendable {
     public var topic: String
     public var payload: [UInt8]
@@ -26,19 +27,12 @@ public struct MQTTMessage: Sendable {
 public struct MQTTProperties: Sendable {
     public var contentType: String?
     /// In order; names may repeat.
-    public var userProperties: [(String, String)]
+    public var userProperties: [(name: String, value: String)]
 
-    public init(contentType: String? = nil, userProperties: [(String, String)] = []) {
+    public init(contentType: String? = nil, userProperties: [(name: String, value: String)] = []) {
         self.contentType = contentType
         self.userProperties = userProperties
     }
 
-    var isEmpty: Bool { contentType == nil && userProperties.isEmpty }
-}
-
-/// A change of the connection, in the order libmosquitto reported it.
-public enum MQTTConnectionEvent: Sendable {
-    /// CONNACK accepted. After a reconnect, re-publish retained topics.
-    case connected(protocolVersion: Int, sessionPresent: Bool)
-    case disconnected(reason: String)
+    public var isEmpty: Bool { contentType == nil && userProperties.isEmpty }
 }

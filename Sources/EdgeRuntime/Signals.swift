@@ -10,6 +10,12 @@ import Glibc
 /// async-signal-safe) and a dispatch source reads it. Ignoring the signals and using a dispatch
 /// signal source is not enough on Linux: an ignored signal is discarded before anyone sees it,
 /// and blocking it would have to happen in every thread, including the runtime's.
+///
+/// Kept instead of `ServiceGroup`'s signal handling, which does just that (`SIG_IGN` plus a
+/// dispatch source) and exists only while a group runs: the daemon must own SIGTERM and SIGHUP
+/// from its first instruction, through the start (reading the modem, connecting, which can take
+/// minutes) and across reloads, each of which is a new group; and SIGHUP means "validate, then
+/// replace the group", which a group cannot do to itself.
 enum Signals {
     static func stream(_ numbers: [Int32]) -> AsyncStream<Int32> {
         SignalPipe.shared.install(numbers)

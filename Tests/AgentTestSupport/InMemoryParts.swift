@@ -5,25 +5,25 @@ import Foundation
 import Synchronization
 
 /// An emnify stand-in for agent unit tests: events per feed, filtered and paged like the API.
-final class InMemoryAPI: AgentAPI {
-    struct Data {
-        var sims: [String: SIM] = [:]
-        var feeds: [EventFeed: [EmnifyEvent]] = [:]
-        var requests: [String] = []
-        var failNext: EmnifyError?
+public final class InMemoryAPI: AgentAPI {
+    public struct Data {
+        public var sims: [String: SIM] = [:]
+        public var feeds: [EventFeed: [EmnifyEvent]] = [:]
+        public var requests: [String] = []
+        public var failNext: EmnifyError?
     }
 
-    let data = Mutex(Data())
+    public let data = Mutex(Data())
     /// The API's clock (the gateway's clock is another matter: the agent must not need it).
-    let clock: any WallClock
+    public let clock: any WallClock
 
-    init(clock: any WallClock) {
+    public init(clock: any WallClock) {
         self.clock = clock
     }
 
-    var requests: [String] { data.withLock { $0.requests } }
+    public var requests: [String] { data.withLock { $0.requests } }
 
-    func findSIM(iccid: ICCID) async throws(EmnifyError) -> SIM? {
+    public func findSIM(iccid: ICCID) async throws(EmnifyError) -> SIM? {
         try data.withLock { (data) throws(EmnifyError) -> SIM? in
             data.requests.append("sim")
             if let failure = data.failNext {
@@ -34,7 +34,7 @@ final class InMemoryAPI: AgentAPI {
         }
     }
 
-    func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage {
+    public func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage {
         try data.withLock { (data) throws(EmnifyError) -> EventPage in
             data.requests.append(feed.description)
             if let failure = data.failNext {
@@ -57,26 +57,27 @@ final class InMemoryAPI: AgentAPI {
         }
     }
 
-    var usage: UsageCounters {
+    public var usage: UsageCounters {
         get async { UsageCounters(day: "2026-11-26") }
     }
 
-    func apiTimeMilliseconds() async -> Int64 { clock.nowMilliseconds() }
-    var clockOffsetMillis: Int64? { get async { nil } }
+    public func apiTimeMilliseconds() async -> Int64 { clock.nowMilliseconds() }
+    public var clockOffsetMillis: Int64? { get async { nil } }
 
-    func add(_ event: EmnifyEvent, to feeds: EventFeed...) {
+    public func add(_ event: EmnifyEvent, to feeds: EventFeed...) {
         data.withLock { data in
             for feed in feeds { data.feeds[feed, default: []].append(event) }
         }
     }
 }
 
-final class RecordingPublisher: MessagePublisher {
-    let messages = Mutex<[AgentMessage]>([])
+public final class RecordingPublisher: MessagePublisher {
+    public init() {}
+    public let messages = Mutex<[MQTTMessage]>([])
     /// Fail the publish call that would bring the count of event messages past this number.
-    let failAfterEvents = Mutex<Int?>(nil)
+    public let failAfterEvents = Mutex<Int?>(nil)
 
-    func publish(_ batch: [AgentMessage]) async throws {
+    public func publish(_ batch: [MQTTMessage]) async throws {
         try messages.withLock { messages in
             if let limit = failAfterEvents.withLock({ $0 }) {
                 let events = messages.filter { $0.topic.contains("/event/") }.count
@@ -87,39 +88,39 @@ final class RecordingPublisher: MessagePublisher {
         }
     }
 
-    var eventIDs: [Int64] {
-        messages.withLock { $0 }.filter { $0.topic.contains("/event/") }.compactMap { message in
-            message.userProperties.first { $0.name == "event_id" }.flatMap { Int64($0.value) }
-        }
+    public var eventIDs: [Int64] {
+        messages.withLock { $0 }.filter { $0.topic.contains("/event/") }.compactMap(\.eventID)
     }
 
-    func last(_ suffix: String) -> AgentMessage? {
+    public func last(_ suffix: String) -> MQTTMessage? {
         messages.withLock { $0 }.last { $0.topic.hasSuffix(suffix) }
     }
 }
 
-enum TestFailure: Error { case brokerDown }
+public enum TestFailure: Error { case brokerDown }
 
-struct FixedIdentity: IdentityProvider {
-    let identity: AgentIdentity
-    func readIdentity() async throws -> AgentIdentity { identity }
+public struct FixedIdentity: IdentityProvider {
+    public init(identity: AgentIdentity) { self.identity = identity }
+    public let identity: AgentIdentity
+    public func readIdentity() async throws -> AgentIdentity { identity }
 }
 
 /// The API's clock (as a wall clock) and the agent's monotonic clock, moved together by hand.
-final class TestClock: WallClock, MonotonicClock {
-    let now = Mutex<Int64>(1_764_000_000_000)
-    func nowMilliseconds() -> Int64 { now.withLock { $0 } }
-    func monotonicMilliseconds() -> Int64 { now.withLock { $0 } }
-    func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
+public final class TestClock: WallClock, MonotonicClock {
+    public init() {}
+    public let now = Mutex<Int64>(1_764_000_000_000)
+    public func nowMilliseconds() -> Int64 { now.withLock { $0 } }
+    public func monotonicMilliseconds() -> Int64 { now.withLock { $0 } }
+    public func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
 }
 
-func makeEvent(id: Int64, millis: Int64, type: Int = 1, severity: Int = 0, extra: String = "") -> EmnifyEvent {
+public func makeEvent(id: Int64, millis: Int64, type: Int = 1, severity: Int = 0, extra: String = "") -> EmnifyEvent {
     let timestamp = EmnifyTimestamp(millisecondsSinceEpoch: millis).text
     let json = #"{"id": \#(id), "timestamp": "\#(timestamp)", "event_type": {"id": \#(type), "description": "T\#(type)"}, "event_severity": {"id": \#(severity), "description": "Info"}\#(extra)}"#
     return try! EmnifyEvent(json: Array(json.utf8))
 }
 
-func temporaryDirectory() -> String {
+public func temporaryDirectory() -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("agent-\(UUID().uuidString)").path
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path

@@ -1,4 +1,4 @@
-import EdgeAgent
+import EdgeRuntime
 import Foundation
 import Glibc
 import Testing

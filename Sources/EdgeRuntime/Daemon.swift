@@ -1,5 +1,4 @@
 import EdgeAgent
-import EdgeConfig
 import Logging
 #if canImport(Glibc)
     import Glibc
@@ -10,32 +9,43 @@ import Logging
 /// configuration *before* touching the running session: a configuration with problems is refused,
 /// logged with file and line and put on the health topic, and the agent keeps running on the
 /// previous one. SIGTERM and SIGINT stop it in every phase.
-struct Daemon {
-    let options: GlobalOptions
+public struct Daemon: Sendable {
+    /// Makes the parts of a session from the configuration as it is now on disk; throws a
+    /// `CommandFailure` with every problem, one per line, when the configuration is refused.
+    let load: @Sendable () throws -> SessionParts
     let events: DaemonEvents
-    let notifier = SystemdNotifier(environment: CommandContext.environment)
+    let notifier: SystemdNotifier
+    let logger = Logger(label: "emnify-edge")
+
+    public init(
+        events: DaemonEvents, notifier: SystemdNotifier, load: @escaping @Sendable () throws -> SessionParts
+    ) {
+        self.load = load
+        self.events = events
+        self.notifier = notifier
+    }
 
     private enum Next {
         case run(AgentSession)
-        case reload(CommandContext)
+        case reload(SessionParts)
         case stop
         case identityChanged(String)
     }
 
-    func run() async throws {
+    public func run() async throws {
         var iterator = events.makeIterator()
-        var context = try CommandContext(options: options, daemon: true)
+        var parts = try load()
         var generation = 0
         while true {
             generation += 1
-            StateDirectory.prepare(context.configuration.agent.stateDir, logger: context.logger)
-            var next = try await start(context, generation: generation, &iterator)
+            StateDirectory.prepare(parts.settings.stateDirectory, logger: logger)
+            var next = try await start(parts, generation: generation, &iterator)
             if case .run(let session) = next {
                 next = await running(session, generation: generation, &iterator)
             }
             switch next {
             case .reload(let reloaded):
-                context = reloaded
+                parts = reloaded
             case .stop, .run:
                 notifier.stopping()
                 return
@@ -48,14 +58,15 @@ struct Daemon {
 
     /// Starts a session; a signal meanwhile cancels the start (SIGHUP only with a valid new configuration).
     private func start(
-        _ context: CommandContext, generation: Int, _ iterator: inout AsyncStream<DaemonEvent>.Iterator
+        _ parts: SessionParts, generation: Int, _ iterator: inout AsyncStream<DaemonEvent>.Iterator
     ) async throws -> Next {
         let events = self.events
         let notifier = self.notifier
+        let logger = self.logger
         let startup = Task {
             let result: Result<AgentSession, any Error>
             do {
-                result = .success(try await AgentSession.start(context: context, notifier: notifier))
+                result = .success(try await AgentSession.start(parts, notifier: notifier, logger: logger))
             } catch {
                 result = .failure(error)
             }
@@ -66,14 +77,14 @@ struct Daemon {
         while let event = await iterator.next() {
             switch event {
             case .signal(SIGHUP):
-                context.logger.notice("SIGHUP while starting: reloading the configuration")
+                logger.notice("SIGHUP while starting: reloading the configuration")
                 if case .stop? = instead { continue }
-                if let reloaded = await reload(current: context, agent: nil) {
+                if let reloaded = await reload(agent: nil) {
                     instead = .reload(reloaded)
                     startup.cancel()
                 }
             case .signal(let number):
-                context.logger.notice("signal \(number) while starting: stopping")
+                logger.notice("signal \(number) while starting: stopping")
                 instead = .stop
                 startup.cancel()
             case .started(generation, let result):
@@ -96,14 +107,13 @@ struct Daemon {
         _ session: AgentSession, generation: Int, _ iterator: inout AsyncStream<DaemonEvent>.Iterator
     ) async -> Next {
         let events = self.events
-        await session.begin { reason in events.post(.loopEnded(generation: generation, reason: reason)) }
-        let logger = session.context.logger
+        session.begin { reason in events.post(.loopEnded(generation: generation, reason: reason)) }
         while let event = await iterator.next() {
             switch event {
             case .signal(SIGHUP):
                 notifier.reloading()
                 logger.notice("SIGHUP: reloading the configuration")
-                guard let reloaded = await reload(current: session.context, agent: session.agent) else {
+                guard let reloaded = await reload(agent: session.agent) else {
                     notifier.ready(status: "the new configuration has problems; running on the previous one")
                     continue
                 }
@@ -129,15 +139,15 @@ struct Daemon {
     /// The new configuration when it passes the validation of `config check` (token and password
     /// file included); otherwise nil, its problems logged one per line (`file:line: key: message`)
     /// and shown as `last_error` on the health topic.
-    private func reload(current: CommandContext, agent: Agent?) async -> CommandContext? {
+    private func reload(agent: Agent?) async -> SessionParts? {
         do {
-            let reloaded = try CommandContext(options: options, daemon: true)
+            let reloaded = try load()
             await agent?.reportConfigurationProblem(nil)
             return reloaded
         } catch {
             let problems = "\(error)".split(separator: "\n").map(String.init)
-            current.logger.error("the new configuration is refused; still running on the previous one")
-            for problem in problems { current.logger.error("configuration: \(problem)") }
+            logger.error("the new configuration is refused; still running on the previous one")
+            for problem in problems { logger.error("configuration: \(problem)") }
             await agent?.reportConfigurationProblem(
                 "the configuration reload was refused; running on the previous configuration: "
                     + problems.joined(separator: "; "))

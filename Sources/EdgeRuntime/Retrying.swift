@@ -1,0 +1,34 @@
+import EdgeCommon
+import Logging
+
+/// Retries `body` with backoff until it succeeds (a daemon does not give up on a broker that
+/// starts later or a modem that is still booting), logging each failure once per attempt.
+func retrying<T: Sendable>(_ what: String, logger: Logger, _ body: () async throws -> T) async throws -> T {
+    let backoff = Backoff(base: .seconds(2), factor: 2, cap: .seconds(60))
+    var attempt = 0
+    while true {
+        attempt += 1
+        do {
+            return try await body()
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            let delay = backoff.delay(attempt: attempt)
+            logger.error("cannot \(what); trying again in \(Int(delay.seconds)) s", metadata: ["error": "\(error)"])
+            try await Task.sleep(for: delay)
+        }
+    }
+}
+
+struct TimedOut: Error {}
+
+func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimedOut()
+        }
+        try await group.next()
+        group.cancelAll()
+    }
+}

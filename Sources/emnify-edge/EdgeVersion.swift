@@ -1,3 +1,0 @@
-enum EdgeVersion {
-    static let current = "0.1.0"
-}
