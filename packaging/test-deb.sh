@@ -23,36 +23,9 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/packaging/out"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-started=$(date +%s)
-passed=0
-failed=0
-failures=()
-
-say() { printf '\n==> %s\n' "$*"; }
-pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
-fail() { failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %s\n' "$1"; }
-# check DESCRIPTION COMMAND...: PASS when the command succeeds.
-check() {
-    local description="$1"
-    shift
-    if "$@" >/dev/null 2>&1; then pass "$description"; else fail "$description"; fi
-}
-summary() {
-    local elapsed=$(($(date +%s) - started))
-    printf '\n==== test-deb.sh: %d passed, %d failed, %ds ====\n' "$passed" "$failed" "$elapsed"
-    if ((failed)); then
-        printf 'FAILED:\n'
-        printf '  - %s\n' "${failures[@]}"
-        printf 'RESULT: FAIL\n'
-        exit 1
-    fi
-    printf 'RESULT: PASS\n'
-    exit 0
-}
-abort() {
-    fail "$1"
-    summary
-}
+test_name=test-deb.sh
+# shellcheck source=packaging/test-lib.sh
+source "$root/packaging/test-lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { echo "test-deb.sh: run as root (debootstrap, chroot)" >&2; exit 2; }
 

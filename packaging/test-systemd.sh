@@ -27,30 +27,9 @@ set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-started=$(date +%s)
-passed=0
-failed=0
-failures=()
-
-say() { printf '\n==> %s\n' "$*"; }
-pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$1"; }
-fail() { failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %s\n' "$1"; }
-check() {
-    local description="$1"
-    shift
-    if "$@" >/dev/null 2>&1; then pass "$description"; else fail "$description"; fi
-}
-summary() {
-    printf '\n==== test-systemd.sh: %ds ====\n' "$(($(date +%s) - started))"
-    if ((failed)); then printf 'FAILED:\n'; printf '  - %s\n' "${failures[@]}"; fi
-    printf '%d passed, %d failed\n' "$passed" "$failed"
-    ((failed == 0))
-    exit
-}
-abort() {
-    fail "$1"
-    summary
-}
+test_name=test-systemd.sh
+# shellcheck source=packaging/test-lib.sh
+source "$root/packaging/test-lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { echo "test-systemd.sh: run as root (debootstrap, systemd-nspawn)" >&2; exit 2; }
 # systemd-nspawn; debootstrap for the root; python3 reads diagnose's JSON; nsenter is util-linux.

@@ -59,14 +59,19 @@ import Testing
         func firstPollDone(_ broker: InMemoryBroker) async throws {
             try await eventually("the first poll") { !broker.texts(onTopicEnding: "/health").isEmpty }
         }
+
+        /// The daemon started, with its first session's broker once that session has polled.
+        func polling() async throws -> (daemon: Task<Void, any Error>, broker: InMemoryBroker) {
+            let daemon = startDaemon()
+            try await eventually("a session") { broker != nil }
+            try await firstPollDone(broker!)
+            return (daemon, broker!)
+        }
     }
 
     @Test func aReconnectRepublishesTheRetainedTopics() async throws {
         let fixture = Fixture()
-        let daemon = fixture.startDaemon()
-        try await eventually("a session") { fixture.broker != nil }
-        let broker = fixture.broker!
-        try await fixture.firstPollDone(broker)
+        let (daemon, broker) = try await fixture.polling()
         let before = broker.snapshot.messages.count
 
         broker.simulateReconnect()
@@ -88,10 +93,7 @@ import Testing
 
     @Test func sighupWithAValidConfigurationAppliesIt() async throws {
         let fixture = Fixture()
-        let daemon = fixture.startDaemon()
-        try await eventually("a session") { fixture.broker != nil }
-        let first = fixture.broker!
-        try await fixture.firstPollDone(first)
+        let (daemon, first) = try await fixture.polling()
 
         fixture.configuration.withLock { $0 = .success("site7/emnify") }
         fixture.events.post(.signal(SIGHUP))
@@ -113,10 +115,7 @@ import Testing
 
     @Test func sighupWithABrokenConfigurationKeepsTheOldOneAndSaysSo() async throws {
         let fixture = Fixture()
-        let daemon = fixture.startDaemon()
-        try await eventually("a session") { fixture.broker != nil }
-        let broker = fixture.broker!
-        try await fixture.firstPollDone(broker)
+        let (daemon, broker) = try await fixture.polling()
 
         let problem = "/etc/emnify-edge/emnify-edge.toml:4: agent.poll_interval: must be at least 10s"
         fixture.configuration.withLock { $0 = .failure(CommandFailure(problem)) }
