@@ -59,14 +59,19 @@ extension Agent {
             try await announceGap(feed, cursor: cursor, oldestKept: oldestKept, topics: topics)
             cursor.windowStart = oldestKept
         }
-        let from = cursor.windowStart / 1000
+        // The whole window every `fullReadPeriod` (and after a start), otherwise only what is new.
+        let monotonicNow = clock.monotonicMilliseconds()
+        let fullRead = fullReadAtMillis[key].map { monotonicNow - $0 >= settings.fullReadPeriod.wholeMilliseconds } ?? true
+        let readStart = fullRead ? cursor.windowStart : cursor.shortReadStart(overlapMillis: settings.shortOverlap.wholeMilliseconds)
+        let from = readStart / 1000
         // `until` rounded up to the hour: the query stays the same between idle polls, so the
         // server can answer a matching If-None-Match with 304 and no body.
         let until = (now / 1000 / 3600 + 2) * 3600
-        var progress = FeedProgress(key: key, cursor: cursor)
+        let etagKey = key + (fullRead ? "/full" : "/short")
+        var progress = FeedProgress(key: key, cursor: cursor, slides: fullRead)
         var page = 1
         var firstQuery = pageQuery(1, window: (from, until))
-        firstQuery.ifNoneMatch = etags[key]
+        firstQuery.ifNoneMatch = etags[etagKey]
         var fetching = prefetch(feed, firstQuery)
         defer { fetching.cancel() }
         // Ids read in this poll: a later page with none new means the server ignores `page`.
@@ -75,7 +80,10 @@ extension Agent {
             while true {
                 let current = fetching
                 let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
-                if result.notModified { return 0 }
+                if result.notModified {
+                    if fullRead { fullReadAtMillis[key] = monotonicNow }
+                    return 0
+                }
                 let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
                 let paging = EventPaging.decide(
                     after: page, of: result, newEvents: new, perPage: settings.pageSize, maxPages: 100_000)
@@ -120,7 +128,7 @@ extension Agent {
                 }
                 if lastPage {
                     try await settle(&progress)
-                    etags[key] = page == 1 ? result.etag : nil
+                    etags[etagKey] = page == 1 ? result.etag : nil
                     break
                 }
                 page += 1
@@ -130,8 +138,9 @@ extension Agent {
             try? await settle(&progress)
             throw error
         }
-        progress.cursor.slide(lookBackMillis: settings.lookBack.wholeMilliseconds)
+        progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds)
         state.cursors[key] = progress.cursor
+        if fullRead { fullReadAtMillis[key] = monotonicNow }
         return progress.published
     }
 
@@ -167,8 +176,18 @@ extension Agent {
     struct FeedProgress {
         let key: String
         var cursor: FeedCursor
+        /// Whether this poll reads the whole window, so the window may slide (see `FeedCursor.slide`).
+        let slides: Bool
         var inFlight: InFlightBatch?
         var published = 0
+
+        mutating func settled(lookBackMillis: Int64) {
+            if slides {
+                cursor.slide(lookBackMillis: lookBackMillis)
+            } else {
+                cursor.keepWithinBound()
+            }
+        }
     }
 
     struct InFlightBatch {
@@ -193,7 +212,7 @@ extension Agent {
         Self.mark(batch.skipped, in: &progress.cursor)
         for event in batch.events { state.connectivity.apply(event) }
         progress.published += batch.events.count
-        progress.cursor.slide(lookBackMillis: settings.lookBack.wholeMilliseconds)
+        progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds)
         state.cursors[progress.key] = progress.cursor
         saveState()
     }

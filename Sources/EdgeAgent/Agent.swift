@@ -26,7 +26,11 @@ public actor Agent {
     var simCheckedAtMillis: Int64 = 0
     var fastPollUntilMillis: Int64 = 0
     var consecutiveFailures = 0
+    /// The ETag of each feed's last answer, per kind of read (a short read and a full read ask
+    /// for different windows).
     var etags: [String: String] = [:]
+    /// When each feed's whole look-back window was last read (monotonic ms).
+    var fullReadAtMillis: [String: Int64] = [:]
     var gapNoticeSent: Set<String> = []
     var publishedStateJSON: [UInt8] = []
     /// Whether this process has published the retained identity: a broker that lost it (a power

@@ -56,11 +56,22 @@ public struct FeedCursor: Codable, Sendable, Equatable {
     }
 
     /// Moves the window to `lookBack` before the newest published event (never backwards) and
-    /// forgets ids before it; enforces the size bound.
+    /// forgets ids before it; enforces the size bound. Only after a read of the whole window: a
+    /// short read has not looked for late events in it.
     public mutating func slide(lookBackMillis: Int64) {
         if let newestMillis {
             windowStart = max(windowStart, newestMillis - lookBackMillis)
         }
+        keepWithinBound()
+    }
+
+    /// Where a short read starts: `overlap` before the newest published event, inside the window.
+    public func shortReadStart(overlapMillis: Int64) -> Int64 {
+        max(windowStart, (newestMillis ?? windowStart) - overlapMillis)
+    }
+
+    /// Enforces the size bound of the record, moving the window forward with the ids it forgets.
+    public mutating func keepWithinBound() {
         if published.count > Self.maxRecordedIDs {
             let times = published.values.sorted()
             windowStart = max(windowStart, times[published.count - Self.maxRecordedIDs])

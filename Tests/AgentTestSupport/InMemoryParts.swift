@@ -10,6 +10,8 @@ public final class InMemoryAPI: AgentAPI {
         public var sims: [String: SIM] = [:]
         public var feeds: [EventFeed: [EmnifyEvent]] = [:]
         public var requests: [String] = []
+        /// The `from` of each event query, in seconds, by feed.
+        public var windowStarts: [EventFeed: [Int64]] = [:]
         public var failNext: EmnifyError?
     }
 
@@ -37,6 +39,7 @@ public final class InMemoryAPI: AgentAPI {
     public func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage {
         try data.withLock { (data) throws(EmnifyError) -> EventPage in
             data.requests.append(feed.description)
+            if let window = query.window { data.windowStarts[feed, default: []].append(window.from) }
             if let failure = data.failNext {
                 data.failNext = nil
                 throw failure

@@ -63,7 +63,42 @@ import Testing
         api.add(makeEvent(id: 9, millis: now - 300_000), to: .endpoint(900))
         clock.advance(seconds: 60)
         _ = await agent.pollOnce()
+        // The next read of the whole window, at most `fullReadPeriod` after the last one, finds it.
+        clock.advance(seconds: 240)
+        _ = await agent.pollOnce()
         #expect(publisher.eventIDs == [10, 9])
+    }
+
+    /// A busy SIM: polls between two reads of the whole window ask only for what follows the newest
+    /// published event (less a short overlap), and the window does not slide until the next full
+    /// read, so an event that appears late is published by it, once.
+    @Test func pollsBetweenFullReadsAskOnlyForWhatIsNew() async {
+        let start = now
+        api.add(makeEvent(id: 1, millis: start - 60_000), to: .endpoint(900))
+        let agent = agent()
+        _ = await agent.pollOnce()  // a start: the whole window
+        let window = await agent.currentState.cursors["endpoint:900"]!.windowStart
+        for (index, id) in (2...4).enumerated() {
+            clock.advance(seconds: 60)
+            api.add(makeEvent(id: Int64(id), millis: start + Int64(index) * 60_000), to: .endpoint(900))
+            #expect(await agent.pollOnce().description == "published 1 event")
+        }
+        let starts = api.data.withLock { $0.windowStarts[.endpoint(900)]! }
+        #expect(starts[0] == (start - 24 * 3_600_000) / 1000, "the first poll reads the backfill window")
+        let newestBefore = [start - 60_000, start, start + 60_000]
+        #expect(Array(starts[1...3]) == newestBefore.map { ($0 - 10_000) / 1000 }, "then only what is new")
+        #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart == window, "no slide without a full read")
+
+        // Late: older than the newest published event by more than the overlap.
+        api.add(makeEvent(id: 5, millis: start - 30_000), to: .endpoint(900))
+        clock.advance(seconds: 60)
+        #expect(await agent.pollOnce().description == "no new events", "a short read does not see it")
+        clock.advance(seconds: 60)  // five minutes since the full read
+        #expect(await agent.pollOnce().description == "published 1 event")
+        #expect(publisher.eventIDs == [1, 2, 3, 4, 5])
+        let last = api.data.withLock { $0.windowStarts[.endpoint(900)]!.last! }
+        #expect(last == window / 1000, "the whole window again")
+        #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart > window, "and then it slides")
     }
 
     @Test func aBrokerFailureKeepsTheCursorSoNothingIsLost() async {
