@@ -87,7 +87,8 @@ extension ConfigurationKey {
         ),
         .duration(
             "agent", "look_back", \.agent.lookBack, max: .seconds(30 * 86_400),
-            "How far back each poll looks again for events that appear late."
+            "How late an event may appear in the API and still be published; the whole window is read again "
+                + "every look_back / 2."
         ),
 
         // [mqtt]

@@ -63,7 +63,7 @@ public struct AgentConfig: Sendable, Equatable {
     public var pollInterval: Duration = .seconds(60)
     /// History published on first start.
     public var backfill: Duration = .seconds(24 * 3600)
-    /// How far back each poll looks for events that appear late.
+    /// How late an event may appear in the API and still be published (see `AgentSettings.fullReadPeriod`).
     public var lookBack: Duration = .seconds(600)
 
     public init() {}
