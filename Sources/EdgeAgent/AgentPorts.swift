@@ -39,11 +39,11 @@ public struct AgentSettings: Sendable {
     public var pollInterval: Duration = .seconds(60)
     public var backfill: Duration = .seconds(24 * 3600)
     public var lookBack: Duration = .seconds(600)
-    /// What a poll reads again before the newest published event, for events that appear a few
-    /// seconds late. The whole look-back window is read again only every `fullReadPeriod`: on a
+    /// What a poll reads again before the newest published event, for events that appear a
+    /// moment late. The whole look-back window is read again only every `fullReadPeriod`: on a
     /// SIM with events every few seconds, reading the window on every poll downloaded it again each
     /// time (both feeds), for a few late events a day.
-    public var shortOverlap: Duration = .seconds(10)
+    public var shortOverlap: Duration = .seconds(2)
     /// How often the whole look-back window is read again: events later than `shortOverlap` (but
     /// within `lookBack`) are published by the next such read, so at most this much later.
     public var fullReadPeriod: Duration { lookBack / 2 }

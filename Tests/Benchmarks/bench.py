@@ -18,6 +18,7 @@ import time
 
 from parts import Broker, Emulator, Peer, Subscriber, installed_kib, directory_kib, wait_for, which
 from procstat import MemorySampler, anonymous_kb, cpu_seconds, tree
+import busy
 import report
 
 PEERS = ("edge", "sdk", "curl")
@@ -294,6 +295,9 @@ class Run:
                     return int(line.split()[1])
         raise RuntimeError(f"no totals in {path}")
 
+    def busy_sim(self) -> None:
+        self.results["busy_sim"] = busy.run(self, PEERS)
+
     def sizes(self) -> None:
         stripped = os.path.join(self.workdir, "emnify-edge.stripped")
         subprocess.run(["strip", "-o", stripped, self.args.edge], check=True)
@@ -336,7 +340,7 @@ def main() -> None:
                 if isinstance(peer, dict) and "rss_kb_marks" in peer:
                     peer["rss_kb_marks"] = {int(k): v for k, v in peer["rss_kb_marks"].items()}
     phases = ["sizes", "latency", "backfill", "authentications", "idle_server_closes", "instructions",
-              "idle_keepalive"]
+              "idle_keepalive", "busy_sim"]
     if args.only:
         phases = [p for p in phases if p in args.only.split(",")]
     started = time.monotonic()

@@ -28,12 +28,14 @@ class Emulator:
     """`emnify-emulator serve` over HTTPS with its throwaway CA, and a counting relay in front."""
 
     def __init__(self, binary: str, workdir: str, history: int, token_lifetime: int = 4 * 3600, idle_timeout=None,
-                 history_span=None):
+                 history_span=None, event_rate=None):
         self.ca_file = os.path.join(workdir, f"ca-{free_port()}.pem")
         args = [binary, "serve", "--ca-file", self.ca_file, "--token", APPLICATION_TOKEN,
                 "--history", str(history), "--token-lifetime", str(token_lifetime), "--seed", "7"]
         if history_span is not None:
             args += ["--history-span", str(history_span)]
+        if event_rate is not None:  # new events per minute while running
+            args += ["--event-rate", str(event_rate)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if not line.startswith("EMULATOR_READY"):
@@ -102,6 +104,7 @@ class Subscriber:
 
     def __init__(self, port: int):
         self.arrivals = {}  # first topic level -> {event id: monotonic time}
+        self.bodies = {}  # first topic level -> {event id: payload}
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-sub-{os.getpid()}")
         self.client.on_message = self._message
@@ -119,10 +122,28 @@ class Subscriber:
             return
         with self._lock:
             self.arrivals.setdefault(levels[0], {}).setdefault(event_id, time.monotonic())
+            self.bodies.setdefault(levels[0], {}).setdefault(event_id, message.payload)
 
     def count(self, prefix: str) -> int:
         with self._lock:
             return len(self.arrivals.get(prefix, {}))
+
+    def forget(self, prefix: str) -> None:
+        """Drops what arrived under `prefix` so far: a phase that counts from zero (ids repeat
+        across phases, whose emulators share a seed)."""
+        with self._lock:
+            self.arrivals.pop(prefix, None)
+            self.bodies.pop(prefix, None)
+
+    def ids(self, prefix: str) -> list:
+        with self._lock:
+            return list(self.arrivals.get(prefix, {}))
+
+    def payloads(self, prefix: str, ids) -> list:
+        """The events with these ids as published, parsed, in id order."""
+        with self._lock:
+            bodies = self.bodies.get(prefix, {})
+            return [json.loads(bodies[i]) for i in sorted(ids) if i in bodies]
 
     def arrival(self, prefix: str, event_id: int):
         with self._lock:

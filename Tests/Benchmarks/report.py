@@ -2,6 +2,8 @@
 
 import re
 
+import busy
+
 NAMES = {"edge": "emnify-edge", "sdk": "Python emnify-sdk + paho", "curl": "curl + jq + mosquitto_pub loop"}
 BEGIN, END = "<!-- benchmark results: begin -->", "<!-- benchmark results: end -->"
 MONTH = 30 * 86_400
@@ -57,6 +59,7 @@ def markdown(r: dict) -> str:
             lines.append(_row(f"bytes per month, poll every {label}", case,
                               lambda m, i=interval: _per_month(m["bytes"], i)))
         lines.append("")
+    lines += busy.rows(r, _row, NAMES)
     extra = []
     auth = r.get("authentications")
     if auth:
@@ -124,7 +127,7 @@ def target_misses(r: dict) -> list:
     latency = r.get("latency")
     if latency and latency["edge"]["max"] > latency["edge"]["interval"] + 1:
         misses.append(f"latency {latency['edge']['max']:.2f} s (target poll interval + 1 s)")
-    return misses
+    return misses + busy.misses(r)
 
 
 def update_readme(path: str, table: str) -> None:

@@ -86,7 +86,7 @@ import Testing
         let starts = api.data.withLock { $0.windowStarts[.endpoint(900)]! }
         #expect(starts[0] == (start - 24 * 3_600_000) / 1000, "the first poll reads the backfill window")
         let newestBefore = [start - 60_000, start, start + 60_000]
-        #expect(Array(starts[1...3]) == newestBefore.map { ($0 - 10_000) / 1000 }, "then only what is new")
+        #expect(Array(starts[1...3]) == newestBefore.map { ($0 - 2_000) / 1000 }, "then only what is new")
         #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart == window, "no slide without a full read")
 
         // Late: older than the newest published event by more than the overlap.
