@@ -14,8 +14,6 @@ public struct Deadline: Sendable {
     public var hasPassed: Bool { Deadline.now() >= nanoseconds }
 
     public static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+        ClockReading.nanoseconds(CLOCK_MONOTONIC)
     }
 }

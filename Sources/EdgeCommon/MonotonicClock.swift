@@ -16,8 +16,6 @@ public struct SystemMonotonicClock: MonotonicClock {
     public init() {}
 
     public func monotonicMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_BOOTTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        ClockReading.milliseconds(CLOCK_BOOTTIME)
     }
 }

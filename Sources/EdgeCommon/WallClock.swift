@@ -16,8 +16,6 @@ public struct SystemWallClock: WallClock {
     public init() {}
 
     public func nowMilliseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        ClockReading.milliseconds(CLOCK_REALTIME)
     }
 }

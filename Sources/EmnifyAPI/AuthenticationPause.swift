@@ -44,15 +44,15 @@ public struct AuthenticationPause: Sendable, Equatable, Codable {
     }
 }
 
-/// `state_dir/auth-pause`: the pause for one application token and API (a fingerprint like the
-/// token cache's), so a corrected token is tried at once.
+/// `state_dir/auth-pause`: the pause for one application token and API (its
+/// `CredentialFingerprint`), so a corrected token is tried at once.
 public struct AuthenticationPauseFile: Sendable {
     public let path: String
     let fingerprint: String
 
     public init(path: String, applicationToken: String, baseURL: String) {
         self.path = path
-        self.fingerprint = TokenCache.fnv1a(applicationToken + "\n" + baseURL)
+        self.fingerprint = CredentialFingerprint.of(applicationToken: applicationToken, baseURL: baseURL)
     }
 
     private struct Stored: Codable {

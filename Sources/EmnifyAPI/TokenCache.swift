@@ -3,16 +3,15 @@ import EdgeCommon
 /// Keeps the JWT in a file (mode 0600) so that a restart reuses it instead of logging in
 /// again: emnify allows 100 logins per 5 minutes per IP, and a crash loop must not burn them.
 ///
-/// The file records a fingerprint of the application token and the API URL, so a changed
-/// token or API never reuses a JWT issued for the old one. The fingerprint is FNV-1a: it only
-/// has to tell tokens apart, and 64 bits of a hash reveal nothing useful about a long token.
+/// The file records a `CredentialFingerprint`, so a changed token or API never reuses a JWT
+/// issued for the old one.
 public struct TokenCache: Sendable {
     public let path: String
     let fingerprint: String
 
     public init(path: String, applicationToken: String, baseURL: String) {
         self.path = path
-        self.fingerprint = TokenCache.fnv1a(applicationToken + "\n" + baseURL)
+        self.fingerprint = CredentialFingerprint.of(applicationToken: applicationToken, baseURL: baseURL)
     }
 
     public func load() -> AuthToken? {
@@ -27,9 +26,15 @@ public struct TokenCache: Sendable {
         try AtomicFile.write("v1 \(fingerprint)\n\(token.jwt)\n", to: path, mode: 0o600)
     }
 
-    static func fnv1a(_ text: String) -> String {
+}
+
+/// What the files of `state_dir` record of the credentials they belong to (the JWT cache, the
+/// login pause): FNV-1a of the application token and the API URL. It only has to tell tokens
+/// apart, and 64 bits of a hash reveal nothing useful about a long token.
+enum CredentialFingerprint {
+    static func of(applicationToken: String, baseURL: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in (applicationToken + "\n" + baseURL).utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x100_0000_01b3
         }
