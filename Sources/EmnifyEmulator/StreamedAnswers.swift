@@ -32,7 +32,9 @@ struct StreamedAnswers {
                 state.withLock { $0.counters.streamedBytes += buffer.readableBytes }
             }
             try await send(ByteBuffer(bytes: answer.prefix))
-            var left = max(0, answer.repetitions)
+            // An empty chunk repeated is nothing: counting its repetitions down in batches of none
+            // never ended.
+            var left = answer.chunk.isEmpty ? 0 : max(0, answer.repetitions)
             while left > 0 {
                 let now = min(left, perBatch)
                 let buffer = now == perBatch ? repeated : repeated.getSlice(at: 0, length: now * answer.chunk.count)!
