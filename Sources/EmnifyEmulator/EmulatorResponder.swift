@@ -22,6 +22,8 @@ struct EmulatorResponder: HTTPResponder {
         _ = try await request.collectBody(upTo: Self.maxBodySize)
         let path = request.uri.path
         if path == "/_emulator" || path.hasPrefix("/_emulator/") {
+            // Control paths match only as written: the router would take `/_emulator//info/` too.
+            if path.contains("//") || path.hasSuffix("/") { return .notFound }
             return try await control.respond(to: request, context: context)
         }
         return try await api.respond(to: request, context: context)
