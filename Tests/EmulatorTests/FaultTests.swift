@@ -157,4 +157,30 @@ struct FaultTests {
         #expect(await test.control.issuedTokens() == [token, second])
         await test.stop()
     }
+
+    /// A raw answer with an empty body set through the HTTP control interface (which repeats the
+    /// body once) spun its task for ever after the head: as many such answers as cores starved
+    /// the whole emulator. A child process, so that a regression hangs only the child.
+    @Test func emptyRawBodiesLeaveTheEmulatorAnswering() async throws {
+        let executable = BuiltProducts.path(of: "emnify-emulator")
+        try #require(BuiltProducts.exists("emnify-emulator"), "build it first: \(executable)")
+        let process = try RunningProcess(
+            executable, ["serve", "--tls", "none", "--port", "0", "--token", "t", "--history", "0"])
+        let line = try await process.waitForLine(prefix: "EMULATOR_READY")
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("url=") }?.dropFirst(4))
+        let answers = ProcessInfo.processInfo.activeProcessorCount + 2
+        let armed = try await Curl.request(
+            "\(url)/_emulator/faults", method: "POST", body: #"{"kind":"raw","body":"","count":\#(answers)}"#)
+        #expect(armed.status == 204)
+        // --max-time only ends the hang of a regression; the answers come at once.
+        for _ in 0..<answers {
+            let empty = try await Curl.request("\(url)\(Self.path)", extraArguments: ["--max-time", "20"])
+            #expect(empty.status == 200 && empty.body.isEmpty)
+        }
+        let info = try await Curl.request("\(url)/_emulator/info", extraArguments: ["--max-time", "20"])
+        #expect(info.status == 200, "the emulator still answers")
+        process.signal(SIGTERM)
+        let result = await process.wait(timeout: .seconds(10))
+        #expect(!result.timedOut && result.exitCode == 0)
+    }
 }
