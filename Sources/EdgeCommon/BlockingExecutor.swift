@@ -6,10 +6,10 @@
 /// serial ports, /proc scans) on threads of its own, never on Swift's cooperative pool: that pool
 /// is as wide as the machine has cores, so on a 2-core gateway two blocked calls stall every task.
 ///
-/// An idle thread takes the next job. When none is idle a new thread starts, so that a call that
-/// hangs (a DNS look-up inside `mosquitto_connect`) never holds up the others; beyond
-/// `maximumThreads` jobs wait in order. A thread that found no work for `idleTimeout` exits, so an
-/// idle agent keeps none. Work that must not overlap and must keep its order goes through a
+/// An idle thread takes the next job: the one that became idle last, so that under light load the
+/// same thread keeps taking the work and the others reach `idleTimeout` and exit (an idle agent keeps
+/// none). When none is idle a new thread starts, so that a call that hangs (a DNS look-up inside
+/// `mosquitto_connect`) never holds up the others; beyond `maximumThreads` jobs wait in order. Work that must not overlap and must keep its order goes through a
 /// `SerialLane` on top of this.
 ///
 /// A body must not wait for a job submitted after it: at the cap that job would never start.
@@ -25,12 +25,13 @@ public final class BlockingExecutor: @unchecked Sendable {
     public let idleTimeout: Duration
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let wake: UnsafeMutablePointer<pthread_cond_t>
     private var jobs = JobQueue()
-    /// Threads alive, of which `starting` have not yet taken a job and `idle` wait for one.
+    /// Threads alive; of them, `starting` have not yet looked for a job, `waking` were woken for one
+    /// and have not yet looked, and those in `idleWaiters` wait (the last one idle on top).
     private var threads = 0
     private var starting = 0
-    private var idle = 0
+    private var waking = 0
+    private var idleWaiters: [Waiter] = []
 
     public init(name: String, maximumThreads: Int, idleTimeout: Duration) {
         precondition(maximumThreads > 0, "a BlockingExecutor needs at least one thread")
@@ -40,20 +41,10 @@ public final class BlockingExecutor: @unchecked Sendable {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
-        wake = .allocate(capacity: 1)
-        wake.initialize(to: pthread_cond_t())
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)  // an NTP step must not stretch the idle time
-        pthread_cond_init(wake, &attributes)
-        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
         // Only reached when no thread is left: each one holds the executor until it exits.
-        pthread_cond_destroy(wake)
-        wake.deinitialize(count: 1)
-        wake.deallocate()
         pthread_mutex_destroy(mutex)
         mutex.deinitialize(count: 1)
         mutex.deallocate()
@@ -75,13 +66,17 @@ public final class BlockingExecutor: @unchecked Sendable {
     public func execute(_ job: @escaping @Sendable () -> Void) {
         pthread_mutex_lock(mutex)
         jobs.append(job)
-        // Jobs not yet claimed by a waiting or starting thread need a new thread.
-        let startsThread = jobs.count > idle + starting && threads < maximumThreads
-        if startsThread {
+        var startsThread = false
+        if let waiter = idleWaiters.popLast() {
+            waiter.woken = true
+            waking += 1
+            pthread_cond_signal(waiter.condition)
+        } else if jobs.count > waking + starting && threads < maximumThreads {
+            // More jobs than threads about to look for one: all others are busy.
+            startsThread = true
             threads += 1
             starting += 1
         }
-        if idle > 0 { pthread_cond_signal(wake) }
         pthread_mutex_unlock(mutex)
         if startsThread && !startThread() {
             // No thread to be had (a resource limit): the queue waits for a running thread, and with
@@ -129,24 +124,29 @@ public final class BlockingExecutor: @unchecked Sendable {
         Self.nameThisThread(name)
         Self.blockAsynchronousSignals()
         let idleNanoseconds = Self.nanoseconds(idleTimeout)
+        let waiter = Waiter()
         pthread_mutex_lock(mutex)
         starting -= 1
-        var idleUntil: Int64?
         while true {
             if let job = jobs.removeFirst() {
                 pthread_mutex_unlock(mutex)
                 job()
                 pthread_mutex_lock(mutex)
-                idleUntil = nil
                 continue
             }
-            let until = idleUntil ?? Deadline.now() + idleNanoseconds
-            idleUntil = until
-            if Deadline.now() >= until { break }
-            var time = timespec(tv_sec: Int(until / 1_000_000_000), tv_nsec: Int(until % 1_000_000_000))
-            idle += 1
-            _ = pthread_cond_timedwait(wake, mutex, &time)
-            idle -= 1
+            let until = Deadline.now() + idleNanoseconds
+            waiter.woken = false
+            idleWaiters.append(waiter)
+            while !waiter.woken && Deadline.now() < until {
+                var time = timespec(tv_sec: Int(until / 1_000_000_000), tv_nsec: Int(until % 1_000_000_000))
+                _ = pthread_cond_timedwait(waiter.condition, mutex, &time)
+            }
+            if waiter.woken {
+                waking -= 1
+                continue
+            }
+            idleWaiters.removeAll { $0 === waiter }
+            if jobs.count == 0 { break }
         }
         threads -= 1
         pthread_mutex_unlock(mutex)
@@ -176,6 +176,29 @@ public final class BlockingExecutor: @unchecked Sendable {
     private static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// An idle thread's own condition variable, so that `execute` wakes exactly the thread it chose.
+/// Its fields are used only while the executor's mutex is held.
+private final class Waiter {
+    let condition: UnsafeMutablePointer<pthread_cond_t>
+    var woken = false
+
+    init() {
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)  // an NTP step must not stretch the idle time
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        condition.deinitialize(count: 1)
+        condition.deallocate()
     }
 }
 

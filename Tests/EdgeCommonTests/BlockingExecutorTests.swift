@@ -189,4 +189,33 @@ private func threadsNamed(_ name: String) -> Int {
         // And it starts threads again when work comes.
         #expect(await executor.run { threadsNamed(name) } == 1)
     }
+
+    @Test func underLightLoadOneThreadKeepsTheWorkAndTheOthersExit() async throws {
+        let name = "exec-light-load"
+        let executor = BlockingExecutor(name: name, maximumThreads: 8, idleTimeout: .milliseconds(500))
+        let arrived = Locked(0)
+        let release = Gate()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    await executor.run {
+                        arrived.withLock { $0 += 1 }
+                        _ = release.wait()
+                    }
+                }
+            }
+            while arrived.withLock({ $0 }) < 4 { try? await Task.sleep(for: .milliseconds(5)) }
+            release.open()
+        }
+        // A job every 50 ms: woken in turn, each of the four would be woken well within its idle
+        // timeout and none would ever exit; the thread idle last takes each job, so the other three exit.
+        let deadline = Deadline(after: .seconds(120))
+        var threads = Int.max
+        while !deadline.hasPassed {
+            threads = await executor.run { threadsNamed(name) }
+            if threads == 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(threads == 1)
+    }
 }
