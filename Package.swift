@@ -42,7 +42,8 @@ let package = Package(
             providers: [.apt(["libmosquitto-dev"])]
         ),
 
-        // Shared vocabulary: ICCID forms, durations, backoff, atomic files. No I/O beyond files.
+        // Shared vocabulary: ICCID forms, durations, backoff, atomic files, and the blocking executor (threads
+        // off the cooperative pool for every blocking call). No I/O beyond files.
         .target(name: "EdgeCommon"),
         // The one process launcher (demo, diagnose, modem tools, tests): fork on a long-lived thread,
         // signals reset, no inherited descriptors, PR_SET_PDEATHSIG. CEdgeSpawn is its C half.

@@ -1,4 +1,3 @@
-import Dispatch
 import EdgeAgent
 import EdgeCommon
 import EdgeConfig
@@ -28,14 +27,5 @@ enum MessageCollector {
             group.cancelAll()
         }
         return received.withLock { $0 }
-    }
-}
-
-/// Blocking work (child processes, /proc scans) on a Dispatch queue, off Swift's cooperative pool.
-enum OffPool {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: body()) }
-        }
     }
 }

@@ -129,9 +129,10 @@ extension MQTTConnection {
                     return false
                 }
                 if cancelled { return continuation.resume(returning: .failed(.cancelled)) }
-                // connect_async resolves the host name (blocking): on a thread of its own.
+                // connect_async resolves the host name (blocking): on the blocking executor, which starts
+                // another thread rather than wait when a look-up hangs.
                 let handle = self.handle
-                BlockingCall.detach { Self.connectAndLoop(handle: handle, core: core, settings: settings) }
+                BlockingExecutor.shared.execute { Self.connectAndLoop(handle: handle, core: core, settings: settings) }
             }
         } onCancel: {
             let waiter = core.state.withLock { s in
@@ -218,7 +219,7 @@ extension MQTTConnection {
         let settings = self.settings
         var delay = settings.reconnectDelay.min
         while true {
-            let rc = await BlockingCall.run { handle.connectAsync(settings) }
+            let rc = await BlockingExecutor.shared.run { handle.connectAsync(settings) }
             if rc == MOSQ_ERR_SUCCESS.rawValue { break }
             logger.debug("MQTT connect failed", metadata: ["error": "\(MosquittoText.error(rc))"])
             try? await Task.sleep(for: delay)
@@ -235,7 +236,7 @@ extension MQTTConnection {
     /// DISCONNECT and join the network thread, off the cooperative pool.
     private func halt() async {
         let handle = self.handle
-        await BlockingCall.run { handle.halt() }
+        await BlockingExecutor.shared.run { handle.halt() }
     }
 
     /// Waits (at most `timeout`) until every publish has been acknowledged, then sends DISCONNECT (so the broker

@@ -10,6 +10,10 @@ import CEdgeSpawn  // pthread_attr_t comes through its <sys/types.h> under Membe
 /// tearing many of them down concurrently corrupts libdispatch's epoll bookkeeping on Linux
 /// (swift-corelibs-libdispatch #949): the test suite once died with SIGSEGV in
 /// `_dispatch_event_loop_drain` that way. A blocking read registers nothing with dispatch.
+///
+/// Why not `BlockingExecutor`: that is for calls that end. A pipe reader blocks for as long as its
+/// child runs (a broker for a whole test, the demo's agent for minutes), so each would hold one of the
+/// executor's capped threads the whole time and could leave none for libcurl or libmosquitto.
 public enum PipeReader {
     /// Hands every chunk read from `fd` to `onData`, then calls `onEnd` once at end of file or
     /// on a read error. `owner` is kept alive until then (it owns `fd`).

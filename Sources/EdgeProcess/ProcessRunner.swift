@@ -24,7 +24,8 @@ public enum ProcessRunError: Error {
 }
 
 /// Runs a program to completion with `LC_ALL=C`, stdin from /dev/null and stdout/stderr captured,
-/// and kills it (SIGKILL) when it outlives the timeout. Blocking: call it off the cooperative pool.
+/// and kills it (SIGKILL) when it outlives the timeout. Blocking: call it off the cooperative pool
+/// (`BlockingExecutor.shared.run { … }`).
 public enum ProcessRunner {
     public static func run(
         executable: String, arguments: [String], directory: String? = nil, timeout: Duration

@@ -5,8 +5,8 @@ import EdgeCommon
 /// TCP connection, TLS session and DNS answer survive between polls (on a cellular link the
 /// handshake costs more bytes than an idle poll's payload).
 ///
-/// Not thread-safe: `CurlTransport` confines each session to one serial queue, which is why the
-/// `@unchecked Sendable` (needed to hand it to that queue) is safe.
+/// Not thread-safe: `CurlTransport` confines each session to one `SerialLane` (never two threads at
+/// once), which is why the `@unchecked Sendable` (needed to hand it to that lane) is safe.
 final class CurlSession: @unchecked Sendable {
     struct Settings: Sendable {
         var userAgent: String

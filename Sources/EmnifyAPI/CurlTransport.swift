@@ -1,10 +1,10 @@
 import CCurl
-import Dispatch
+import EdgeCommon
 
-/// The production transport: libcurl on a dedicated serial queue, so that blocking
-/// `curl_easy_perform` never occupies a thread of Swift's cooperative pool.
-// @unchecked Sendable: its only mutable state, the libcurl session, is touched only on `queue`,
-// which is serial.
+/// The production transport: libcurl on a serial lane of the shared blocking executor, so that
+/// blocking `curl_easy_perform` never occupies a thread of Swift's cooperative pool.
+// @unchecked Sendable: its only mutable state, the libcurl session, is touched only by jobs of
+// `lane`, which run one at a time and in the order the requests came (see SerialLane).
 public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     public struct Settings: Sendable {
         public var userAgent: String
@@ -25,7 +25,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         }
     }
 
-    private let queue = DispatchQueue(label: "emnify-edge.curl")
+    private let lane = SerialLane(on: .shared)
     private let session: CurlSession
 
     public init(settings: Settings) throws(TransportError) {
@@ -36,16 +36,7 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
     }
 
     public func send(_ request: HTTPRequest) async throws(TransportError) -> HTTPResponse {
-        let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
-            queue.async { [session] in
-                do throws(TransportError) {
-                    continuation.resume(returning: .success(try session.perform(request)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-        }
-        return try result.get()
+        try await lane.run { [session] () throws(TransportError) -> HTTPResponse in try session.perform(request) }
     }
 }
 

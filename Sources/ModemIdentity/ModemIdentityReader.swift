@@ -1,4 +1,3 @@
-import Dispatch
 import EdgeCommon
 import Logging
 
@@ -13,20 +12,13 @@ public struct ModemIdentityReader: Sendable {
         self.logger = logger
     }
 
-    /// Runs `readBlocking()` on a Dispatch queue (mmcli and the serial port block), off Swift's
-    /// cooperative thread pool.
+    /// Runs `readBlocking()` on the shared blocking executor (mmcli and the serial port block), off
+    /// Swift's cooperative thread pool.
     public func read() async throws(ModemIdentityError) -> ModemIdentityReport {
         let reader = self
-        let result: Result<ModemIdentityReport, ModemIdentityError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                do throws(ModemIdentityError) {
-                    continuation.resume(returning: .success(try reader.readBlocking()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
+        return try await BlockingExecutor.shared.run { () throws(ModemIdentityError) -> ModemIdentityReport in
+            try reader.readBlocking()
         }
-        return try result.get()
     }
 
     /// Synchronous: blocks for up to a few timeouts. Do not call it from the cooperative pool.

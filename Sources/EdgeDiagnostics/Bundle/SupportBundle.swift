@@ -36,7 +36,7 @@ public enum SupportBundle {
             }
         }
         let service = session.inputs.serviceName
-        let (journal, versions) = await OffPool.run { (journalLines(unit: service), versionText()) }
+        let (journal, versions) = await BlockingExecutor.shared.run { (journalLines(unit: service), versionText()) }
         if let journal { files.append(("journal.txt", journal)) }
         files.append(("versions.txt", "emnify-edge \(session.inputs.version)\n" + versions))
         return files.map { ($0.0, redactor.redact($0.1)) }
@@ -63,16 +63,10 @@ public enum SupportBundle {
         let candidates: [String] = ["/bin/gzip", "/usr/bin/gzip"]
         let gzip = candidates.first { access($0, X_OK) == 0 }
         guard let gzip else { throw Failure(description: "gzip is not installed (/bin/gzip)") }
-        let result = await OffPool.run { () -> Result<ProcessOutput, ProcessRunError> in
-            do throws(ProcessRunError) {
-                return .success(
-                    try ProcessRunner.run(
-                        executable: gzip, arguments: ["-c", "-n", "-9", temporary], timeout: .seconds(60)))
-            } catch {
-                return .failure(error)
-            }
+        let output = try? await BlockingExecutor.shared.run { () throws(ProcessRunError) -> ProcessOutput in
+            try ProcessRunner.run(executable: gzip, arguments: ["-c", "-n", "-9", temporary], timeout: .seconds(60))
         }
-        guard case .success(let output) = result, output.status == 0 else {
+        guard let output, output.status == 0 else {
             throw Failure(description: "gzip failed on \(temporary)")
         }
         do {

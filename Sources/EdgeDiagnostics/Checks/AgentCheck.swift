@@ -14,7 +14,7 @@ struct AgentCheck: DiagnosticCheck {
     func run(_ session: DiagnosticSession) async -> CheckOutcome {
         let service = session.inputs.serviceName
         let configPath = session.inputs.configPath
-        let (systemd, processes) = await OffPool.run {
+        let (systemd, processes) = await BlockingExecutor.shared.run {
             (AgentProcess.systemdState(unit: service), AgentProcess.running(configPath: configPath))
         }
         var details: [String: String] = ["service": systemd ?? "no systemd"]
