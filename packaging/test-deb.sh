@@ -40,17 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tools=(lintian debootstrap file)
-missing=()
-for package in "${tools[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-        abort "install ${missing[*]}"
-fi
+install_missing lintian debootstrap file || abort "install lintian debootstrap file"
 
 # --- 1. Packages -----------------------------------------------------------------------
 version="$(dpkg-parsechangelog -l "$root/packaging/debian/changelog" -S Version)"
@@ -83,18 +73,7 @@ check "lintian: no E:/W: tags" bash -c "! grep -qE '^(E|W): ' '$work/lintian.txt
 
 # --- 3. Throwaway root -----------------------------------------------------------------
 chroot_dir="$work/root"
-cache="${EMNIFY_TEST_CHROOT_CACHE:-}"
-if [[ -n "$cache" && -s "$cache" ]]; then
-    say "unpacking the cached root $cache"
-    mkdir -p "$chroot_dir" && tar -xf "$cache" -C "$chroot_dir" || abort "unpack $cache"
-else
-    say "debootstrap bookworm (minbase + systemd, libcurl4, libmosquitto1)"
-    t0=$(date +%s)
-    debootstrap --variant=minbase --include=systemd,libcurl4,libmosquitto1 bookworm "$chroot_dir" "$mirror" \
-        >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; abort "debootstrap"; }
-    echo "debootstrap: $(($(date +%s) - t0))s"
-    if [[ -n "$cache" ]]; then tar -cf "$cache" -C "$chroot_dir" . || echo "could not write $cache"; fi
-fi
+package_root "$chroot_dir"
 # /proc: Swift's CommandLine.arguments reads /proc/self/cmdline (without it a binary sees no
 # arguments at all), and systemd-sysusers and dpkg expect it as on a real system.
 mount -t proc proc "$chroot_dir/proc" || abort "mount /proc in the root"

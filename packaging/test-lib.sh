@@ -33,3 +33,31 @@ abort() {
     fail "$1"
     summary
 }
+# install_missing PACKAGE...: apt-get installs those not installed yet; returns non-zero on failure.
+install_missing() {
+    local package missing=()
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    ((${#missing[@]})) || return 0
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+# package_root DIR: the throwaway Debian root both package checks start from (minbase with systemd,
+# libcurl4, libmosquitto1), unpacked from $EMNIFY_TEST_CHROOT_CACHE when that exists, else made by
+# debootstrap from $mirror (and written to the cache when one is named). Uses $work for its log.
+package_root() {
+    local dir=$1 cache="${EMNIFY_TEST_CHROOT_CACHE:-}" t0
+    if [[ -n "$cache" && -s "$cache" ]]; then
+        say "unpacking the cached root $cache"
+        mkdir -p "$dir" && tar -xf "$cache" -C "$dir" || abort "unpack $cache"
+        return
+    fi
+    say "debootstrap bookworm (minbase + systemd, libcurl4, libmosquitto1)"
+    t0=$(date +%s)
+    debootstrap --variant=minbase --include=systemd,libcurl4,libmosquitto1 bookworm "$dir" "$mirror" \
+        >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; abort "debootstrap"; }
+    echo "debootstrap: $(($(date +%s) - t0))s"
+    if [[ -n "$cache" ]]; then tar -cf "$cache" -C "$dir" . || echo "could not write $cache"; fi
+}

@@ -33,16 +33,8 @@ source "$root/packaging/test-lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { echo "test-systemd.sh: run as root (debootstrap, systemd-nspawn)" >&2; exit 2; }
 # systemd-nspawn; debootstrap for the root; python3 reads diagnose's JSON; nsenter is util-linux.
-missing=()
-for package in systemd-container debootstrap python3; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-        { echo "test-systemd.sh: cannot install ${missing[*]}" >&2; exit 2; }
-fi
+install_missing systemd-container debootstrap python3 ||
+    { echo "test-systemd.sh: cannot install systemd-container debootstrap python3" >&2; exit 2; }
 
 work="$(mktemp -d /var/tmp/emnify-edge-test-systemd.XXXXXX)"
 box="$work/root"
@@ -99,16 +91,7 @@ emulator_deb="$(ls "$debs"/emnify-edge-emulator_"${version}"_*.deb 2>/dev/null |
 [[ -s "$edge_deb" && -s "$emulator_deb" ]] || abort "emnify-edge and emnify-edge-emulator $version in $debs"
 
 # --- 2. The root: test-deb.sh's, plus the broker and its clients -------------------------
-cache="${EMNIFY_TEST_CHROOT_CACHE:-}"
-if [[ -n "$cache" && -s "$cache" ]]; then
-    say "unpacking the cached root $cache"
-    mkdir -p "$box" && tar -xf "$cache" -C "$box" || abort "unpack $cache"
-else
-    say "debootstrap bookworm (minbase + systemd, libcurl4, libmosquitto1)"
-    debootstrap --variant=minbase --include=systemd,libcurl4,libmosquitto1 bookworm "$box" "$mirror" \
-        >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; abort "debootstrap"; }
-    if [[ -n "$cache" ]]; then tar -cf "$cache" -C "$box" . || echo "could not write $cache"; fi
-fi
+package_root "$box"
 say "apt-get install mosquitto mosquitto-clients in the root"
 mount -t proc proc "$box/proc" || abort "mount /proc in the root"
 chroot "$box" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c \

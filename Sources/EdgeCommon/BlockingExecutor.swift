@@ -14,7 +14,7 @@
 ///
 /// A body must not wait for a job submitted after it: at the cap that job would never start.
 // @unchecked Sendable: every stored `var` is read or written only while `mutex` is held.
-public final class BlockingExecutor: @unchecked Sendable {
+public final class BlockingExecutor: JobRunner, @unchecked Sendable {
     /// The one executor of the process. 32 threads: far more than the agent or `diagnose` ever run at
     /// once (about four), and few enough that a storm of hung look-ups cannot exhaust the process.
     public static let shared = BlockingExecutor(name: "edge-blocking", maximumThreads: 32, idleTimeout: .seconds(20))
@@ -48,18 +48,6 @@ public final class BlockingExecutor: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         mutex.deinitialize(count: 1)
         mutex.deallocate()
-    }
-
-    /// `body` on a thread of this executor; the caller suspends (no thread is blocked) until it
-    /// returns or throws. A body that does not throw needs no `try` (`Failure` is `Never`).
-    /// Cancelling the caller does not interrupt `body`: blocking C calls have their own timeouts.
-    public func run<T: Sendable, Failure: Error>(
-        _ body: @escaping @Sendable () throws(Failure) -> T
-    ) async throws(Failure) -> T {
-        let result: Result<T, Failure> = await withCheckedContinuation { continuation in
-            execute { continuation.resume(returning: Result(catching: body)) }
-        }
-        return try result.get()
     }
 
     /// Starts `job` on a thread of this executor and returns at once.
@@ -224,5 +212,25 @@ struct JobQueue {
             head = 0
         }
         return job
+    }
+}
+
+/// Where blocking work runs: a `BlockingExecutor`, or a `SerialLane` of one.
+public protocol JobRunner: Sendable {
+    /// Starts `job` and returns at once.
+    func execute(_ job: @escaping @Sendable () -> Void)
+}
+
+extension JobRunner {
+    /// `body` as `execute` runs it; the caller suspends (no thread is blocked) until it returns or
+    /// throws. A body that does not throw needs no `try` (`Failure` is `Never`). Cancelling the
+    /// caller does not interrupt `body`: blocking C calls have their own timeouts.
+    public func run<T: Sendable, Failure: Error>(
+        _ body: @escaping @Sendable () throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        let result: Result<T, Failure> = await withCheckedContinuation { continuation in
+            execute { continuation.resume(returning: Result(catching: body)) }
+        }
+        return try result.get()
     }
 }

@@ -8,7 +8,7 @@
 /// at any time. Successive jobs may run on different threads of the executor, one after another; the
 /// lock taken between them orders their memory accesses (libcurl allows an easy handle to move
 /// between threads as long as it is never used by two at once).
-public final class SerialLane: Sendable {
+public final class SerialLane: JobRunner {
     public let executor: BlockingExecutor
     private let state = Locked(State())
 
@@ -19,17 +19,6 @@ public final class SerialLane: Sendable {
 
     public init(on executor: BlockingExecutor = .shared) {
         self.executor = executor
-    }
-
-    /// `body` after every job submitted before it, never beside another job of this lane; the caller
-    /// suspends until it returns or throws. A body that does not throw needs no `try`.
-    public func run<T: Sendable, Failure: Error>(
-        _ body: @escaping @Sendable () throws(Failure) -> T
-    ) async throws(Failure) -> T {
-        let result: Result<T, Failure> = await withCheckedContinuation { continuation in
-            execute { continuation.resume(returning: Result(catching: body)) }
-        }
-        return try result.get()
     }
 
     /// Queues `job` behind the lane's earlier jobs and returns at once.

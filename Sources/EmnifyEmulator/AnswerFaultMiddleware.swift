@@ -5,8 +5,7 @@ import Hummingbird
 /// `DeliveryFaultMiddleware`: error statuses, a body that is not JSON, headers that lie. It sits
 /// inside gzip, so these answers go out as a real one would (a malformed `200` is compressed and
 /// gets `Vary`).
-struct AnswerFaultMiddleware: RouterMiddleware {
-    typealias Context = EmulatorContext
+struct AnswerFaultMiddleware: EmulatorMiddleware {
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response

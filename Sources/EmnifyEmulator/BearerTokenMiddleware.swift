@@ -4,8 +4,7 @@ import Hummingbird
 /// The JWT check that every API route but authenticate makes before anything else, as emnify
 /// does: a missing, malformed, expired or revoked token is a `401`, before paging or ids are
 /// looked at.
-struct BearerTokenMiddleware: RouterMiddleware {
-    typealias Context = EmulatorContext
+struct BearerTokenMiddleware: EmulatorMiddleware {
     let state: EmulatorState
 
     func handle(

@@ -6,8 +6,7 @@ import NIOCore
 /// about how an answer travels: a stall before it, a body cut short, a connection closed once
 /// idle, or bytes that are not an answer of the API at all (raw, trickle). Faults about what the
 /// answer says go on to `AnswerFaultMiddleware`, which sits inside gzip as a real answer would.
-struct DeliveryFaultMiddleware: RouterMiddleware {
-    typealias Context = EmulatorContext
+struct DeliveryFaultMiddleware: EmulatorMiddleware {
     let state: EmulatorState
 
     /// Ends a request that never gets its answer, once the client gives up or the emulator stops.

@@ -14,3 +14,6 @@ struct EmulatorContext: RequestContext {
         channel = source.channel
     }
 }
+
+/// The emulator's middlewares, all on `EmulatorContext`.
+protocol EmulatorMiddleware: RouterMiddleware where Context == EmulatorContext {}

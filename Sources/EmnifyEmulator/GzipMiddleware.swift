@@ -4,8 +4,7 @@ import NIOCore
 
 /// gzip for a client that accepts it, on a `200` with a body, sent in two chunks as a streaming
 /// backend would; `Vary: Accept-Encoding` on every `200` and `304`, as the real service sends it.
-struct GzipMiddleware: RouterMiddleware {
-    typealias Context = EmulatorContext
+struct GzipMiddleware: EmulatorMiddleware {
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response

@@ -5,8 +5,7 @@ import NIOCore
 /// Counts what the emulated API receives and sends (`EmulatorCounters`): requests per path,
 /// connections, status codes, bytes in and out at the HTTP level. Outermost, so that it sees
 /// every answer as it goes out: faulted, gzipped or cut short.
-struct TrafficCountingMiddleware: RouterMiddleware {
-    typealias Context = EmulatorContext
+struct TrafficCountingMiddleware: EmulatorMiddleware {
     let state: EmulatorState
 
     func handle(

@@ -4,8 +4,7 @@ import Hummingbird
 /// all of a router's middlewares, a route through those added before it: added after the last
 /// route, this one reaches the unmatched requests alone, and answers them as the emulated
 /// service does instead of with Hummingbird's generic `404`.
-struct UnroutedRequestMiddleware: RouterMiddleware {
-    typealias Context = EmulatorContext
+struct UnroutedRequestMiddleware: EmulatorMiddleware {
     let answer: @Sendable (Request) -> Response
 
     func handle(

@@ -19,6 +19,8 @@ from relay import CountingRelay
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
 from waiting import free_port, wait_for  # noqa: E402
+from emulator_control import control  # noqa: E402
+from mosquitto import Broker as _Broker  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APPLICATION_TOKEN = "benchmark-application-token"
@@ -51,12 +53,7 @@ class Emulator:
         self.relay_url = f"https://127.0.0.1:{self.relay.port}"
 
     def control(self, method: str, path: str, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, context=self.context, timeout=120) as response:
-            text = response.read()
-            return json.loads(text) if text else None
+        return control(self.url, self.context, method, path, body, timeout=120)
 
     def counters(self) -> dict:
         return self.control("GET", "/_emulator/counters")
@@ -75,28 +72,11 @@ class Emulator:
         self.process.wait(10)
 
 
-class Broker:
+class Broker(_Broker):
+    """The benchmark's broker: a backfill's subscriber may fall a whole backfill behind."""
+
     def __init__(self, workdir: str):
-        self.port = free_port()
-        config = os.path.join(workdir, f"mosquitto-{self.port}.conf")
-        with open(config, "w") as f:
-            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    # The subscriber of a backfill falls behind: keep its QoS 1 queue, do not drop.
-                    "max_queued_messages 1000000\n")
-        self.process = subprocess.Popen(["/usr/sbin/mosquitto", "-c", config],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(self._accepts, 10, "mosquitto to listen")
-
-    def _accepts(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            return True
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
+        super().__init__(workdir, max_queued_messages=1_000_000, start_timeout=10)
 
 
 class Subscriber:

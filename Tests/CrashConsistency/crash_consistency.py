@@ -45,6 +45,8 @@ from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
 from waiting import free_port, wait_for  # noqa: E402
+from emulator_control import control  # noqa: E402
+from mosquitto import Broker  # noqa: E402
 
 TOKEN = "crash-consistency-application-token"
 
@@ -77,34 +79,7 @@ class Emulator:
         self.context = ssl.create_default_context(cafile=self.ca_file)
 
     def control(self, method: str, path: str, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, context=self.context, timeout=30) as response:
-            text = response.read()
-            return json.loads(text) if text else None
-
-    def stop(self):
-        stop(self.process)
-
-
-class Broker:
-    def __init__(self, workdir: str):
-        self.port = free_port()
-        config = os.path.join(workdir, "mosquitto.conf")
-        with open(config, "w") as f:
-            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 100000\n")
-        self.process = subprocess.Popen(["/usr/sbin/mosquitto", "-c", config],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(self.accepts, 15, "mosquitto to listen")
-
-    def accepts(self) -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-            return True
-        except OSError:
-            return False
+        return control(self.url, self.context, method, path, body, timeout=30)
 
     def stop(self):
         stop(self.process)
