@@ -9,6 +9,6 @@ struct EmulatorContext: RequestContext {
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        channel = source.channel
+        channel = source.channel.connection
     }
 }
