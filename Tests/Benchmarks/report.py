@@ -2,6 +2,8 @@
 
 import re
 
+import http2
+
 NAMES = {"edge": "emnify-edge", "sdk": "Python emnify-sdk + paho", "curl": "curl + jq + mosquitto_pub loop"}
 BEGIN, END = "<!-- benchmark results: begin -->", "<!-- benchmark results: end -->"
 MONTH = 30 * 86_400
@@ -57,6 +59,7 @@ def markdown(r: dict) -> str:
             lines.append(_row(f"bytes per month, poll every {label}", case,
                               lambda m, i=interval: _per_month(m["bytes"], i)))
         lines.append("")
+    lines += http2.rows(r)
     extra = []
     auth = r.get("authentications")
     if auth:
