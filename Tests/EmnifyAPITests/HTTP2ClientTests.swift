@@ -62,6 +62,24 @@ import TestSupport
         #expect(counters.totalRequests == versions.count)
     }
 
+    /// The emulator's idle timeout over HTTP/2 is a GOAWAY (and a PING that the idle client answers
+    /// only when it next reads): the next request goes out on a new connection.
+    @Test func anIdleTimeoutOverH2MakesTheNextPollANewConnection() async throws {
+        var configuration = EmulatorServer.Configuration(
+            tls: .selfSigned, applicationToken: "app-token", history: 5, idleTimeout: .milliseconds(200))
+        configuration.http2 = true
+        let emulator = try await TestEmulator.start(configuration)
+        defer { Task { await emulator.stop() } }
+        let (api, transport) = try client(emulator)
+        _ = try await api.eventTypes()
+        #expect(await emulator.control.counters().connections == 1)
+        // Ten times the timeout: the GOAWAY has long been sent, however loaded the machine.
+        try await Task.sleep(for: .seconds(2))
+        _ = try await api.eventTypes()
+        #expect(await emulator.control.counters().connections == 2)
+        #expect(transport.versions.withLock { $0 }.allSatisfy { $0 == "HTTP/2" })
+    }
+
     @Test func withoutHTTP2OnTheServerItIsHTTP1() async throws {
         let emulator = try await start(http2: false)
         defer { Task { await emulator.stop() } }
