@@ -30,26 +30,25 @@ def measure(run, peers) -> dict:
     return results
 
 
-def rows(results: dict) -> list:
-    """The phase's table for the README (empty without the phase)."""
-    from report import NAMES, _n  # report imports this module
-
+def rows(results: dict, number, names) -> list:
+    """The phase's table for the README (empty without the phase); report.py hands in its number
+    format and peer names."""
     phase = results.get("http2_cdn")
     if not phase:
         return []
     lines = ["With a CDN's response headers (CloudFront/Express, about 1.4 KB with per-response ids; "
              "the SDK's `requests` has no HTTP/2, so its HTTP/2 rows are HTTP/1.1):", "",
-             "| per idle poll, CDN headers | " + " | ".join(NAMES[k] for k in NAMES) + " |", "|---|---:|---:|---:|"]
+             "| per idle poll, CDN headers | " + " | ".join(names[k] for k in names) + " |", "|---|---:|---:|---:|"]
     for key, label, _options in CASES:
         case = phase.get(key)
         if not case:
             continue
         lines.append(f"| bytes, {label} | " + " | ".join(
-            f"{_n(case[k]['bytes'])} ({_n(case[k]['bytes_up'])} / {_n(case[k]['bytes_down'])})" if k in case else "–"
-            for k in NAMES) + " |")
+            f"{number(case[k]['bytes'])} ({number(case[k]['bytes_up'])} / {number(case[k]['bytes_down'])})" if k in case else "–"
+            for k in names) + " |")
     for key, label, _options in CASES[2:]:
         case = phase.get(key)
         if case:
             lines.append(f"| new TLS connections, {label} | " + " | ".join(
-                _n(case[k]["connections"], 2) if k in case else "–" for k in NAMES) + " |")
+                number(case[k]["connections"], 2) if k in case else "–" for k in names) + " |")
     return lines + ["", "(bytes: total (sent / received) per poll, after TLS, counted by the relay.)", ""]

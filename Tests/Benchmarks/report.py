@@ -59,7 +59,7 @@ def markdown(r: dict) -> str:
             lines.append(_row(f"bytes per month, poll every {label}", case,
                               lambda m, i=interval: _per_month(m["bytes"], i)))
         lines.append("")
-    lines += http2.rows(r)
+    lines += http2.rows(r, _n, NAMES)
     extra = []
     auth = r.get("authentications")
     if auth:
