@@ -39,6 +39,10 @@ extension EmulatorServer {
         public var enforceAuthenticationLimits: Bool
         /// Delay between a connectivity reset and the events it causes.
         public var resetEventDelay: Duration
+        /// HTTP/2 over TLS, ALPN offering h2 and http/1.1 (needs `tls`).
+        public var http2 = false
+        /// Send a CDN's response header block (CloudFront and Express, about 1.4 KB, per-response ids).
+        public var cdnHeaders = false
 
         public init(
             tls: TLSMode = .none,

@@ -11,7 +11,7 @@ struct EmulatorContext: RequestContext {
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        channel = source.channel
+        channel = source.channel.connection
     }
 }
 

@@ -57,8 +57,13 @@ public final class EmulatorServer: Sendable {
         if let rate = configuration.eventRate, !(rate > 0) {
             throw EmulatorError.invalidConfiguration("event rate must be positive")
         }
+        if configuration.http2 && configuration.tls == .none {
+            throw EmulatorError.invalidConfiguration("HTTP/2 needs TLS (ALPN offers it); plain HTTP is HTTP/1.1 only")
+        }
         let state = EmulatorState(configuration: configuration)
-        let responder = EmulatorResponder(state: state, control: EmulatorControl(state: state))
+        let responder = APIMiddlewareResponder(
+            base: EmulatorResponder(state: state, control: EmulatorControl(state: state)),
+            middleware: configuration.cdnHeaders ? CDNHeadersMiddleware<EmulatorContext>() : nil)
 
         let http1 = HTTPServerBuilder.http1(
             configuration: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds($0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }))
@@ -74,7 +79,11 @@ public final class EmulatorServer: Sendable {
             let key = try NIOSSLPrivateKey(bytes: Array(authority.serverPrivateKeyPEM.utf8), format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
             tls.applicationProtocols = ["http/1.1"]
-            server = try .tls(http1, tlsConfiguration: tls)
+            if configuration.http2 {
+                server = try Self.http2Server(tls: tls, idleTimeout: configuration.idleTimeout)
+            } else {
+                server = try .tls(http1, tlsConfiguration: tls)
+            }
         }
 
         var logger = Logger(label: "emnify-emulator")

@@ -39,6 +39,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "New events per minute while running (0 = none).") var eventRate: Double = 0
     @Flag(help: "The SIM has no endpoint assigned.") var noEndpoint = false
     @Option(help: "Close connections idle for this many seconds.") var idleTimeout: Double?
+    @Flag(help: "Speak HTTP/2 over TLS as well (ALPN offers h2 and http/1.1).") var http2 = false
+    @Flag(help: "Send a CDN's response header block (CloudFront and Express, about 1.4 KB, per-response ids).")
+    var cdnHeaders = false
 
     enum TLSOption: String, ExpressibleByArgument, CaseIterable {
         case none
@@ -55,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         }
         guard eventRate >= 0 else { throw ValidationError("--event-rate must not be negative") }
         if caFile != nil && tls == .none { throw ValidationError("--ca-file needs --tls self-signed or untrusted") }
+        if http2 && tls == .none { throw ValidationError("--http2 needs --tls self-signed or untrusted") }
     }
 
     func run() async throws {
@@ -65,13 +69,15 @@ struct Serve: AsyncParsableCommand {
             case .selfSigned: .selfSigned
             case .untrusted: .untrusted
             }
-        let emulator = try await EmulatorServer.start(
-            .init(
-                tls: mode, host: host, port: port, applicationToken: token,
-                tokenLifetime: .seconds(tokenLifetime), seed: seed, history: history,
-                historySpan: historySpan.map { .milliseconds(Int64($0 * 1000)) },
-                eventRate: eventRate > 0 ? eventRate : nil, hasEndpoint: !noEndpoint,
-                idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) }))
+        var configuration = EmulatorServer.Configuration(
+            tls: mode, host: host, port: port, applicationToken: token,
+            tokenLifetime: .seconds(tokenLifetime), seed: seed, history: history,
+            historySpan: historySpan.map { .milliseconds(Int64($0 * 1000)) },
+            eventRate: eventRate > 0 ? eventRate : nil, hasEndpoint: !noEndpoint,
+            idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) })
+        configuration.http2 = http2
+        configuration.cdnHeaders = cdnHeaders
+        let emulator = try await EmulatorServer.start(configuration)
         if let caFile { try emulator.writeCACertificate(to: caFile) }
         // Unbuffered, so a parent reading a pipe sees the line at once.
         let line = emulator.readyLine(caFile: caFile) + "\n"

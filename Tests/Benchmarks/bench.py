@@ -19,6 +19,7 @@ import time
 from parts import Broker, Emulator, Peer, Subscriber, installed_kib, directory_kib, wait_for, which
 from procstat import MemorySampler, anonymous_kb, cpu_seconds, tree
 import busy
+import http2
 import report
 
 PEERS = ("edge", "sdk", "curl")
@@ -135,6 +136,10 @@ class Run:
             self.results["idle_server_closes"] = self.window(peers, polls)
         finally:
             self.stop(peers)
+
+    def http2_cdn(self) -> None:
+        """Idle polls behind CDN-sized response headers, HTTP/1.1 against HTTP/2 (http2.py)."""
+        self.results["http2_cdn"] = http2.measure(self, PEERS)
 
     def authentications(self) -> None:
         """Token lifetime scaled down from 4 h so that a day's renewals fit into the run."""
@@ -340,7 +345,7 @@ def main() -> None:
                 if isinstance(peer, dict) and "rss_kb_marks" in peer:
                     peer["rss_kb_marks"] = {int(k): v for k, v in peer["rss_kb_marks"].items()}
     phases = ["sizes", "latency", "backfill", "authentications", "idle_server_closes", "instructions",
-              "idle_keepalive", "busy_sim"]
+              "idle_keepalive", "busy_sim", "http2_cdn"]
     if args.only:
         phases = [p for p in phases if p in args.only.split(",")]
     started = time.monotonic()

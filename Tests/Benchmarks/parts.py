@@ -30,7 +30,7 @@ class Emulator:
     """`emnify-emulator serve` over HTTPS with its throwaway CA, and a counting relay in front."""
 
     def __init__(self, binary: str, workdir: str, history: int, token_lifetime: int = 4 * 3600, idle_timeout=None,
-                 history_span=None, event_rate=None):
+                 history_span=None, event_rate=None, http2=False, cdn_headers=False):
         self.ca_file = os.path.join(workdir, f"ca-{free_port()}.pem")
         args = [binary, "serve", "--ca-file", self.ca_file, "--token", APPLICATION_TOKEN,
                 "--history", str(history), "--token-lifetime", str(token_lifetime), "--seed", "7"]
@@ -38,6 +38,8 @@ class Emulator:
             args += ["--history-span", str(history_span)]
         if event_rate is not None:  # new events per minute while running
             args += ["--event-rate", str(event_rate)]
+        args += ["--http2"] if http2 else []
+        args += ["--cdn-headers"] if cdn_headers else []
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if not line.startswith("EMULATOR_READY"):

@@ -3,6 +3,7 @@
 import re
 
 import busy
+import http2
 
 NAMES = {"edge": "emnify-edge", "sdk": "Python emnify-sdk + paho", "curl": "curl + jq + mosquitto_pub loop"}
 BEGIN, END = "<!-- benchmark results: begin -->", "<!-- benchmark results: end -->"
@@ -60,6 +61,7 @@ def markdown(r: dict) -> str:
                               lambda m, i=interval: _per_month(m["bytes"], i)))
         lines.append("")
     lines += busy.rows(r, _row, NAMES)
+    lines += http2.rows(r, _n, NAMES)
     extra = []
     auth = r.get("authentications")
     if auth:

@@ -11,6 +11,8 @@ public enum Curl {
         public let headers: [String: String]
         public let body: Data
         public let standardError: String
+        /// The protocol of the (last) status line: "1.1" or "2".
+        public let httpVersion: String
 
         public var bodyText: String { String(decoding: body, as: UTF8.self) }
 
@@ -41,8 +43,13 @@ public enum Curl {
         arguments.append(url)
         let result = try await ChildProcess.run("/usr/bin/curl", arguments, timeout: timeout)
         var parsed: [String: String] = [:]
+        var httpVersion = ""
         let headerText = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
         for line in headerText.split(whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
+            if line.hasPrefix("HTTP/") {
+                httpVersion = String(line.dropFirst(5).prefix { $0 != " " })
+                continue
+            }
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
@@ -51,6 +58,6 @@ public enum Curl {
         let data = (try? Data(contentsOf: URL(fileURLWithPath: bodyFile))) ?? Data()
         return Result(
             exitCode: result.exitCode, status: Int(result.standardOutput.trimmingCharacters(in: .whitespaces)) ?? 0,
-            headers: parsed, body: data, standardError: result.standardError)
+            headers: parsed, body: data, standardError: result.standardError, httpVersion: httpVersion)
     }
 }
