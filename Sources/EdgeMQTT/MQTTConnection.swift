@@ -169,7 +169,7 @@ extension MQTTConnection {
                 return fail(.brokerUnreachable(host: settings.host, port: settings.port, detail: problem))
             }
             // Connection refused and the like: try again shortly (the start timeout bounds this).
-            let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+            let nanoseconds = delay.wholeNanoseconds
             var pause = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
             nanosleep(&pause, nil)
             delay = min(delay * 2, settings.reconnectDelay.max)

@@ -4,6 +4,7 @@ import Hummingbird
 /// traffic, inject the armed faults and compress. Outermost first:
 ///
 /// 1. `TrafficCountingMiddleware`: sees each answer as it goes out.
+///    (`CDNHeadersMiddleware` with `--cdn-headers`: a CDN's response header block.)
 /// 2. `DeliveryFaultMiddleware`: takes the armed fault; stalls, truncation, idle closes and raw
 ///    or trickling bytes bypass gzip.
 /// 3. `GzipMiddleware`
@@ -13,8 +14,10 @@ import Hummingbird
 enum EmulatedAPIRouter {
     static func router(state: EmulatorState, control: EmulatorControl) -> Router<EmulatorContext> {
         let router = Router(context: EmulatorContext.self)
+        router.add(middleware: TrafficCountingMiddleware(state: state))
+        // Inside the counting, which then counts the CDN's header block as a client receives it.
+        if state.configuration.cdnHeaders { router.add(middleware: CDNHeadersMiddleware<EmulatorContext>()) }
         router.addMiddleware {
-            TrafficCountingMiddleware(state: state)
             DeliveryFaultMiddleware(state: state)
             GzipMiddleware()
             AnswerFaultMiddleware()

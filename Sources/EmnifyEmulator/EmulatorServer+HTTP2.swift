@@ -1,3 +1,4 @@
+import EdgeCommon
 import FoundationEssentials
 import HummingbirdCore
 import HummingbirdHTTP2
@@ -16,6 +17,6 @@ extension EmulatorServer {
     }
 
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        .nanoseconds(duration.wholeNanoseconds)
     }
 }

@@ -61,12 +61,10 @@ public final class EmulatorServer: Sendable {
             throw EmulatorError.invalidConfiguration("HTTP/2 needs TLS (ALPN offers it); plain HTTP is HTTP/1.1 only")
         }
         let state = EmulatorState(configuration: configuration)
-        let responder = APIMiddlewareResponder(
-            base: EmulatorResponder(state: state, control: EmulatorControl(state: state)),
-            middleware: configuration.cdnHeaders ? CDNHeadersMiddleware<EmulatorContext>() : nil)
+        let responder = EmulatorResponder(state: state, control: EmulatorControl(state: state))
 
         let http1 = HTTPServerBuilder.http1(
-            configuration: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds($0.components.seconds * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000) }))
+            configuration: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds($0.wholeNanoseconds) }))
         let server: HTTPServerBuilder
         var caPEM: String?
         switch configuration.tls {
