@@ -178,7 +178,8 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "EmnifyEmulator"], exclude: ["Golden"]),
         .testTarget(
-            name: "EdgeDiagnosticsTests", dependencies: ["EdgeDiagnostics", "EdgeAgent", "TestSupport", "EmnifyEmulator"]
+            name: "EdgeDiagnosticsTests",
+            dependencies: ["EdgeDiagnostics", "EdgeAgent", "TestSupport", "EmnifyEmulator"]
         ),
         // firmware-config and packaging/: mosquitto snippet, udev rules, systemd unit, man page.
         .testTarget(name: "PackagingTests", dependencies: ["EdgeConfig", "EdgeProcess"]),

@@ -19,7 +19,8 @@ extension Agent {
         }
         if identity == nil {
             if let known = state.iccid, known != fresh.iccid.normalized {
-                logger.notice("a different SIM than last time: starting with fresh cursors", metadata: ["previous": "\(known)"])
+                logger.notice(
+                    "a different SIM than last time: starting with fresh cursors", metadata: ["previous": "\(known)"])
                 state = AgentState()
             }
             state.iccid = fresh.iccid.normalized
@@ -51,8 +52,12 @@ extension Agent {
             logger.notice("SIM has no endpoint yet: polling the SIM's events only", metadata: ["sim": "\(sim.id)"])
         }
         if changed {
-            logger.info("resolved", metadata: ["sim": "\(sim.id)", "endpoint": "\(sim.endpoint.map { String($0.id) } ?? "none")"])
-            try await publish([.json(publishedIdentity(identity), topic: topicLayout(for: identity).identity, retain: true)])
+            logger.info(
+                "resolved",
+                metadata: ["sim": "\(sim.id)", "endpoint": "\(sim.endpoint.map { String($0.id) } ?? "none")"])
+            try await publish([
+                .json(publishedIdentity(identity), topic: topicLayout(for: identity).identity, retain: true)
+            ])
             identityPublished = true
         }
         return nil

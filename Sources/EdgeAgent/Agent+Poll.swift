@@ -39,7 +39,9 @@ extension Agent {
             if let error = error as? EmnifyError, case .rateLimited(_, let wait) = error { retryAfter = wait }
             if let identity, !(error is BrokerUnavailable) {
                 // Best effort: the health topic says what is wrong while polling is broken.
-                try? await publisher.publish([.json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)])
+                try? await publisher.publish([
+                    .json(await healthReport(), topic: topicLayout(for: identity).health, retain: true)
+                ])
             }
             return .failed("\(error)", retryAfter: retryAfter)
         }
@@ -61,8 +63,11 @@ extension Agent {
         }
         // The whole window every `fullReadPeriod` (and after a start), otherwise only what is new.
         let monotonicNow = clock.monotonicMilliseconds()
-        let fullRead = fullReadAtMillis[key].map { monotonicNow - $0 >= settings.fullReadPeriod.wholeMilliseconds } ?? true
-        let readStart = fullRead ? cursor.windowStart : cursor.shortReadStart(overlapMillis: settings.shortOverlap.wholeMilliseconds)
+        let fullRead =
+            fullReadAtMillis[key].map { monotonicNow - $0 >= settings.fullReadPeriod.wholeMilliseconds } ?? true
+        let readStart =
+            fullRead
+            ? cursor.windowStart : cursor.shortReadStart(overlapMillis: settings.shortOverlap.wholeMilliseconds)
         let from = readStart / 1000
         // `until` rounded up to the hour: the query stays the same between idle polls, so the
         // server can answer a matching If-None-Match with 304 and no body.
@@ -79,7 +84,11 @@ extension Agent {
         do {
             while true {
                 let current = fetching
-                let result = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
+                let result = try await withTaskCancellationHandler {
+                    try await current.value
+                } onCancel: {
+                    current.cancel()
+                }
                 if result.notModified {
                     if fullRead { fullReadAtMillis[key] = monotonicNow }
                     return 0
@@ -88,7 +97,9 @@ extension Agent {
                 let paging = EventPaging.decide(
                     after: page, of: result, newEvents: new, perPage: settings.pageSize, maxPages: 100_000)
                 if paging == .repeatedPage {
-                    logger.warning("the API repeated a page; paging stops for this poll", metadata: ["feed": "\(feed)", "page": "\(page)"])
+                    logger.warning(
+                        "the API repeated a page; paging stops for this poll",
+                        metadata: ["feed": "\(feed)", "page": "\(page)"])
                 }
                 let lastPage = paging != .nextPage
                 // The next page is fetched while this one goes to the broker: a backfill pays for
@@ -97,7 +108,10 @@ extension Agent {
                 for rejected in result.rejected {
                     logger.error(
                         "emnify sent an event that cannot be read; it is not published",
-                        metadata: ["feed": "\(feed)", "reason": "\(rejected.reason)", "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))"])
+                        metadata: [
+                            "feed": "\(feed)", "reason": "\(rejected.reason)",
+                            "json": "\(String(decoding: rejected.raw.prefix(2000), as: UTF8.self))",
+                        ])
                 }
                 // An event of the endpoint appears in the SIM's feed too: publish it once. The endpoint
                 // feed owns every event that names our endpoint (its record may already have forgotten
@@ -161,7 +175,8 @@ extension Agent {
         logger.error(
             "\(message)",
             metadata: [
-                "feed": "\(key)", "cursor_window_start": "\(EmnifyTimestamp(millisecondsSinceEpoch: cursor.windowStart).text)",
+                "feed": "\(key)",
+                "cursor_window_start": "\(EmnifyTimestamp(millisecondsSinceEpoch: cursor.windowStart).text)",
                 "api_time": "\(EmnifyTimestamp(millisecondsSinceEpoch: apiNow).text)",
                 "restart_from": "\(EmnifyTimestamp(millisecondsSinceEpoch: restart).text)",
             ])
@@ -234,7 +249,9 @@ extension Agent {
             try store.save(state)
             saveProblem = nil
         } catch {
-            logger.error("cannot save the agent state; events may be published again after a restart", metadata: ["error": "\(error)"])
+            logger.error(
+                "cannot save the agent state; events may be published again after a restart",
+                metadata: ["error": "\(error)"])
             saveProblem = "cannot save state: \(error)"
         }
     }

@@ -66,7 +66,8 @@ extension Agent {
         guard gapNoticeSent.insert(key).inserted else { return }
         let notice = GapNotice(
             feed: key,
-            message: "emnify-edge was away longer than emnify keeps events (30 days): events between these times may be missing",
+            message:
+                "emnify-edge was away longer than emnify keeps events (30 days): events between these times may be missing",
             from: EmnifyTimestamp(millisecondsSinceEpoch: cursor.newestMillis ?? cursor.windowStart).text,
             until: EmnifyTimestamp(millisecondsSinceEpoch: oldestKept).text)
         logger.warning("possible gap in the event history", metadata: ["feed": "\(key)", "until": "\(notice.until)"])

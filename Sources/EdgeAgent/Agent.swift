@@ -108,7 +108,11 @@ public actor Agent {
             let waiting = Task { try await Task.sleep(for: delay) }
             pause = waiting
             do {
-                try await withTaskCancellationHandler { try await waiting.value } onCancel: { waiting.cancel() }
+                try await withTaskCancellationHandler {
+                    try await waiting.value
+                } onCancel: {
+                    waiting.cancel()
+                }
             } catch {
                 break
             }

@@ -2,7 +2,7 @@ import EdgeCommon
 import EmnifyAPI
 import FoundationEssentials
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything the agent must remember across restarts, in one JSON file in the state directory,
@@ -99,7 +99,9 @@ public struct AgentStateStore: Sendable {
         do {
             let state = try JSONDecoder().decode(AgentState.self, from: Data(bytes))
             guard state.version == AgentState.currentVersion else {
-                return .failure(StateProblem(text: "\(file) has state version \(state.version), expected \(AgentState.currentVersion)"))
+                return .failure(
+                    StateProblem(
+                        text: "\(file) has state version \(state.version), expected \(AgentState.currentVersion)"))
             }
             return .success(state)
         } catch {

@@ -29,7 +29,8 @@ public struct FeedCursor: Codable, Sendable, Equatable {
     public func unpublished(_ fetched: [EmnifyEvent]) -> [EmnifyEvent] {
         var seen = Set<Int64>()
         return fetched.filter { event in
-            event.timestamp.millisecondsSinceEpoch >= windowStart && published[event.id] == nil && seen.insert(event.id).inserted
+            event.timestamp.millisecondsSinceEpoch >= windowStart && published[event.id] == nil
+                && seen.insert(event.id).inserted
         }
         .sorted { ($0.timestamp.millisecondsSinceEpoch, $0.id) < ($1.timestamp.millisecondsSinceEpoch, $1.id) }
     }

@@ -18,8 +18,10 @@ public struct TopicLayout: Sendable, Equatable {
 
     public init(prefix: String, iccid: String) {
         // The prefix may have several levels (`site/7/emnify`), but no wildcards or empty levels.
-        self.prefix = prefix.split(separator: "/", omittingEmptySubsequences: true).map { TopicSegment.sanitize(String($0)) }
-            .joined(separator: "/")
+        self.prefix = prefix.split(separator: "/", omittingEmptySubsequences: true).map {
+            TopicSegment.sanitize(String($0))
+        }
+        .joined(separator: "/")
         self.iccid = TopicSegment.sanitize(iccid)
     }
 

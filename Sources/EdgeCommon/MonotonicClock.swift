@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Time that only moves forward at a steady rate, for intervals and for carrying the API's time

@@ -45,7 +45,8 @@ public struct UTCDateTime: Equatable, Sendable {
     /// `October 24, 2021 12:43 PM`: the Portal's `MMMM dd, yyyy hh:mm a` in UTC.
     public var portalStyle: String {
         let hour12 = hour % 12 == 0 ? 12 : hour % 12
-        return "\(UTCDateTime.monthNames[month - 1]) \(pad(day)), \(year) \(pad(hour12)):\(pad(minute)) \(hour < 12 ? "AM" : "PM")"
+        return
+            "\(UTCDateTime.monthNames[month - 1]) \(pad(day)), \(year) \(pad(hour12)):\(pad(minute)) \(hour < 12 ? "AM" : "PM")"
     }
 
     static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {

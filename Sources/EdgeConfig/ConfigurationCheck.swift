@@ -155,4 +155,3 @@ public struct ConfigurationCheck: Sendable {
         }
     }
 }
-

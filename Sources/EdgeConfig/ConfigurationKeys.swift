@@ -92,7 +92,8 @@ extension ConfigurationKey {
         ),
 
         // [mqtt]
-        .string("mqtt", "host", \.mqtt.host, type: "host", check: Validators.brokerHost, "Host of the local MQTT broker."),
+        .string(
+            "mqtt", "host", \.mqtt.host, type: "host", check: Validators.brokerHost, "Host of the local MQTT broker."),
         .integer("mqtt", "port", \.mqtt.port, range: 1...65535, "Port of the MQTT broker (8883 is usual with TLS)."),
         .optionalString(
             "mqtt", "client_id", \.mqtt.clientID, unset: "emnify-edge-<hostname>", check: Validators.clientID,

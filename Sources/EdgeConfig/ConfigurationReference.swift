@@ -12,7 +12,8 @@ public enum ConfigurationReference {
             output += "| Key | Type | Default | Description |\n"
             output += "| --- | --- | --- | --- |\n"
             for key in keys where key.section == section {
-                let defaultCell = key.render(EdgeConfiguration()).map { "`\($0)`" } ?? "unset: \(key.unsetMeaning ?? "none")"
+                let defaultCell =
+                    key.render(EdgeConfiguration()).map { "`\($0)`" } ?? "unset: \(key.unsetMeaning ?? "none")"
                 let cells = ["`\(key.name)`", key.type, defaultCell, key.summary].map(escapeCell)
                 output += "| " + cells.joined(separator: " | ") + " |\n"
             }

@@ -92,5 +92,7 @@ struct Message: Error, Sendable, Equatable, ExpressibleByStringInterpolation {
     let text: String
     init(_ text: String) { self.text = text }
     init(stringLiteral value: String) { self.text = value }
-    init(stringInterpolation: DefaultStringInterpolation) { self.text = String(stringInterpolation: stringInterpolation) }
+    init(stringInterpolation: DefaultStringInterpolation) {
+        self.text = String(stringInterpolation: stringInterpolation)
+    }
 }

@@ -27,7 +27,8 @@ enum Validators {
             return "\"\(url)\" has no valid host"
         }
         if scheme == "http" && !["127.0.0.1", "localhost", "::1"].contains(host.lowercased()) {
-            return "\"\(url)\" uses plain http; only https is allowed (http only for a local emulator on 127.0.0.1, localhost or ::1)"
+            return
+                "\"\(url)\" uses plain http; only https is allowed (http only for a local emulator on 127.0.0.1, localhost or ::1)"
         }
         if url.contains(where: { $0 == " " || $0 == "\t" }) { return "the URL contains blanks" }
         return nil
@@ -61,7 +62,9 @@ enum Validators {
     }
 
     static func brokerHost(_ host: String) -> Message? {
-        if host.contains("://") { return "\"\(host)\" is a URL; give only the host name or address, and the port in mqtt.port" }
+        if host.contains("://") {
+            return "\"\(host)\" is a URL; give only the host name or address, and the port in mqtt.port"
+        }
         guard self.host(of: Substring(host.contains(":") ? "[\(host)]" : host)) != nil else {
             return "\"\(host)\" is not a host name or IP address"
         }
@@ -95,7 +98,9 @@ enum Validators {
     /// MQTT topic prefix: no wildcards, no NUL, no empty levels at the ends.
     static func topicPrefix(_ prefix: String) -> Message? {
         if prefix.isEmpty { return "the topic prefix is empty" }
-        if prefix.contains(where: { $0 == "+" || $0 == "#" }) { return "\"\(prefix)\" contains an MQTT wildcard (+ or #)" }
+        if prefix.contains(where: { $0 == "+" || $0 == "#" }) {
+            return "\"\(prefix)\" contains an MQTT wildcard (+ or #)"
+        }
         if prefix.unicodeScalars.contains("\0") { return "the topic prefix contains a NUL character" }
         if prefix.hasPrefix("/") || prefix.hasSuffix("/") { return "\"\(prefix)\" must not start or end with /" }
         if prefix.hasPrefix("$") { return "\"\(prefix)\" starts with $, which brokers reserve for themselves" }
@@ -114,7 +119,8 @@ enum Validators {
             name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }),
             !name.hasPrefix(".")
         else {
-            return "\"\(name)\" is not a board profile name (lower-case letters, digits, '-', '_', e.g. \"quectel-ec25\")"
+            return
+                "\"\(name)\" is not a board profile name (lower-case letters, digits, '-', '_', e.g. \"quectel-ec25\")"
         }
         return nil
     }

@@ -45,7 +45,8 @@ public struct ConnectivityResetLoop: Sendable {
         return CheckResult(
             id: "reset-loop", title: "Closed loop (\(kind.rawValue) reset)", status: outcome.status,
             finding: outcome.finding,
-            nextStep: outcome.nextStep, details: outcome.details, durationMs: Int((ContinuousClock.now - start).wholeMilliseconds)
+            nextStep: outcome.nextStep, details: outcome.details,
+            durationMs: Int((ContinuousClock.now - start).wholeMilliseconds)
         )
     }
 

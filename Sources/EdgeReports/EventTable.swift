@@ -4,7 +4,9 @@ import EmnifyAPI
 /// The events as the emnify Portal shows them: severity, date (relative and absolute),
 /// source, type (with 4G/5G for PDP contexts), device, operator, country, id, description.
 public enum EventTable {
-    public static let columns = ["SEVERITY", "WHEN", "DATE (UTC)", "SOURCE", "TYPE", "DEVICE", "OPERATOR", "COUNTRY", "ID", "DESCRIPTION"]
+    public static let columns = [
+        "SEVERITY", "WHEN", "DATE (UTC)", "SOURCE", "TYPE", "DEVICE", "OPERATOR", "COUNTRY", "ID", "DESCRIPTION",
+    ]
 
     public static func render(_ events: [EmnifyEvent], nowSeconds: Int64) -> String {
         let rows = events.map { row(for: $0, nowSeconds: nowSeconds) }

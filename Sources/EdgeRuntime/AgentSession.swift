@@ -28,7 +28,9 @@ public final class AgentSession: Sendable {
         self.loop = loop
         // Shut down in reverse order: the poll loop first (its publishes finish), the helpers after it.
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: WatchdogService(notifier: notifier, loop: loop, pollInterval: pollInterval), successTerminationBehavior: .ignore),
+            .init(
+                service: WatchdogService(notifier: notifier, loop: loop, pollInterval: pollInterval),
+                successTerminationBehavior: .ignore),
             .init(
                 service: RetainedRepublisher(agent: agent, broker: broker, topics: topics, logger: logger),
                 successTerminationBehavior: .ignore),

@@ -50,7 +50,9 @@ public struct ConfiguredParts: Sendable {
             validated: ValidatedSecrets(token: token, mqttPassword: try? check.mqttPassword?.get()))
     }
 
-    private init(path: String, configuration: EdgeConfiguration, environment: [String: String], validated: ValidatedSecrets) {
+    private init(
+        path: String, configuration: EdgeConfiguration, environment: [String: String], validated: ValidatedSecrets
+    ) {
         self.path = path
         self.configuration = configuration
         self.environment = environment
@@ -92,7 +94,8 @@ public struct ConfiguredParts: Sendable {
     }
 
     /// The API client, by default with the retry policy of an interactive command: a few quick retries.
-    public func apiClient(retry: RetryPolicy = RetryPolicy(), initialUsage: UsageCounters? = nil) throws -> EmnifyClient {
+    public func apiClient(retry: RetryPolicy = RetryPolicy(), initialUsage: UsageCounters? = nil) throws -> EmnifyClient
+    {
         let token = try applicationToken()
         do {
             return try EmnifyClient.configured(
@@ -124,7 +127,8 @@ public struct ConfiguredParts: Sendable {
         }
         guard let iccid = report.iccid else {
             throw CommandFailure(
-                "the modem reported no ICCID (source \(report.source.rawValue)); run 'emnify-edge identity' for details")
+                "the modem reported no ICCID (source \(report.source.rawValue)); run 'emnify-edge identity' for details"
+            )
         }
         return iccid
     }

@@ -15,6 +15,7 @@ public struct ModemIdentitySource: IdentityProvider {
             throw CommandFailure("the modem reported no ICCID (source \(report.source.rawValue))")
         }
         let location = report.location.map { " \($0)" } ?? ""
-        return AgentIdentity(iccid: iccid, imei: report.imei, imsi: report.imsi, source: report.source.rawValue + location)
+        return AgentIdentity(
+            iccid: iccid, imei: report.imei, imsi: report.imsi, source: report.source.rawValue + location)
     }
 }

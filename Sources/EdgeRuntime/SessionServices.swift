@@ -72,7 +72,8 @@ struct RetainedRepublisher: Service {
             }
             logger.notice("MQTT broker connection back; re-publishing retained topics")
             await agent.invalidateRetained()
-            let messages = [MQTTMessage.text("online", topic: topics.status, retain: true)]
+            let messages =
+                [MQTTMessage.text("online", topic: topics.status, retain: true)]
                 + (await agent.retainedMessages())
             // Best effort: a broker gone again brings another `.connected` later.
             try? await broker.publish(messages)

@@ -1,7 +1,7 @@
 import EdgeCommon
 import FoundationEssentials
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// "Do not call `/authenticate` before this time", kept in the state directory: emnify locks the
@@ -21,7 +21,9 @@ public struct AuthenticationPause: Sendable, Equatable, Codable {
     /// The API's clock minus the gateway's when the pause began (see `remaining`).
     public var clockOffsetMillis: Int64
 
-    public init(untilMillis: Int64, reason: String, consecutiveFailures: Int, pauseMillis: Int64, clockOffsetMillis: Int64) {
+    public init(
+        untilMillis: Int64, reason: String, consecutiveFailures: Int, pauseMillis: Int64, clockOffsetMillis: Int64
+    ) {
         self.untilMillis = untilMillis
         self.until = UTCDateTime(secondsSinceEpoch: untilMillis / 1000).iso8601
         self.reason = reason

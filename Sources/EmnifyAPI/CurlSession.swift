@@ -113,7 +113,9 @@ final class CurlSession: @unchecked Sendable {
             // libcurl does not copy POSTFIELDS: the buffer must outlive curl_easy_perform.
             code = body.withUnsafeBytes { buffer -> CURLcode in
                 _ = ccurl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(buffer.count))
-                _ = ccurl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+                _ = ccurl_easy_setopt_pointer(
+                    easy, CURLOPT_POSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(errorBuffer)))
                 return curl_easy_perform(easy)
             }
             _ = ccurl_easy_setopt_pointer(easy, CURLOPT_POSTFIELDS, nil)
@@ -174,7 +176,8 @@ final class CurlSession: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY: return .proxyFailed(detail)
         case CURLE_COULDNT_CONNECT: return .couldNotConnect(detail)
         case CURLE_OPERATION_TIMEDOUT: return .timedOut(detail)
-        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
+            CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return .tlsVerificationFailed(detail)
         case CURLE_SSL_CONNECT_ERROR: return .tlsHandshakeFailed(detail)
         case CURLE_PARTIAL_FILE: return .truncatedBody(detail)

@@ -87,7 +87,8 @@ extension EmnifyClient {
             attempt += 1
             authentication.recentCalls.append(monotonic.monotonicMilliseconds())
             let request = HTTPRequest(
-                method: .post, url: configuration.baseURL + path, headers: [(name: "Accept", value: "application/json")], body: body)
+                method: .post, url: configuration.baseURL + path,
+                headers: [(name: "Accept", value: "application/json")], body: body)
             let failure: EmnifyError
             var waitHint: Duration? = nil
             do {
@@ -102,11 +103,13 @@ extension EmnifyClient {
                     // even by the next start of the agent (the pause is kept in the state directory).
                     let reason = "emnify rejected the application token (HTTP \(response.status))"
                     suspendAuthentication(reason: reason)
-                    throw EmnifyError.applicationTokenRejected(status: response.status, message: Self.message(in: response))
+                    throw EmnifyError.applicationTokenRejected(
+                        status: response.status, message: Self.message(in: response))
                 case 429, 500..<600:
                     (failure, waitHint) = try transientFailure(response, path: path)
                 default:
-                    throw EmnifyError.unexpectedStatus(status: response.status, path: path, snippet: response.bodySnippet)
+                    throw EmnifyError.unexpectedStatus(
+                        status: response.status, path: path, snippet: response.bodySnippet)
                 }
             } catch {
                 failure = try classify(error, path: path, authentication: true)
@@ -133,7 +136,9 @@ extension EmnifyClient {
         do {
             try pauseFile.store(pause)
         } catch {
-            logger.warning("cannot keep the login pause in the state directory; a restart would not wait", metadata: ["error": "\(error)"])
+            logger.warning(
+                "cannot keep the login pause in the state directory; a restart would not wait",
+                metadata: ["error": "\(error)"])
         }
     }
 
@@ -156,7 +161,8 @@ extension EmnifyClient {
 
     private func accept(_ response: HTTPResponse, path: String) throws(EmnifyError) -> AuthToken {
         struct Answer: Decodable { var auth_token: String }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)), !answer.auth_token.isEmpty else {
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)), !answer.auth_token.isEmpty
+        else {
             throw EmnifyError.malformedResponse(path: path, .invalidObject("no auth_token in the answer"))
         }
         let token = AuthToken(jwt: answer.auth_token)

@@ -10,14 +10,16 @@ extension EmnifyClient {
     /// Within `RetryPolicy.maxAttempts` tries in all.
     func send(
         _ method: HTTPRequest.Method, path: String, query: [(String, String)], headers: [(String, String)] = [],
-        body: [UInt8]? = nil, validate: (HTTPResponse) throws(APIDecodingError) -> Void = { _ throws(APIDecodingError) in }
+        body: [UInt8]? = nil,
+        validate: (HTTPResponse) throws(APIDecodingError) -> Void = { _ throws(APIDecodingError) in }
     ) async throws(EmnifyError) -> HTTPResponse {
         var renewedAfter401 = false
         var attempt = 0
         while true {
             attempt += 1
             let token = try await validToken()
-            var request = HTTPRequest(method: method, url: url(path, query), headers: headers.map { (name: $0.0, value: $0.1) }, body: body)
+            var request = HTTPRequest(
+                method: method, url: url(path, query), headers: headers.map { (name: $0.0, value: $0.1) }, body: body)
             request.headers.append((name: "Authorization", value: "Bearer \(token.jwt)"))
             request.headers.append((name: "Accept", value: "application/json"))
 
@@ -48,9 +50,11 @@ extension EmnifyClient {
                 case 429, 500..<600:
                     (failure, waitHint) = try transientFailure(response, path: path)
                 case 400, 404, 405, 409, 422:
-                    throw EmnifyError.badRequest(status: response.status, path: path, message: Self.message(in: response))
+                    throw EmnifyError.badRequest(
+                        status: response.status, path: path, message: Self.message(in: response))
                 default:
-                    throw EmnifyError.unexpectedStatus(status: response.status, path: path, snippet: response.bodySnippet)
+                    throw EmnifyError.unexpectedStatus(
+                        status: response.status, path: path, snippet: response.bodySnippet)
                 }
             } catch {
                 failure = try classify(error, path: path, authentication: false)
@@ -96,7 +100,10 @@ extension EmnifyClient {
         let delay = wait ?? configuration.retry.backoff.delay(attempt: attempt)
         logger.info(
             "retrying",
-            metadata: ["path": "\(path)", "attempt": "\(attempt + 1)", "delay_ms": "\(Int(delay.seconds * 1000))", "reason": "\(failure)"])
+            metadata: [
+                "path": "\(path)", "attempt": "\(attempt + 1)", "delay_ms": "\(Int(delay.seconds * 1000))",
+                "reason": "\(failure)",
+            ])
         do {
             try await sleep(delay)
         } catch {
@@ -116,8 +123,10 @@ extension EmnifyClient {
         var result = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: ","):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"),
+                UInt8(ascii: ","):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 let hex = String(byte, radix: 16, uppercase: true)

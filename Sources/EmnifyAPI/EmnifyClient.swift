@@ -20,7 +20,8 @@ public actor EmnifyClient {
         public var initialUsage: UsageCounters?
 
         public init(
-            baseURL: String, applicationToken: String, tokenCachePath: String? = nil, authenticationPausePath: String? = nil,
+            baseURL: String, applicationToken: String, tokenCachePath: String? = nil,
+            authenticationPausePath: String? = nil,
             retry: RetryPolicy = RetryPolicy(), initialUsage: UsageCounters? = nil
         ) {
             var url = baseURL
@@ -67,7 +68,8 @@ public actor EmnifyClient {
             TokenCache(path: $0, applicationToken: configuration.applicationToken, baseURL: configuration.baseURL)
         }
         self.pauseFile = configuration.authenticationPausePath.map {
-            AuthenticationPauseFile(path: $0, applicationToken: configuration.applicationToken, baseURL: configuration.baseURL)
+            AuthenticationPauseFile(
+                path: $0, applicationToken: configuration.applicationToken, baseURL: configuration.baseURL)
         }
         self.authentication = AuthenticationState()
         let today = UsageCounters.day(ofMilliseconds: clock.nowMilliseconds())
@@ -149,7 +151,9 @@ public actor EmnifyClient {
         }
         // The filter may match by prefix on some deployments; insist on the exact SIM.
         let digits19 = iccid.withoutCheckDigit
-        return sims.first { $0.iccid == digits19 || $0.iccid == iccid.normalized || $0.iccidWithLuhn == iccid.withCheckDigit }
+        return sims.first {
+            $0.iccid == digits19 || $0.iccid == iccid.normalized || $0.iccidWithLuhn == iccid.withCheckDigit
+        }
             ?? (sims.count == 1 ? sims[0] : nil)
     }
 
@@ -160,11 +164,14 @@ public actor EmnifyClient {
         if let etag = query.ifNoneMatch { headers.append(("If-None-Match", etag)) }
         // Decoded once, inside the retry loop: a malformed page is retried like a failed request.
         var page: EventPage?
-        let response = try await send(.get, path: path, query: query.items, headers: headers) { response throws(APIDecodingError) in
+        let response = try await send(.get, path: path, query: query.items, headers: headers) {
+            response throws(APIDecodingError) in
             page = response.status == 304 ? nil : try EventPage.decode(response)
         }
         guard let page else {
-            return EventPage(events: [], rejected: [], paging: PagingHeaders(response: response), etag: query.ifNoneMatch, notModified: true)
+            return EventPage(
+                events: [], rejected: [], paging: PagingHeaders(response: response), etag: query.ifNoneMatch,
+                notModified: true)
         }
         return page
     }
@@ -193,7 +200,8 @@ public actor EmnifyClient {
             case .lastPage:
                 return all
             case .repeatedPage:
-                logger.warning("the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
+                logger.warning(
+                    "the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
                 return all
             }
         }
@@ -208,7 +216,9 @@ public actor EmnifyClient {
             var description: String?
         }
         do {
-            return try JSONDecoder().decode([WireType].self, from: Data(response.body)).map { .init(id: $0.id, description: $0.description) }
+            return try JSONDecoder().decode([WireType].self, from: Data(response.body)).map {
+                .init(id: $0.id, description: $0.description)
+            }
         } catch {
             throw .malformedResponse(path: path, .invalidObject("event types: \(error)"))
         }
@@ -237,7 +247,9 @@ public actor EmnifyClient {
             struct Status: Decodable { var description: String? }
             var status: Status?
         }
-        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(response.body)), let status = wire.status?.description else {
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(response.body)),
+            let status = wire.status?.description
+        else {
             throw .malformedResponse(path: path, .invalidObject("connectivity: '\(response.bodySnippet)'"))
         }
         return ConnectivityStatus(status: status, raw: response.body)

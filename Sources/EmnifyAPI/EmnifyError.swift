@@ -38,7 +38,8 @@ public enum EmnifyError: Error, Sendable, CustomStringConvertible {
                 + "create a new application token in the emnify Portal and put it in [api] token_file, "
                 + "EMNIFY_APPLICATION_TOKEN or the systemd credential application-token"
         case .authenticationSuspended(let until, let reason):
-            return "not authenticating again before \(UTCDateTime(secondsSinceEpoch: until).iso8601) because \(reason); "
+            return
+                "not authenticating again before \(UTCDateTime(secondsSinceEpoch: until).iso8601) because \(reason); "
                 + "emnify locks accounts after repeated failed logins"
         case .unauthorized(let path, let message):
             return "\(path): emnify answered 401 Unauthorized even with a fresh token"

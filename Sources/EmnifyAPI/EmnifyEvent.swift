@@ -74,7 +74,9 @@ extension EmnifyEvent {
         guard let text = wire.timestamp, let timestamp = EmnifyTimestamp(parsing: text) else {
             throw .invalidEvent(index: 0, reason: "event \(id) has no readable timestamp (\(wire.timestamp ?? "null"))")
         }
-        guard let type = wire.eventType else { throw .invalidEvent(index: 0, reason: "event \(id) has no event_type.id") }
+        guard let type = wire.eventType else {
+            throw .invalidEvent(index: 0, reason: "event \(id) has no event_type.id")
+        }
         self.init(
             id: id, timestamp: timestamp, alert: wire.alert, description: wire.description, type: type,
             source: wire.eventSource, severity: wire.eventSeverity, endpointID: wire.endpoint?.id,
@@ -133,7 +135,9 @@ private struct LenientReference: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         guard let id = try? c.decode(Int.self, forKey: .id) else { return }
-        let text = (try? c.decodeIfPresent(String.self, forKey: .description)) ?? (try? c.decodeIfPresent(String.self, forKey: .name)) ?? nil
+        let text =
+            (try? c.decodeIfPresent(String.self, forKey: .description))
+            ?? (try? c.decodeIfPresent(String.self, forKey: .name)) ?? nil
         reference = .init(id: id, description: text)
     }
 }

@@ -60,7 +60,8 @@ struct EventFastReader {
 
     /// `{id, description}` or `{id, name}`; nil without an id (as `LenientReference`).
     private mutating func reference() throws(Bail) -> EmnifyEvent.Reference? {
-        let parts = try objectOrNull((id: nil, description: nil, name: nil)) { (reader, key, value: inout (id: Int64??, description: String?, name: String?)) throws(Bail) in
+        let parts = try objectOrNull((id: nil, description: nil, name: nil)) {
+            (reader, key, value: inout (id: Int64??, description: String?, name: String?)) throws(Bail) in
             switch key {
             case "id": value.id = .some(try reader.integerOrNull())
             case "description": value.description = try reader.stringOrNull()
@@ -109,11 +110,13 @@ struct EventFastReader {
     }
 
     private mutating func detail() throws(Bail) -> (name: String?, country: String?, iso: String?, rat: Int?)? {
-        try objectOrNull((name: nil, country: nil, iso: nil, rat: nil)) { (reader, key, value: inout (name: String?, country: String?, iso: String?, rat: Int?)) throws(Bail) in
+        try objectOrNull((name: nil, country: nil, iso: nil, rat: nil)) {
+            (reader, key, value: inout (name: String?, country: String?, iso: String?, rat: Int?)) throws(Bail) in
             switch key {
             case "name": value.name = try reader.stringOrNull()
             case "country":
-                let country = try reader.objectOrNull((name: nil, iso: nil)) { (reader, key, value: inout (name: String?, iso: String?)) throws(Bail) in
+                let country = try reader.objectOrNull((name: nil, iso: nil)) {
+                    (reader, key, value: inout (name: String?, iso: String?)) throws(Bail) in
                     switch key {
                     case "name": value.name = try reader.stringOrNull()
                     case "iso_code": value.iso = try reader.stringOrNull()
@@ -139,7 +142,9 @@ struct EventFastReader {
 
     /// Walks an object; `field` reads a known key's value and returns true, or returns false and
     /// the value is skipped (and checked). A known key twice bails: which one wins is the decoder's.
-    private mutating func object(depth: Int = 0, _ field: (inout EventFastReader, Key) throws(Bail) -> Bool) throws(Bail) {
+    private mutating func object(depth: Int = 0, _ field: (inout EventFastReader, Key) throws(Bail) -> Bool)
+        throws(Bail)
+    {
         try expect(UInt8(ascii: "{"))
         var seen: [Key] = []
         skipWhitespace()
@@ -318,7 +323,9 @@ struct EventFastReader {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+        while index < bytes.count,
+            bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+        {
             index += 1
         }
     }

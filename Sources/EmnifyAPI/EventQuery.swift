@@ -49,7 +49,10 @@ public struct EventPage: Sendable {
     public var etag: String?
     public var notModified: Bool
 
-    public init(events: [EmnifyEvent], rejected: [Rejected] = [], paging: PagingHeaders = PagingHeaders(), etag: String? = nil, notModified: Bool = false) {
+    public init(
+        events: [EmnifyEvent], rejected: [Rejected] = [], paging: PagingHeaders = PagingHeaders(), etag: String? = nil,
+        notModified: Bool = false
+    ) {
         self.events = events
         self.rejected = rejected
         self.paging = paging
@@ -78,7 +81,8 @@ public struct EventPage: Sendable {
             }
         }
         return EventPage(
-            events: events, rejected: rejected, paging: PagingHeaders(response: response), etag: response.header("etag"),
+            events: events, rejected: rejected, paging: PagingHeaders(response: response),
+            etag: response.header("etag"),
             notModified: false)
     }
 }

@@ -39,7 +39,8 @@ public enum EventTypeCatalog {
         var result = ""
         var pendingHyphen = false
         for scalar in text.unicodeScalars {
-            let isAlphanumeric = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
+            let isAlphanumeric =
+                (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
             if isAlphanumeric {
                 if pendingHyphen && !result.isEmpty { result.append("-") }
                 pendingHyphen = false

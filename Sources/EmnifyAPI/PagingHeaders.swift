@@ -11,7 +11,10 @@ public struct PagingHeaders: Sendable, Equatable {
     public var countPerPage: Int?
     public var sort: String?
 
-    public init(totalCount: Int? = nil, totalPages: Int? = nil, currentPage: Int? = nil, countPerPage: Int? = nil, sort: String? = nil) {
+    public init(
+        totalCount: Int? = nil, totalPages: Int? = nil, currentPage: Int? = nil, countPerPage: Int? = nil,
+        sort: String? = nil
+    ) {
         self.totalCount = totalCount
         self.totalPages = totalPages
         self.currentPage = currentPage
@@ -21,7 +24,9 @@ public struct PagingHeaders: Sendable, Equatable {
 
     public init(response: HTTPResponse) {
         func count(_ name: String) -> Int? {
-            guard let text = response.header(name)?.trimmingSpaces, let value = Int(text), value >= 0 else { return nil }
+            guard let text = response.header(name)?.trimmingSpaces, let value = Int(text), value >= 0 else {
+                return nil
+            }
             return value
         }
         self.init(

@@ -11,7 +11,10 @@ public struct RetryPolicy: Sendable {
     /// the caller, which schedules the next poll after it.
     public var maxRetryAfter: Duration
 
-    public init(maxAttempts: Int = 4, backoff: Backoff = Backoff(base: .milliseconds(500), factor: 2, cap: .seconds(8)), maxRetryAfter: Duration = .seconds(30)) {
+    public init(
+        maxAttempts: Int = 4, backoff: Backoff = Backoff(base: .milliseconds(500), factor: 2, cap: .seconds(8)),
+        maxRetryAfter: Duration = .seconds(30)
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.backoff = backoff
         self.maxRetryAfter = maxRetryAfter

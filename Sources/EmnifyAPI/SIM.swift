@@ -20,7 +20,10 @@ public struct SIM: Sendable, Equatable, Codable {
     /// nil when the SIM is not assigned to an endpoint yet: a normal state, not an error.
     public var endpoint: Endpoint?
 
-    public init(id: Int64, iccid: String? = nil, iccidWithLuhn: String? = nil, imsi: String? = nil, status: String? = nil, endpoint: Endpoint? = nil) {
+    public init(
+        id: Int64, iccid: String? = nil, iccidWithLuhn: String? = nil, imsi: String? = nil, status: String? = nil,
+        endpoint: Endpoint? = nil
+    ) {
         self.id = id
         self.iccid = iccid
         self.iccidWithLuhn = iccidWithLuhn

@@ -30,12 +30,14 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
         case .couldNotConnect(let detail):
             return "cannot connect to the API (\(detail)): check the data session, firewall and proxy settings"
         case .timedOut(let detail):
-            return "the API did not answer in time (\(detail)): the link may be slow or down; it is retried with backoff"
+            return
+                "the API did not answer in time (\(detail)): the link may be slow or down; it is retried with backoff"
         case .tlsVerificationFailed(let detail):
             return "the API's TLS certificate was not trusted (\(detail)): check the gateway clock, "
                 + "the system CA store (ca-certificates) or [api] ca_file; verification is never turned off"
         case .tlsHandshakeFailed(let detail):
-            return "TLS handshake with the API failed (\(detail)): check for an intercepting proxy and the gateway clock"
+            return
+                "TLS handshake with the API failed (\(detail)): check for an intercepting proxy and the gateway clock"
         case .connectionBroken(let detail):
             return "the connection to the API broke (\(detail)): it is retried with backoff"
         case .truncatedBody(let detail):

@@ -53,7 +53,9 @@ public final class EmulatorServer: Sendable {
 
     /// Starts listening; returns once the port is bound.
     public static func start(_ configuration: Configuration) async throws -> EmulatorServer {
-        guard configuration.history >= 0 else { throw EmulatorError.invalidConfiguration("history must not be negative") }
+        guard configuration.history >= 0 else {
+            throw EmulatorError.invalidConfiguration("history must not be negative")
+        }
         if let rate = configuration.eventRate, !(rate > 0) {
             throw EmulatorError.invalidConfiguration("event rate must be positive")
         }
@@ -64,7 +66,8 @@ public final class EmulatorServer: Sendable {
         let responder = EmulatorResponder(state: state, control: EmulatorControl(state: state))
 
         let http1 = HTTPServerBuilder.http1(
-            configuration: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds($0.wholeNanoseconds) }))
+            configuration: .init(
+                idleTimeout: configuration.idleTimeout.map { TimeAmount.nanoseconds($0.wholeNanoseconds) }))
         let server: HTTPServerBuilder
         var caPEM: String?
         switch configuration.tls {
@@ -75,7 +78,8 @@ public final class EmulatorServer: Sendable {
             caPEM = authority.caCertificatePEM
             let certificate = try NIOSSLCertificate(bytes: Array(authority.serverCertificatePEM.utf8), format: .pem)
             let key = try NIOSSLPrivateKey(bytes: Array(authority.serverPrivateKeyPEM.utf8), format: .pem)
-            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
             tls.applicationProtocols = ["http/1.1"]
             if configuration.http2 {
                 server = try Self.http2Server(tls: tls, idleTimeout: configuration.idleTimeout)
@@ -123,7 +127,8 @@ public final class EmulatorServer: Sendable {
                     }
                 })
         }
-        return EmulatorServer(configuration: configuration, port: port, caCertificatePEM: caPEM, state: state, tasks: tasks)
+        return EmulatorServer(
+            configuration: configuration, port: port, caCertificatePEM: caPEM, state: state, tasks: tasks)
     }
 
     /// Writes `caCertificatePEM` to `path` (for `CURLOPT_CAINFO` / `curl --cacert`).

@@ -35,7 +35,9 @@ struct EventQuery: Sendable {
 
     init(parameters: [String: String]) throws(Invalid) {
         if let text = parameters["page"] {
-            guard let value = Int(text), value >= 1 else { throw Invalid(status: 400, message: "Invalid page: '\(text)'") }
+            guard let value = Int(text), value >= 1 else {
+                throw Invalid(status: 400, message: "Invalid page: '\(text)'")
+            }
             page = value
         }
         if let text = parameters["per_page"] {
@@ -82,7 +84,9 @@ struct EventQuery: Sendable {
             return result
         }
         for item in text.split(separator: ",") {
-            guard let colon = item.firstIndex(of: ":") else { throw invalid("Invalid filter '\(item)': expected field:value") }
+            guard let colon = item.firstIndex(of: ":") else {
+                throw invalid("Invalid filter '\(item)': expected field:value")
+            }
             let name = String(item[..<colon])
             let value = item[item.index(after: colon)...]
             switch name {

@@ -26,7 +26,8 @@ public struct SimIdentity: Sendable {
         endpointID = hasEndpoint ? endpoint : nil
         endpointName = "Gateway \(endpoint % 10_000)"
         imei = random.digits(15)
-        endpointIPAddress = "10.\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 1...254, using: &random))"
+        endpointIPAddress =
+            "10.\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 0...255, using: &random)).\(Int.random(in: 1...254, using: &random))"
         iccid = "8988303" + random.digits(12)
         iccidWithLuhn = iccid + String(SimIdentity.luhnCheckDigit(iccid))
         imsi = "295050" + random.digits(9)

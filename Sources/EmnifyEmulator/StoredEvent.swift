@@ -25,8 +25,10 @@ extension StoredEvent {
         switch body {
         case .raw(let text): return text
         case .generated(let kind, let variant, let session, let plusZero):
-            return render(kind: kind, variant: variant, session: session, plusZero: plusZero, identity: identity, seed: seed)
-                .rendered
+            return render(
+                kind: kind, variant: variant, session: session, plusZero: plusZero, identity: identity, seed: seed
+            )
+            .rendered
         }
     }
 
@@ -40,7 +42,10 @@ extension StoredEvent {
             ("alert", .bool(alert)),
             ("description", .string(description(kind: kind, identity: identity, random: &random))),
             ("id", .int(id)),
-            ("event_type", .object([("id", .int(Int64(typeID))), ("description", .string(EventCatalog.typeName(typeID)))])),
+            (
+                "event_type",
+                .object([("id", .int(Int64(typeID))), ("description", .string(EventCatalog.typeName(typeID)))])
+            ),
             ("event_source", .object([("id", .int(Int64(source))), ("description", .string(sourceKind.name))])),
             (
                 "event_severity",
@@ -49,11 +54,17 @@ extension StoredEvent {
                     ("description", .string(EventCatalog.severityNames[min(max(severity, 0), 2)])),
                 ])
             ),
-            ("organisation", .object([("id", .int(identity.organisationID)), ("name", .string(identity.organisationName))])),
+            (
+                "organisation",
+                .object([("id", .int(identity.organisationID)), ("name", .string(identity.organisationName))])
+            ),
         ]
         if kind.isOrganisationOnly {
             members.append(
-                ("user", .object([("id", .int(identity.userID)), ("name", "Jane Doe"), ("username", "jane@example.org")]))
+                (
+                    "user",
+                    .object([("id", .int(identity.userID)), ("name", "Jane Doe"), ("username", "jane@example.org")])
+                )
             )
             return .object(members)
         }
@@ -97,14 +108,17 @@ extension StoredEvent {
         switch kind {
         case .generic: return "Disconnecting data access for endpoint to apply throttling action."
         case .updateLocation:
-            return "New location received from VLR for IMSI='\(identity.imsi)', now attached to VLR='\(random.digits(12))'."
+            return
+                "New location received from VLR for IMSI='\(identity.imsi)', now attached to VLR='\(random.digits(12))'."
         case .updateGPRSLocation:
-            return "New location received from SGSN for IMSI='\(identity.imsi)', now attached to SGSN='\(random.digits(15))', IP='\(random.ipv4())'."
+            return
+                "New location received from SGSN for IMSI='\(identity.imsi)', now attached to SGSN='\(random.digits(15))', IP='\(random.ipv4())'."
         case .createPDPContext: return "New PDP Context created."
         case .pdpContextRejected: return "PDP Context Request rejected, because endpoint has no quota."
         case .deletePDPContext: return "PDP Context deleted."
         case .userAuthenticationFailed:
-            return "Failed authentication request from 'jane@example.org', Reason: Invalid password from IP \(random.ipv4())"
+            return
+                "Failed authentication request from 'jane@example.org', Reason: Invalid password from IP \(random.ipv4())"
         case .endpointBlocked: return "Blocking data access for endpoint, traffic limit exceeded."
         case .purgeLocation: return "VLR location information has been purged for IMSI='\(identity.imsi)'."
         case .purgeGPRSLocation: return "SGSN location information has been purged for IMSI='\(identity.imsi)'."
@@ -124,7 +138,8 @@ extension StoredEvent {
             var sessionRandom = SeededRandom(seed: UInt64(session) &* 0x9E37_79B9)
             let ratTypes: [Int64] = [6, 6, 6, 6, 10, 10, 9, 8, 2, 1]
             let ratType = ratTypes[Int.random(in: 0..<ratTypes.count, using: &sessionRandom)]
-            let created = EmulatorTime.format(millis: timestampMillis - (kind == .deletePDPContext ? 120_000 : 0), plusZero: false)
+            let created = EmulatorTime.format(
+                millis: timestampMillis - (kind == .deletePDPContext ? 120_000 : 0), plusZero: false)
             let pdp: JSONValue = .object([
                 ("breakout_ip", .null), ("rac", .null),
                 ("sgsn_control_plane_ip_address", .string(sessionRandom.ipv4())),
@@ -153,7 +168,8 @@ extension StoredEvent {
             if kind == .deletePDPContext {
                 let rx = Double(Int.random(in: 0...900_000, using: &random)) / 1_000_000
                 let tx = Double(Int.random(in: 0...300_000, using: &random)) / 1_000_000
-                members.append(("volume", .object([("total", .double(rx + tx)), ("rx", .double(rx)), ("tx", .double(tx))])))
+                members.append(
+                    ("volume", .object([("total", .double(rx + tx)), ("rx", .double(rx)), ("tx", .double(tx))])))
             }
             members += [
                 ("id", .int(network.id)), ("session_id", .string(sessionID)), ("pdp_context", pdp),
@@ -162,7 +178,8 @@ extension StoredEvent {
             return .object(members)
         case .quotaThresholdReached, .quotaUsedUp:
             let volume: JSONValue =
-                kind == .quotaUsedUp ? .string("1.000000") : .double(Double(Int.random(in: 1...999, using: &random)) / 10_000)
+                kind == .quotaUsedUp
+                ? .string("1.000000") : .double(Double(Int.random(in: 1...999, using: &random)) / 10_000)
             return .object([
                 (
                     "quota",
@@ -198,14 +215,18 @@ struct Operator: Sendable {
     let mnc: String
 
     static let all: [Operator] = [
-        Operator(id: 3, name: "Vodafone", countryID: 74, countryName: "Germany", countryCode: "49", mcc: "262",
-                 isoCode: "de", tapcode: "DEUD2", mnc: "02"),
-        Operator(id: 1, name: "Telekom", countryID: 74, countryName: "Germany", countryCode: "49", mcc: "262",
-                 isoCode: "de", tapcode: "DEUD1", mnc: "01"),
-        Operator(id: 5, name: "Telefonica", countryID: 74, countryName: "Germany", countryCode: "49", mcc: "262",
-                 isoCode: "de", tapcode: "DEUE2", mnc: "07"),
-        Operator(id: 20, name: "Orange", countryID: 73, countryName: "France", countryCode: "33", mcc: "208",
-                 isoCode: "fr", tapcode: "FRAF1", mnc: "01"),
+        Operator(
+            id: 3, name: "Vodafone", countryID: 74, countryName: "Germany", countryCode: "49", mcc: "262",
+            isoCode: "de", tapcode: "DEUD2", mnc: "02"),
+        Operator(
+            id: 1, name: "Telekom", countryID: 74, countryName: "Germany", countryCode: "49", mcc: "262",
+            isoCode: "de", tapcode: "DEUD1", mnc: "01"),
+        Operator(
+            id: 5, name: "Telefonica", countryID: 74, countryName: "Germany", countryCode: "49", mcc: "262",
+            isoCode: "de", tapcode: "DEUE2", mnc: "07"),
+        Operator(
+            id: 20, name: "Orange", countryID: 73, countryName: "France", countryCode: "33", mcc: "208",
+            isoCode: "fr", tapcode: "FRAF1", mnc: "01"),
     ]
 
     var country: JSONValue {

@@ -34,8 +34,10 @@ enum APIHarness {
             // The fast reader answers only where the decoder reads the same event.
             if let fast = EventFastReader.read(element) {
                 switch Result(catching: { () throws(APIDecodingError) in try EmnifyEvent(decoding: element) }) {
-                case .success(let decoded): require(fast == decoded, "the fast reader reads event \(fast.id) differently")
-                case .failure(let error): fatalError("contract broken: the fast reader took what the decoder refuses (\(error))")
+                case .success(let decoded):
+                    require(fast == decoded, "the fast reader reads event \(fast.id) differently")
+                case .failure(let error):
+                    fatalError("contract broken: the fast reader took what the decoder refuses (\(error))")
                 }
             }
             let event: EmnifyEvent

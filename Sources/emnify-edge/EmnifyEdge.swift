@@ -11,7 +11,9 @@ struct EmnifyEdge: AsyncParsableCommand {
             and fetches their connectivity events. The subcommands double as field diagnostics.
             """,
         version: EdgeVersion.current,
-        subcommands: [RunCommand.self, EventsCommand.self, IdentityCommand.self, ConfigCommand.self, DiagnoseCommand.self]
+        subcommands: [
+            RunCommand.self, EventsCommand.self, IdentityCommand.self, ConfigCommand.self, DiagnoseCommand.self,
+        ]
     )
 }
 

@@ -21,7 +21,10 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How far back to look, e.g. 2h or 7d (at most 30d).", valueName: "duration"))
     var since: String = "24h"
 
-    @Option(name: .customLong("type"), help: ArgumentHelp("Only this event type: a slug such as create-pdp-context, or a type id. Repeatable.", valueName: "type"))
+    @Option(
+        name: .customLong("type"),
+        help: ArgumentHelp(
+            "Only this event type: a slug such as create-pdp-context, or a type id. Repeatable.", valueName: "type"))
     var types: [String] = []
 
     @Flag(help: "Print one JSON event per line, exactly as emnify sent it.")
@@ -66,7 +69,9 @@ struct EventsCommand: AsyncParsableCommand {
             if json {
                 print(EventTable.jsonLines(events), terminator: "")
             } else if events.isEmpty {
-                print("No events in the last \(since) for SIM \(iccid)\(sim.endpoint.map { " (endpoint \($0.name ?? String($0.id)))" } ?? "").")
+                print(
+                    "No events in the last \(since) for SIM \(iccid)\(sim.endpoint.map { " (endpoint \($0.name ?? String($0.id)))" } ?? "")."
+                )
             } else {
                 print(EventTable.render(events, nowSeconds: SystemWallClock().nowSeconds()), terminator: "")
             }

@@ -15,7 +15,9 @@ struct IdentityCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("Read from this source for this run: auto, modemmanager, at or static.", valueName: "source"))
+    @Option(
+        help: ArgumentHelp("Read from this source for this run: auto, modemmanager, at or static.", valueName: "source")
+    )
     var source: ModemSource?
 
     @Option(help: ArgumentHelp("Use this board profile (e.g. quectel-ec25).", valueName: "name"))
@@ -30,7 +32,9 @@ struct IdentityCommand: AsyncParsableCommand {
             let reader = try context.parts.modemReader(source: source, board: board)
             do throws(ModemIdentityError) {
                 let report = try await reader.read()
-                print(json ? IdentityReport(report).renderJSON() : IdentityReport(report).renderText(), terminator: json ? "\n" : "")
+                print(
+                    json ? IdentityReport(report).renderJSON() : IdentityReport(report).renderText(),
+                    terminator: json ? "\n" : "")
             } catch {
                 if json { print(IdentityReport.renderJSON(error: error)) }
                 throw CommandFailure("\(error)")

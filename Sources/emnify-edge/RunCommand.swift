@@ -3,7 +3,7 @@ import EdgeConfig
 import EdgeRuntime
 import Logging
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct RunCommand: AsyncParsableCommand {

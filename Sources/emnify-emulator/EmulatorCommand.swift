@@ -3,7 +3,7 @@ import Dispatch
 import EmnifyEmulator
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -34,7 +34,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Lifetime of issued JWTs in seconds.") var tokenLifetime = 4 * 3600
     @Option(help: "Seed for all generated values.") var seed: UInt64 = 1
     @Option(help: "Events generated into the past at start.") var history = 300
-    @Option(help: "Seconds back that the history reaches (default: one event per 5 minutes, or as --event-rate implies).")
+    @Option(
+        help: "Seconds back that the history reaches (default: one event per 5 minutes, or as --event-rate implies).")
     var historySpan: Double?
     @Option(help: "New events per minute while running (0 = none).") var eventRate: Double = 0
     @Flag(help: "The SIM has no endpoint assigned.") var noEndpoint = false

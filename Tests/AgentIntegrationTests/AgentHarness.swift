@@ -116,7 +116,8 @@ final class AgentHarness: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else {
-                throw TestSupportError("timed out waiting for \(what); agent stderr:\n\(agent?.standardError.suffix(3000) ?? "")")
+                throw TestSupportError(
+                    "timed out waiting for \(what); agent stderr:\n\(agent?.standardError.suffix(3000) ?? "")")
             }
             try await Task.sleep(for: .milliseconds(100))
         }

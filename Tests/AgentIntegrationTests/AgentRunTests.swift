@@ -13,7 +13,8 @@ import TestSupport
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 10 }
-        let injected = await harness.emulator.control.inject(.createPDPContext, count: 2)
+        let injected =
+            await harness.emulator.control.inject(.createPDPContext, count: 2)
             + harness.emulator.control.inject(.quotaUsedUp)
         try await harness.wait("the injected events") { Set(harness.receivedEventIDs).isSuperset(of: injected) }
 
@@ -64,7 +65,9 @@ import TestSupport
         try await Task.sleep(for: .seconds(3))  // several polls' worth of outage
         try harness.broker.start()
         injected += await harness.emulator.control.inject(.deletePDPContext)
-        try await harness.wait("every event after the outage") { Set(harness.receivedEventIDs).isSuperset(of: injected) }
+        try await harness.wait("every event after the outage") {
+            Set(harness.receivedEventIDs).isSuperset(of: injected)
+        }
         try await harness.wait("online again") { harness.lastPayload("/status") == "online" }
     }
 
@@ -79,7 +82,9 @@ import TestSupport
         let before = harness.receivedEventIDs.count
         let injected = await harness.emulator.control.inject(.purgeLocation)
         try harness.startAgent()
-        try await harness.wait("the event injected while stopped") { Set(harness.receivedEventIDs).isSuperset(of: injected) }
+        try await harness.wait("the event injected while stopped") {
+            Set(harness.receivedEventIDs).isSuperset(of: injected)
+        }
         #expect(harness.receivedEventIDs.count == before + 1, "state kept: only the new event")
     }
 }
@@ -109,7 +114,10 @@ extension AgentRunTests {
         try harness.startAgent()
         let subscriber = try RunningProcess(
             "/usr/bin/mosquitto_sub",
-            ["-h", "127.0.0.1", "-p", String(harness.broker.port), "-V", "mqttv5", "-C", "1", "-t", "emnify/+/event/#", "-F", "%t|%C|%P"])
+            [
+                "-h", "127.0.0.1", "-p", String(harness.broker.port), "-V", "mqttv5", "-C", "1", "-t",
+                "emnify/+/event/#", "-F", "%t|%C|%P",
+            ])
         try await Task.sleep(for: .milliseconds(500))
         let ids = await harness.emulator.control.inject(.createPDPContext)
         let result = await subscriber.wait(timeout: .seconds(20))

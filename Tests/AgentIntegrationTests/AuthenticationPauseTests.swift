@@ -21,7 +21,8 @@ import TestSupport
             if start > 1 {
                 let log = harness.agent?.standardError ?? ""
                 #expect(
-                    log.range(of: #"not authenticating before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, options: .regularExpression)
+                    log.range(
+                        of: #"not authenticating before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, options: .regularExpression)
                         != nil, "the pause is logged at start with its end as a date: \(log.suffix(2000))")
             }
             // Like systemd's Restart= after a failure: stop, start again at once.
@@ -36,7 +37,9 @@ import TestSupport
             environment: wrong.merging(["PATH": "/usr/bin:/bin", "NO_COLOR": "1"]) { $1 })
         let output = diagnosis.standardOutput
         #expect(
-            output.range(of: #"authentication_paused_until: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, options: .regularExpression) != nil,
+            output.range(
+                of: #"authentication_paused_until: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"#, options: .regularExpression)
+                != nil,
             "diagnose shows when the pause ends, as a date: \(output)")
         #expect(output.contains("not authenticating again before 20"), "the account check honours the pause too")
         counters = await harness.emulator.control.counters()
@@ -45,9 +48,12 @@ import TestSupport
         // The corrected token is tried at once and the pause ends.
         try harness.startAgent()
         let injected = await harness.emulator.control.inject(.createPDPContext)
-        try await harness.wait("the event after the token was fixed") { Set(harness.receivedEventIDs).isSuperset(of: injected) }
+        try await harness.wait("the event after the token was fixed") {
+            Set(harness.receivedEventIDs).isSuperset(of: injected)
+        }
         #expect(await harness.emulator.control.counters().authentications == 1)
-        #expect(!FileManager.default.fileExists(atPath: harness.directory.file("state/auth-pause")), "the pause is over")
+        #expect(
+            !FileManager.default.fileExists(atPath: harness.directory.file("state/auth-pause")), "the pause is over")
         await harness.stop()
     }
 }

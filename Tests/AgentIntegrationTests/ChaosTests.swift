@@ -78,12 +78,22 @@ import TestSupport
             let missing = produced.subtracting(harness.receivedEventIDs)
             print("chaos: still missing \(missing.count) of \(produced.count): \(missing.sorted().prefix(20))")
             if let id = missing.sorted().first, let endpointID = harness.emulator.emulator.endpointID {
-                let transport = try CurlTransport(settings: .init(userAgent: "chaos-test", caFile: harness.emulator.caFile))
-                let client = EmnifyClient(configuration: .init(baseURL: harness.emulator.baseURL, applicationToken: harness.token), transport: transport)
-                let page = try await client.events(.endpoint(endpointID), from: startedMillis / 1000 - 3600, until: cutoffSeconds, perPage: 1000)
-                for event in page.events where event.id == id { print("chaos: missing event JSON: \(String(decoding: event.raw, as: UTF8.self))") }
-                let simPage = try await client.events(.sim(harness.emulator.emulator.simID), from: startedMillis / 1000 - 3600, until: cutoffSeconds, perPage: 1000)
-                print("chaos: in endpoint feed: \(page.events.contains { $0.id == id }), in SIM feed: \(simPage.events.contains { $0.id == id })")
+                let transport = try CurlTransport(
+                    settings: .init(userAgent: "chaos-test", caFile: harness.emulator.caFile))
+                let client = EmnifyClient(
+                    configuration: .init(baseURL: harness.emulator.baseURL, applicationToken: harness.token),
+                    transport: transport)
+                let page = try await client.events(
+                    .endpoint(endpointID), from: startedMillis / 1000 - 3600, until: cutoffSeconds, perPage: 1000)
+                for event in page.events where event.id == id {
+                    print("chaos: missing event JSON: \(String(decoding: event.raw, as: UTF8.self))")
+                }
+                let simPage = try await client.events(
+                    .sim(harness.emulator.emulator.simID), from: startedMillis / 1000 - 3600, until: cutoffSeconds,
+                    perPage: 1000)
+                print(
+                    "chaos: in endpoint feed: \(page.events.contains { $0.id == id }), in SIM feed: \(simPage.events.contains { $0.id == id })"
+                )
             }
             print("chaos: agent log tail:\n\(harness.agent?.standardError.suffix(4000) ?? "")")
         }
@@ -109,13 +119,17 @@ import TestSupport
     static func producedIDs(_ harness: AgentHarness, from: Int64, until: Int64) async throws -> Set<Int64> {
         let transport = try CurlTransport(settings: .init(userAgent: "chaos-test", caFile: harness.emulator.caFile))
         let client = EmnifyClient(
-            configuration: .init(baseURL: harness.emulator.baseURL, applicationToken: harness.token), transport: transport)
+            configuration: .init(baseURL: harness.emulator.baseURL, applicationToken: harness.token),
+            transport: transport)
         var ids = Set<Int64>()
         let emulator = harness.emulator.emulator
         if let endpointID = emulator.endpointID {
-            ids.formUnion(try await client.events(.endpoint(endpointID), from: from, until: until, perPage: 1000).events.map(\.id))
+            ids.formUnion(
+                try await client.events(.endpoint(endpointID), from: from, until: until, perPage: 1000).events.map(\.id)
+            )
         }
-        ids.formUnion(try await client.events(.sim(emulator.simID), from: from, until: until, perPage: 1000).events.map(\.id))
+        ids.formUnion(
+            try await client.events(.sim(emulator.simID), from: from, until: until, perPage: 1000).events.map(\.id))
         return ids
     }
 

@@ -13,7 +13,8 @@ import TestSupport
     static func startAgent(_ harness: AgentHarness, offsetSeconds seconds: Int64) async throws -> String {
         let file = harness.directory.file("clock-offset")
         try WallClockShim.set(file, seconds: seconds)
-        try harness.startAgent(environment: try await WallClockShim.environment(in: harness.directory, offsetFile: file))
+        try harness.startAgent(
+            environment: try await WallClockShim.environment(in: harness.directory, offsetFile: file))
         return file
     }
 
@@ -23,7 +24,8 @@ import TestSupport
 
     /// Injects three events, waits until the agent published them, and checks each arrived once.
     static func injectAndExpectOnce(_ harness: AgentHarness, _ what: String) async throws {
-        let injected = await harness.emulator.control.inject(.createPDPContext, count: 2)
+        let injected =
+            await harness.emulator.control.inject(.createPDPContext, count: 2)
             + harness.emulator.control.inject(.deletePDPContext)
         try await harness.wait(what) { Set(harness.receivedEventIDs).isSuperset(of: injected) }
         for id in injected {
@@ -60,7 +62,9 @@ import TestSupport
         #expect(log.contains("clock_offset_seconds"), "the log names the clock offset")
         #expect(log.contains("s \(offsetSeconds > 0 ? "ahead of" : "behind") the API's"), "\(log.suffix(1500))")
         let health = try #require(harness.lastPayload("/health"))
-        let lag = try #require((try JSONSerialization.jsonObject(with: Data(health.utf8)) as? [String: Any])?["cursor_lag_seconds"] as? Int)
+        let lag = try #require(
+            (try JSONSerialization.jsonObject(with: Data(health.utf8)) as? [String: Any])?["cursor_lag_seconds"] as? Int
+        )
         #expect((0..<600).contains(lag), "the lag is measured on the API's clock: \(lag)")
         await harness.stop()
     }
@@ -72,10 +76,12 @@ import TestSupport
         try await harness.wait("the backfill") { harness.receivedEventIDs.count >= 5 }
         try await Self.injectAndExpectOnce(harness, "the events with the clock a day behind")
         // Set forward by 30 hours (past the JWT's 4-hour lifetime), then NTP brings true time.
-        for (seconds, name, logged) in [(6 * 3600, "six hours ahead", 2), (0, "true time", 3)] as [(Int64, String, Int)] {
+        for (seconds, name, logged) in [(6 * 3600, "six hours ahead", 2), (0, "true time", 3)] as [(Int64, String, Int)]
+        {
             try WallClockShim.set(clockFile, seconds: seconds)
             try await harness.wait("the jump to \(name) in the log") {
-                (harness.agent?.standardError ?? "").components(separatedBy: "the gateway clock was set").count >= logged
+                (harness.agent?.standardError ?? "").components(separatedBy: "the gateway clock was set").count
+                    >= logged
             }
             try await Self.injectAndExpectOnce(harness, "the events with the clock \(name)")
         }
@@ -92,7 +98,8 @@ import TestSupport
         _ = await harness.agent!.wait(timeout: .seconds(10))
         // The state file as the issue found it: a valid file whose cursors lie 10^12 ms ahead.
         let statePath = harness.directory.file("state/state.json")
-        var state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statePath))) as? [String: Any])
+        var state = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statePath))) as? [String: Any])
         var cursors = try #require(state["cursors"] as? [String: [String: Any]])
         for (key, var cursor) in cursors {
             for field in ["newestMillis", "windowStart"] {
@@ -106,7 +113,8 @@ import TestSupport
         let diagnosis = try await ChildProcess.run(
             BuiltProducts.path(of: "emnify-edge"), ["diagnose", "--config", harness.configPath],
             environment: ["EMNIFY_APPLICATION_TOKEN": harness.token, "PATH": "/usr/bin:/bin", "NO_COLOR": "1"])
-        #expect(diagnosis.standardOutput.contains("state: damaged: the cursor of endpoint:"), "\(diagnosis.standardOutput)")
+        #expect(
+            diagnosis.standardOutput.contains("state: damaged: the cursor of endpoint:"), "\(diagnosis.standardOutput)")
         #expect(diagnosis.standardOutput.contains("ahead of the API's clock"))
         #expect(diagnosis.standardOutput.contains("clock_offset_seconds: "))
 

@@ -25,23 +25,29 @@ import TestSupport
 
         let control = harness.emulator.control
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-        let notUTF8 = Array(#"[{"id":1,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"description":""#.utf8)
+        let notUTF8 =
+            Array(#"[{"id":1,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"description":""#.utf8)
             + [0xFF, 0xC3] + Array(#""}]"#.utf8)
         // Armed in this order; each matching request takes the first one left.
         await control.injectFault(
-            .raw(RawAnswer(prefix: Array("[".utf8), chunk: [UInt8](repeating: 0x20, count: 64 * 1024), repetitions: 1024,
-                suffix: Array("]".utf8), declareLength: false)),
+            .raw(
+                RawAnswer(
+                    prefix: Array("[".utf8), chunk: [UInt8](repeating: 0x20, count: 64 * 1024), repetitions: 1024,
+                    suffix: Array("]".utf8), declareLength: false)),
             path: Self.feeds, count: 1)
         await control.injectFault(.trickle(interval: .milliseconds(100), byte: 0x20), path: Self.feeds, count: 1)
         await control.injectFault(.raw(RawAnswer(body: Array("[\(deep)]".utf8))), path: Self.feeds, count: 1)
         await control.injectFault(.raw(RawAnswer(body: notUTF8)), path: Self.feeds, count: 1)
-        await control.injectFault(.raw(RawAnswer(body: Array("[\(Self.event("18446744073709551616"))]".utf8))), path: Self.feeds, count: 1)
+        await control.injectFault(
+            .raw(RawAnswer(body: Array("[\(Self.event("18446744073709551616"))]".utf8))), path: Self.feeds, count: 1)
         await control.injectFault(
             .overrideHeaders(["X-Total-Pages": "0", "X-Total-Count": "-1"]), path: Self.feeds, duration: .seconds(60))
         let injected = await control.inject(.updateLocation, count: 3)
         let deadline = ContinuousClock.now + .seconds(60)
         while await control.counters().faultsServed < 5 {
-            guard ContinuousClock.now < deadline else { throw TestSupportError("the hostile answers were not all served") }
+            guard ContinuousClock.now < deadline else {
+                throw TestSupportError("the hostile answers were not all served")
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         let more = await control.inject(.deletePDPContext, count: 2)

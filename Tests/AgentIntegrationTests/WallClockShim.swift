@@ -73,8 +73,11 @@ enum WallClockShim {
         let sourcePath = try directory.write(source, to: "wall-clock-shim.c")
         let library = directory.file("wall-clock-shim.so")
         let result = try await ChildProcess.run(
-            "/usr/bin/cc", ["-shared", "-fPIC", "-O2", "-o", library, sourcePath, "-ldl"], environment: ["PATH": "/usr/bin:/bin"])
-        guard result.exitCode == 0 else { throw TestSupportError("cannot build the clock shim: \(result.standardError)") }
+            "/usr/bin/cc", ["-shared", "-fPIC", "-O2", "-o", library, sourcePath, "-ldl"],
+            environment: ["PATH": "/usr/bin:/bin"])
+        guard result.exitCode == 0 else {
+            throw TestSupportError("cannot build the clock shim: \(result.standardError)")
+        }
         return ["LD_PRELOAD": library, "EDGE_TEST_CLOCK_OFFSET_FILE": offsetFile]
     }
 

@@ -55,7 +55,8 @@ public final class InMemoryAPI: AgentAPI {
             let slice = start < events.count ? Array(events[start..<min(start + query.perPage, events.count)]) : []
             let pages = (events.count + query.perPage - 1) / query.perPage
             return EventPage(
-                events: slice, rejected: [], paging: PagingHeaders(totalCount: events.count, totalPages: pages, currentPage: query.page),
+                events: slice, rejected: [],
+                paging: PagingHeaders(totalCount: events.count, totalPages: pages, currentPage: query.page),
                 etag: nil, notModified: false)
         }
     }
@@ -119,7 +120,8 @@ public final class TestClock: WallClock, MonotonicClock {
 
 public func makeEvent(id: Int64, millis: Int64, type: Int = 1, severity: Int = 0, extra: String = "") -> EmnifyEvent {
     let timestamp = EmnifyTimestamp(millisecondsSinceEpoch: millis).text
-    let json = #"{"id": \#(id), "timestamp": "\#(timestamp)", "event_type": {"id": \#(type), "description": "T\#(type)"}, "event_severity": {"id": \#(severity), "description": "Info"}\#(extra)}"#
+    let json =
+        #"{"id": \#(id), "timestamp": "\#(timestamp)", "event_type": {"id": \#(type), "description": "T\#(type)"}, "event_severity": {"id": \#(severity), "description": "Info"}\#(extra)}"#
     return try! EmnifyEvent(json: Array(json.utf8))
 }
 

@@ -40,7 +40,8 @@ import TestSupport
         for command in [["config", "check"], ["run"]] {
             let given = try await EdgeCLI.run(command + ["--config", "/nonexistent/given.toml"])
             #expect(given.exitCode == 1)
-            #expect(given.standardError.contains("check the path given with --config, or create /nonexistent/given.toml"))
+            #expect(
+                given.standardError.contains("check the path given with --config, or create /nonexistent/given.toml"))
             #expect(!given.standardError.contains("firmware-config"), "\(given.standardError)")
         }
     }
@@ -60,7 +61,9 @@ import TestSupport
             [agent]
             state_dir = "\(directory.path)"
             """, to: "edge.toml")
-        for (content, message) in [(nil, "no emnify application token"), ("", "is empty"), ("two words\n", "more than one word")] {
+        for (content, message) in [
+            (nil, "no emnify application token"), ("", "is empty"), ("two words\n", "more than one word"),
+        ] {
             try? FileManager.default.removeItem(atPath: token)
             if let content {
                 try Data(content.utf8).write(to: URL(fileURLWithPath: token))
@@ -83,7 +86,9 @@ import TestSupport
         let fromEnvironment = try await EdgeCLI.run(
             ["config", "check", "--config", path], environment: ["EMNIFY_APPLICATION_TOKEN": "env-t0ken"])
         #expect(fromEnvironment.exitCode == 0)
-        #expect(fromEnvironment.standardOutput.contains("application token: from environment variable EMNIFY_APPLICATION_TOKEN"))
+        #expect(
+            fromEnvironment.standardOutput.contains(
+                "application token: from environment variable EMNIFY_APPLICATION_TOKEN"))
         #expect(!fromEnvironment.standardOutput.contains("env-t0ken"))
     }
 }

@@ -7,7 +7,8 @@ import TestSupport
 enum EdgeCLI {
     static var path: String { BuiltProducts.path(of: "emnify-edge") }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60)) async throws
+    static func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
+        async throws
         -> ChildProcess.Result
     {
         var env = ["PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "100"]

@@ -18,7 +18,8 @@ import TestSupport
         defer { Task { await emulator.stop() } }
         let ids = await emulator.control.inject(.createPDPContext, count: 1)
         let config = try writeConfiguration(for: emulator)
-        let result = try await EdgeCLI.run(["events", "--config", config, "--since", "7d"], environment: ["EMNIFY_APPLICATION_TOKEN": token])
+        let result = try await EdgeCLI.run(
+            ["events", "--config", config, "--since", "7d"], environment: ["EMNIFY_APPLICATION_TOKEN": token])
         #expect(result.exitCode == 0, "\(result.standardError)")
         let lines = result.standardOutput.split(separator: "\n")
         #expect(lines.first?.hasPrefix("SEVERITY  WHEN") == true)
@@ -53,7 +54,8 @@ import TestSupport
         let emulator = try await emulator()
         defer { Task { await emulator.stop() } }
         let result = try await EdgeCLI.run(
-            ["events", "--config", try writeConfiguration(for: emulator)], environment: ["EMNIFY_APPLICATION_TOKEN": "wrong-token-123"])
+            ["events", "--config", try writeConfiguration(for: emulator)],
+            environment: ["EMNIFY_APPLICATION_TOKEN": "wrong-token-123"])
         #expect(result.exitCode == 1)
         #expect(result.standardError.contains("emnify rejected the application token"))
         #expect(!result.standardError.contains("wrong-token-123"))
@@ -63,7 +65,8 @@ import TestSupport
         let emulator = try await emulator()
         defer { Task { await emulator.stop() } }
         let config = try writeConfiguration(for: emulator, iccid: "89490200000000000001")
-        let result = try await EdgeCLI.run(["events", "--config", config], environment: ["EMNIFY_APPLICATION_TOKEN": token])
+        let result = try await EdgeCLI.run(
+            ["events", "--config", config], environment: ["EMNIFY_APPLICATION_TOKEN": token])
         #expect(result.exitCode == 1)
         #expect(result.standardError.contains("no SIM with ICCID 89490200000000000001"))
     }
@@ -72,7 +75,8 @@ import TestSupport
         let emulator = try await emulator { $0.tls = .untrusted }
         defer { Task { await emulator.stop() } }
         let result = try await EdgeCLI.run(
-            ["events", "--config", try writeConfiguration(for: emulator)], environment: ["EMNIFY_APPLICATION_TOKEN": token])
+            ["events", "--config", try writeConfiguration(for: emulator)],
+            environment: ["EMNIFY_APPLICATION_TOKEN": token])
         #expect(result.exitCode == 1)
         #expect(result.standardError.contains("TLS certificate was not trusted"))
     }
@@ -81,7 +85,8 @@ import TestSupport
         let emulator = try await emulator()
         let config = try writeConfiguration(for: emulator)
         await emulator.stop()
-        let result = try await EdgeCLI.run(["events", "--config", config], environment: ["EMNIFY_APPLICATION_TOKEN": token])
+        let result = try await EdgeCLI.run(
+            ["events", "--config", config], environment: ["EMNIFY_APPLICATION_TOKEN": token])
         #expect(result.exitCode == 1)
         #expect(result.standardError.contains("cannot connect to the API"))
     }

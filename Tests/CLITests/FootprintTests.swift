@@ -9,7 +9,8 @@ import TestSupport
     /// initialisation when GNUTLS_DEBUG_LEVEL is set: curl, on the same libcurl, shows that it does.
     @Test func gnuTLSIsLoadedButNotInitialised() async throws {
         let debug = ["GNUTLS_DEBUG_LEVEL": "3"]
-        let control = try await ChildProcess.run("/usr/bin/curl", ["--version"], environment: debug, timeout: .seconds(30))
+        let control = try await ChildProcess.run(
+            "/usr/bin/curl", ["--version"], environment: debug, timeout: .seconds(30))
         #expect(control.standardError.contains("gnutls["), "curl's libcurl initialises GnuTLS (the control)")
         let edge = try await EdgeCLI.run(["--version"], environment: debug)
         #expect(edge.exitCode == 0)

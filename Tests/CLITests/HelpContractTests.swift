@@ -12,12 +12,15 @@ import TestSupport
         let result = try await EdgeCLI.run(command + ["--help"])
         #expect(result.exitCode == 0)
         let name = (["emnify-edge"] + command).joined(separator: "-") + ".txt"
-        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Golden/\(name)")
         if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
             try result.standardOutput.write(to: golden, atomically: true, encoding: .utf8)
         }
         let expected = try String(contentsOf: golden, encoding: .utf8)
-        #expect(result.standardOutput == expected, "help of '\(command.joined(separator: " "))' changed; see \(golden.path)")
+        #expect(
+            result.standardOutput == expected, "help of '\(command.joined(separator: " "))' changed; see \(golden.path)"
+        )
     }
 
     @Test func versionIsPrinted() async throws {

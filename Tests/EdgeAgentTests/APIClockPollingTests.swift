@@ -18,7 +18,10 @@ import Testing
 
     init() {
         api = InMemoryAPI(clock: apiClock)
-        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw")) }
+        api.data.withLock {
+            $0.sims["8988307000001234567"] = SIM(
+                id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
+        }
     }
 
     var now: Int64 { apiClock.nowMilliseconds() }
@@ -28,7 +31,8 @@ import Testing
         settings.stateDirectory = stateDirectory
         settings.pageSize = 10
         return Agent(
-            settings: settings, api: api, identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
+            settings: settings, api: api,
+            identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
             publisher: publisher, clock: clock)
     }
 

@@ -15,7 +15,10 @@ import Testing
 
     init() {
         api = InMemoryAPI(clock: clock)
-        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw")) }
+        api.data.withLock {
+            $0.sims["8988307000001234567"] = SIM(
+                id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
+        }
     }
 
     func agent(settings: AgentSettings? = nil) -> Agent {
@@ -23,7 +26,8 @@ import Testing
         defaults.stateDirectory = stateDirectory
         defaults.pageSize = 10
         return Agent(
-            settings: settings ?? defaults, api: api, identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
+            settings: settings ?? defaults, api: api,
+            identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
             publisher: publisher, clock: clock)
     }
 
@@ -38,8 +42,11 @@ import Testing
         #expect(outcome.description == "published 3 events")
         #expect(publisher.eventIDs == [20, 30, 40])
         #expect(publisher.last("/status") == nil, "status belongs to the MQTT session, not the poll")
-        #expect(publisher.last("/identity") != nil && publisher.last("/state") != nil && publisher.last("/health") != nil)
-        #expect(publisher.messages.withLock { $0 }.first { $0.topic.contains("/event/") }?.topic == "emnify/8988307000001234567/event/update-location")
+        #expect(
+            publisher.last("/identity") != nil && publisher.last("/state") != nil && publisher.last("/health") != nil)
+        #expect(
+            publisher.messages.withLock { $0 }.first { $0.topic.contains("/event/") }?.topic
+                == "emnify/8988307000001234567/event/update-location")
     }
 
     @Test func idlePollsCostTwoRequestsAndPublishNothingTwice() async {
@@ -102,7 +109,9 @@ import Testing
     }
 
     @Test func aBrokerFailureKeepsTheCursorSoNothingIsLost() async {
-        for id in 1...25 { api.add(makeEvent(id: Int64(id), millis: now - 600_000 + Int64(id) * 1000), to: .endpoint(900)) }
+        for id in 1...25 {
+            api.add(makeEvent(id: Int64(id), millis: now - 600_000 + Int64(id) * 1000), to: .endpoint(900))
+        }
         publisher.failAfterEvents.withLock { $0 = 15 }
         let agent = agent()
         let failed = await agent.pollOnce()
@@ -127,7 +136,8 @@ import Testing
         _ = await agent().pollOnce()
         clock.advance(seconds: 60)
         _ = await agent().pollOnce()  // a second save moves the first to state.json.prev
-        try "{\"version\": 1, \"cursors\": {".write(toFile: stateDirectory + "/state.json", atomically: false, encoding: .utf8)
+        try "{\"version\": 1, \"cursors\": {".write(
+            toFile: stateDirectory + "/state.json", atomically: false, encoding: .utf8)
         clock.advance(seconds: 60)
         _ = await agent().pollOnce()
         #expect(publisher.eventIDs == [1], "recovered: no duplicate, nothing lost")
@@ -166,8 +176,13 @@ import Testing
     }
 
     @Test func stateIsDerivedFromTheEvents() async throws {
-        api.add(makeEvent(id: 1, millis: now - 5000, type: 1, extra: #", "detail": {"name": "Vodafone", "country": {"name": "Germany"}}"#), to: .endpoint(900))
-        api.add(makeEvent(id: 2, millis: now - 4000, type: 3, extra: #", "detail": {"pdp_context": {"rat_type": 6}}"#), to: .endpoint(900))
+        api.add(
+            makeEvent(
+                id: 1, millis: now - 5000, type: 1,
+                extra: #", "detail": {"name": "Vodafone", "country": {"name": "Germany"}}"#), to: .endpoint(900))
+        api.add(
+            makeEvent(id: 2, millis: now - 4000, type: 3, extra: #", "detail": {"pdp_context": {"rat_type": 6}}"#),
+            to: .endpoint(900))
         api.add(makeEvent(id: 3, millis: now - 3000, type: 19, severity: 1), to: .endpoint(900))
         _ = await agent().pollOnce()
         let payload = try #require(publisher.last("/state")).payload
@@ -221,19 +236,26 @@ extension AgentPollingTests {
         let agent = agent()
         _ = await agent.pollOnce()
         #expect(!api.requests.contains("endpoint 900"))
-        api.data.withLock { $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900)) }
+        api.data.withLock {
+            $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900))
+        }
         api.add(makeEvent(id: 5, millis: now), to: .endpoint(900))
         clock.advance(seconds: 301)
         _ = await agent.pollOnce()
         #expect(api.requests.contains("endpoint 900"))
         #expect(publisher.eventIDs == [5])
-        #expect(publisher.last("/identity").map { String(decoding: $0.payload, as: UTF8.self).contains("\"endpoint_id\":900") } == true)
+        #expect(
+            publisher.last("/identity").map {
+                String(decoding: $0.payload, as: UTF8.self).contains("\"endpoint_id\":900")
+            } == true)
     }
 
     @Test func aChangedSIMStopsTheLoopForARestart() async throws {
         final class SwappingIdentity: IdentityProvider, @unchecked Sendable {
             var iccid = "89883070000012345674"
-            func readIdentity() async throws -> AgentIdentity { AgentIdentity(iccid: try ICCID(parsing: iccid), source: "static") }
+            func readIdentity() async throws -> AgentIdentity {
+                AgentIdentity(iccid: try ICCID(parsing: iccid), source: "static")
+            }
         }
         let identity = SwappingIdentity()
         var settings = AgentSettings()
@@ -262,14 +284,17 @@ extension AgentPollingTests {
         var settings = AgentSettings()
         settings.stateDirectory = stateDirectory
         let restarted = Agent(
-            settings: settings, api: api, identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
+            settings: settings, api: api,
+            identity: FixedIdentity(identity: AgentIdentity(iccid: iccid, source: "static")),
             publisher: afterPowerCut, clock: clock)
         _ = await restarted.pollOnce()
         clock.advance(seconds: 60)
         _ = await restarted.pollOnce()
         let identities = afterPowerCut.messages.withLock { $0 }.filter { $0.topic.hasSuffix("/identity") }
         #expect(identities.count == 1)
-        #expect(identities.first.map { String(decoding: $0.payload, as: UTF8.self).contains("\"endpoint_id\":900") } == true)
+        #expect(
+            identities.first.map { String(decoding: $0.payload, as: UTF8.self).contains("\"endpoint_id\":900") } == true
+        )
         #expect(identities.first?.retain == true)
     }
 }

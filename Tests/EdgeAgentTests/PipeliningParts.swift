@@ -94,7 +94,8 @@ struct PipeliningSetup {
     init() {
         api = InMemoryAPI(clock: clock)
         api.data.withLock {
-            $0.sims["8988307000001234567"] = SIM(id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
+            $0.sims["8988307000001234567"] = SIM(
+                id: 500, iccid: "8988307000001234567", endpoint: .init(id: 900, name: "gw"))
         }
     }
 

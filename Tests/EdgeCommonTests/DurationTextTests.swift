@@ -54,7 +54,8 @@ private let formatCases: [(Duration, String)] = [
         #expect(throws: DurationTextError.negative("-5s")) { try DurationText.parse("-5s") }
         #expect(throws: DurationTextError.empty) { try DurationText.parse("") }
         #expect(throws: DurationTextError.tooLarge("300000d")) { try DurationText.parse("300000d") }
-        let message = DurationTextError.invalid("10x", reason: "unknown unit 'x'; use d, h, m, s, ms, us or ns").description
+        let message = DurationTextError.invalid("10x", reason: "unknown unit 'x'; use d, h, m, s, ms, us or ns")
+            .description
         #expect(message.contains("10x"))
     }
 

@@ -61,7 +61,9 @@ import Testing
             #expect(UTCDateTime(secondsSinceEpoch: seconds).secondsSinceEpoch == seconds)
         }
         #expect(UTCDateTime(secondsSinceEpoch: 1_709_164_800).iso8601 == "2024-02-29T00:00:00Z")
-        #expect(UTCDateTime(year: 2021, month: 10, day: 24, hour: 12, minute: 43).portalStyle == "October 24, 2021 12:43 PM")
+        #expect(
+            UTCDateTime(year: 2021, month: 10, day: 24, hour: 12, minute: 43).portalStyle == "October 24, 2021 12:43 PM"
+        )
     }
 }
 

@@ -31,7 +31,8 @@ import Testing
         // A credentials directory without the credential falls through to the file.
         let emptyCredentials = directory.path + "/none"
         try FileManager.default.createDirectory(atPath: emptyCredentials, withIntermediateDirectories: true)
-        let fallThrough = try ApplicationTokenSource.resolve(api: api, environment: ["CREDENTIALS_DIRECTORY": emptyCredentials])
+        let fallThrough = try ApplicationTokenSource.resolve(
+            api: api, environment: ["CREDENTIALS_DIRECTORY": emptyCredentials])
         #expect(fallThrough.source == .file(path: api.tokenFile))
     }
 
@@ -104,7 +105,11 @@ import Testing
         defer { directory.remove() }
         var api = APIConfig()
         api.tokenFile = try directory.write("locked", "abc", mode: 0o000)
-        #expect(throws: SecretError.unreadable(path: api.tokenFile, reason: "permission denied (check the file's owner and mode, and the service user)")) {
+        #expect(
+            throws: SecretError.unreadable(
+                path: api.tokenFile, reason: "permission denied (check the file's owner and mode, and the service user)"
+            )
+        ) {
             try asUnprivilegedFilesystemUser { try ApplicationTokenSource.resolve(api: api, environment: [:]) }
         }
     }

@@ -73,12 +73,18 @@ import Testing
             "edge.toml", "[api]\ntoken_file = \"\(token)\"\n[agent]\nstate_dir = \"\(missing)\"\n", mode: 0o644)
         let check = ConfigurationCheck.run(path: path, environment: [:])
         #expect(check.isValid)
-        #expect(check.lines.contains { $0.hasPrefix("warning: agent.state_dir \(missing) does not exist; emnify-edge run creates it") })
+        #expect(
+            check.lines.contains {
+                $0.hasPrefix("warning: agent.state_dir \(missing) does not exist; emnify-edge run creates it")
+            })
         #expect(check.json.contains("\"state_dir\":{\"path\":\"\(missing)\",\"problem\":\"agent.state_dir"))
         try directory.write("state", "not a directory")
         let blocked = ConfigurationCheck.run(path: path, environment: [:])
         #expect(!blocked.isValid)
-        #expect(blocked.lines.first == "error: agent.state_dir \(missing) is not a directory; the agent could save no state and every restart would publish the backfill again: remove it or choose another state_dir")
+        #expect(
+            blocked.lines.first
+                == "error: agent.state_dir \(missing) is not a directory; the agent could save no state and every restart would publish the backfill again: remove it or choose another state_dir"
+        )
         try FileManager.default.removeItem(atPath: missing)
         try FileManager.default.createDirectory(atPath: missing, withIntermediateDirectories: true)
         #expect(!ConfigurationCheck.run(path: path, environment: [:]).lines.joined().contains("state_dir"))
@@ -106,7 +112,10 @@ import Testing
         let check = ConfigurationCheck.run(path: "/nonexistent/edge.toml", environment: [:])
         #expect(!check.isValid)
         // Issue 14, defect 8: the path given, not a source-tree path the gateway does not have.
-        #expect(check.lines == ["error: no configuration at /nonexistent/edge.toml; check the path given with --config, or create /nonexistent/edge.toml (every key has a default: an empty file is valid; /etc/emnify-edge/emnify-edge.toml holds the commented default)"])
+        #expect(
+            check.lines == [
+                "error: no configuration at /nonexistent/edge.toml; check the path given with --config, or create /nonexistent/edge.toml (every key has a default: an empty file is valid; /etc/emnify-edge/emnify-edge.toml holds the commented default)"
+            ])
         #expect(!check.lines.joined().contains("firmware-config"))
         let atDefault = ConfigurationError.notFound(path: ConfigurationLoader.defaultPath).description
         #expect(atDefault.contains("apt-get install --reinstall emnify-edge") && !atDefault.contains("firmware-config"))

@@ -166,7 +166,12 @@ private let invalidCases: [(String, String, String)] = [
 
     @Test func unknownKeyWithSuggestion() {
         let found = problems(in: "[agent]\n\npoll_intervall = \"30s\"\n")
-        #expect(found == [ConfigurationProblem(key: "agent.poll_intervall", line: 3, message: "unknown key poll_intervall in [agent]; did you mean poll_interval?")])
+        #expect(
+            found == [
+                ConfigurationProblem(
+                    key: "agent.poll_intervall", line: 3,
+                    message: "unknown key poll_intervall in [agent]; did you mean poll_interval?")
+            ])
     }
 
     @Test func keyInTheWrongSectionSaysWhere() {
@@ -186,17 +191,18 @@ private let invalidCases: [(String, String, String)] = [
     }
 
     @Test func wrongTypes() {
-        let found = problems(in: """
-            [api]
-            timeout = 3.5
-            url = 5
-            [mqtt]
-            port = "1883"
-            [log]
-            level = true
-            [modem]
-            iccid = 8988303000012345678
-            """)
+        let found = problems(
+            in: """
+                [api]
+                timeout = 3.5
+                url = 5
+                [mqtt]
+                port = "1883"
+                [log]
+                level = true
+                [modem]
+                iccid = 8988303000012345678
+                """)
         #expect(found.map(\.key) == ["api.timeout", "api.url", "mqtt.port", "log.level", "modem.iccid"])
         #expect(found.map(\.line) == [2, 3, 5, 7, 9])
         #expect(found[0].message.contains("expected a duration like \"30s\""))
@@ -242,7 +248,10 @@ private let invalidCases: [(String, String, String)] = [
             [extra]
             """
         let found = problems(in: text)
-        #expect(found.map(\.key) == ["api.url", "api.timeout", "agent.pol_interval", "mqtt.port", "mqtt.keepalive", "extra"])
+        #expect(
+            found.map(\.key) == [
+                "api.url", "api.timeout", "agent.pol_interval", "mqtt.port", "mqtt.keepalive", "extra",
+            ])
         #expect(found.map(\.line) == [2, 3, 6, 9, 10, 12])
         do {
             _ = try ConfigurationLoader.parse(text, source: "/etc/emnify-edge/emnify-edge.toml")

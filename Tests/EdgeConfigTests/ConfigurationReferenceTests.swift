@@ -6,7 +6,9 @@ import Testing
     @Test func oneRowPerKeyInSectionTables() {
         let markdown = ConfigurationReference.markdown()
         for section in ConfigurationKey.sections {
-            #expect(markdown.contains("### `[\(section)]`\n\n| Key | Type | Default | Description |\n| --- | --- | --- | --- |\n"))
+            #expect(
+                markdown.contains(
+                    "### `[\(section)]`\n\n| Key | Type | Default | Description |\n| --- | --- | --- | --- |\n"))
         }
         let rows = markdown.split(separator: "\n").filter { $0.hasPrefix("| `") }
         #expect(rows.count == ConfigurationKey.all.count)

@@ -50,12 +50,14 @@ import Testing
         let text = try String(contentsOfFile: Self.path, encoding: .utf8)
         // Each key line is preceded, within its paragraph, by a comment that is not a key.
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        for (index, line) in lines.enumerated() where line.range(of: #"^# [a-z_]+ = "#, options: .regularExpression) != nil {
+        for (index, line) in lines.enumerated()
+        where line.range(of: #"^# [a-z_]+ = "#, options: .regularExpression) != nil {
             var previous = index - 1
             while previous >= 0, lines[previous].range(of: #"^# [a-z_]+ = "#, options: .regularExpression) != nil {
                 previous -= 1
             }
-            #expect(previous >= 0 && lines[previous].hasPrefix("#"), "line \(index + 1) (\(line)) has no comment above it")
+            #expect(
+                previous >= 0 && lines[previous].hasPrefix("#"), "line \(index + 1) (\(line)) has no comment above it")
         }
     }
 }

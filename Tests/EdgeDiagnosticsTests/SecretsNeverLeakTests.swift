@@ -33,7 +33,8 @@ import TestSupport
 
             let bundle = fixture.directory.file("support.tar.gz")
             let commands: [[String]] = [
-                ["events", "--since", "2h"], ["events", "--since", "2h", "--json"], ["identity"], ["identity", "--json"],
+                ["events", "--since", "2h"], ["events", "--since", "2h", "--json"], ["identity"],
+                ["identity", "--json"],
                 ["config", "check"], ["config", "check", "--json"], ["diagnose"], ["diagnose", "--json"],
                 ["diagnose", "--bundle", bundle],
             ]
@@ -89,9 +90,13 @@ import TestSupport
             let tokenFile = try String(contentsOfFile: fixture.directory.file("application-token"), encoding: .utf8)
             #expect(!scan.findings(in: tokenFile, source: "token file").isEmpty)
             let cache = try String(contentsOfFile: fixture.directory.file("state/auth-token"), encoding: .utf8)
-            #expect(scan.findings(in: cache, source: "JWT cache").contains { $0.contains("JWT") }, "the cache holds an issued JWT")
+            #expect(
+                scan.findings(in: cache, source: "JWT cache").contains { $0.contains("JWT") },
+                "the cache holds an issued JWT")
             let basic = Data("\(DiagnoseFixture.mqttUser):\(DiagnoseFixture.mqttPassword)".utf8).base64EncodedString()
-            #expect(!scan.findings(in: "Authorization: Basic \(basic)", source: "sample").isEmpty, "base64 at any alignment")
+            #expect(
+                !scan.findings(in: "Authorization: Basic \(basic)", source: "sample").isEmpty, "base64 at any alignment"
+            )
 
             var findings: [String] = []
             for (source, text) in scanned {

@@ -38,7 +38,8 @@ extension MQTTConnectionTests {
         let broker = try MosquittoBroker()
         let publisher = try await connected(settings(broker))
         broker.freeze(true)
-        let receipt = try await publisher.handOver((0..<10).map { MQTTMessage(topic: "frozen/events", text: "\($0)", qos: 1) })
+        let receipt = try await publisher.handOver(
+            (0..<10).map { MQTTMessage(topic: "frozen/events", text: "\($0)", qos: 1) })
         #expect(publisher.core.state.withLock { $0.batches[receipt.id]?.outstanding } == 10, "nothing acknowledged yet")
         let waiting = Task { await ending(of: receipt, on: publisher) }
         try await Task.sleep(for: .milliseconds(300))

@@ -21,11 +21,14 @@ import TestSupport
     ) throws -> EmnifyClient {
         let transport = try CurlTransport(
             settings: .init(
-                userAgent: "emnify-edge/test", caFile: emulator.caFile, connectTimeout: .seconds(5), totalTimeout: timeout,
+                userAgent: "emnify-edge/test", caFile: emulator.caFile, connectTimeout: .seconds(5),
+                totalTimeout: timeout,
                 maxResponseSize: maxResponse))
-        let retry = RetryPolicy(maxAttempts: attempts, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(100)))
+        let retry = RetryPolicy(
+            maxAttempts: attempts, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(100)))
         return EmnifyClient(
-            configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token", retry: retry), transport: transport)
+            configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token", retry: retry),
+            transport: transport)
     }
 
     func feed(_ emulator: TestEmulator) throws -> EventFeed {
@@ -37,7 +40,9 @@ import TestSupport
     }
 
     /// A page answered verbatim, once per matching request (`count` requests).
-    func serve(_ emulator: TestEmulator, _ body: [UInt8], status: Int = 200, count: Int = 1, path: String = feedPath) async {
+    func serve(_ emulator: TestEmulator, _ body: [UInt8], status: Int = 200, count: Int = 1, path: String = feedPath)
+        async
+    {
         await emulator.control.injectFault(.raw(RawAnswer(status: status, body: body)), path: path, count: count)
     }
 
@@ -52,7 +57,8 @@ import TestSupport
     @Test(arguments: [true, false])
     func aSixtyFourMegabyteBodyStopsAtTheCap(declareLength: Bool) async throws {
         let server = try RunningProcess(
-            BuiltProducts.path(of: "emnify-emulator"), ["serve", "--tls", "none", "--token", "app-token", "--history", "0"])
+            BuiltProducts.path(of: "emnify-emulator"),
+            ["serve", "--tls", "none", "--token", "app-token", "--history", "0"])
         defer { server.kill() }
         let ready = try await server.waitForLine(prefix: "EMULATOR_READY")
         var fields: [String: String] = [:]
@@ -64,14 +70,18 @@ import TestSupport
         let feed = EventFeed.endpoint(try #require(fields["endpoint_id"].flatMap { Int64($0) }))
         let transport = try CurlTransport(
             settings: .init(userAgent: "emnify-edge/test", connectTimeout: .seconds(5), totalTimeout: .seconds(20)))
-        let retry = RetryPolicy(maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(100)))
-        let api = EmnifyClient(configuration: .init(baseURL: baseURL, applicationToken: "app-token", retry: retry), transport: transport)
+        let retry = RetryPolicy(
+            maxAttempts: 2, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(100)))
+        let api = EmnifyClient(
+            configuration: .init(baseURL: baseURL, applicationToken: "app-token", retry: retry), transport: transport)
         _ = try await api.eventPage(feed, query: EventQuery(perPage: 1))  // authenticated, connection warm
 
         let chunk = Data(repeating: 0x20, count: 64 * 1024).base64EncodedString()
         let arm = try await Curl.request(
             baseURL + "/_emulator/faults", method: "POST",
-            body: #"{"kind":"raw","path":"/api/v1/endpoint/*/event","count":1,"body_base64":"\#(chunk)","repeat":1024,"declare_length":\#(declareLength)}"#)
+            body:
+                #"{"kind":"raw","path":"/api/v1/endpoint/*/event","count":1,"body_base64":"\#(chunk)","repeat":1024,"declare_length":\#(declareLength)}"#
+        )
         #expect(arm.status == 204, "\(arm.bodyText)")
         // Memory is not measured here: this process runs other tests in parallel, so its resident
         // size is not this request's (it failed one run in eight). The agent's own process is
@@ -88,7 +98,8 @@ import TestSupport
             #expect(error.description.contains("max_response_size"))
         }
         #expect(ContinuousClock.now - started < .seconds(15))
-        let counters = try #require(try await Curl.request(baseURL + "/_emulator/counters").jsonObject() as? [String: Any])
+        let counters = try #require(
+            try await Curl.request(baseURL + "/_emulator/counters").jsonObject() as? [String: Any])
         #expect(counters["faults_served"] as? Int == 1, "a refused size is not retried")
         // The client is still usable afterwards (the broken connection is replaced).
         #expect(try await api.eventPage(feed, query: EventQuery(perPage: 1)).events.count <= 1)
@@ -109,7 +120,8 @@ import TestSupport
         #expect(alone.events.isEmpty && alone.rejected.count == 1)
         #expect(alone.rejected.first?.reason.contains("nested deeper than 64") == true)
 
-        let nestedDetail = #"{"id":7,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"detail":"#
+        let nestedDetail =
+            #"{"id":7,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"detail":"#
             + String(repeating: #"{"a":"#, count: 70) + "1" + String(repeating: "}", count: 70) + "}"
         await serve(emulator, Array("[\(Self.event("5")),\(nestedDetail),\(Self.event("9"))]".utf8))
         let mixed = try await api.eventPage(feed, query: EventQuery())
@@ -141,9 +153,12 @@ import TestSupport
         defer { Task { await emulator.stop() } }
         let api = try client(emulator)
         let feed = try feed(emulator)
-        let broken = Array(#"{"id":11,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"description":"bad "#.utf8)
+        let broken =
+            Array(#"{"id":11,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"description":"bad "#.utf8)
             + [0xFF, 0xFE, 0xC3] + Array(#""}"#.utf8)  // not UTF-8; the last is a lone lead byte
-        let outside = Array(#"{"id":12,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"x":"#.utf8) + [0xFF] + Array("}".utf8)
+        let outside =
+            Array(#"{"id":12,"timestamp":"2021-10-27T08:38:02.000Z","event_type":{"id":3},"x":"#.utf8) + [0xFF]
+            + Array("}".utf8)
         var body = Array("[".utf8) + broken + Array(",".utf8) + outside + Array(",".utf8)
         body += Array(Self.event("13").utf8) + Array("]".utf8)
         await serve(emulator, body)
@@ -226,7 +241,9 @@ import TestSupport
         let api = try client(emulator)
         let page = "[" + (1...10).map { Self.event(String($0)) }.joined(separator: ",") + "]"
         await emulator.control.injectFault(
-            .raw(RawAnswer(headers: ["Content-Type": "application/json", "X-Total-Pages": "1000000"], body: Array(page.utf8))),
+            .raw(
+                RawAnswer(
+                    headers: ["Content-Type": "application/json", "X-Total-Pages": "1000000"], body: Array(page.utf8))),
             path: Self.feedPath, count: 1000)
         let all = try await api.events(try feed(emulator), from: 0, until: 100, perPage: 10)
         #expect(all.events.map(\.id) == Array(1...10))
@@ -243,7 +260,8 @@ import TestSupport
         let api = try client(emulator, timeout: .seconds(2), attempts: 2)
         let feed = try feed(emulator)
         _ = try await api.eventPage(feed, query: EventQuery(perPage: 1))
-        await emulator.control.injectFault(.trickle(interval: .milliseconds(100), byte: 0x20), path: Self.feedPath, count: 5)
+        await emulator.control.injectFault(
+            .trickle(interval: .milliseconds(100), byte: 0x20), path: Self.feedPath, count: 5)
         let started = ContinuousClock.now
         do {
             _ = try await api.eventPage(feed, query: EventQuery())

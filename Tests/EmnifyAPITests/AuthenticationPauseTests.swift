@@ -40,7 +40,9 @@ import Testing
         #expect(logins == 1)
         let pause = try #require(AuthenticationPauseFile.loadAny(path: pausePath))
         #expect(pause.consecutiveFailures == 1 && pause.pauseMillis == 300_000)
-        #expect(pause.until == UTCDateTime(secondsSinceEpoch: pause.untilMillis / 1000).iso8601 && pause.until.hasSuffix("Z"))
+        #expect(
+            pause.until == UTCDateTime(secondsSinceEpoch: pause.untilMillis / 1000).iso8601
+                && pause.until.hasSuffix("Z"))
         let mode = try FileManager.default.attributesOfItem(atPath: pausePath)[.posixPermissions] as? Int
         #expect(mode == 0o600)
 

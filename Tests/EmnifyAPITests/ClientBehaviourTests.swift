@@ -9,9 +9,13 @@ import Testing
     let clock = ManualClock()
     let sleeper = RecordingSleeper()
 
-    func client(_ transport: ScriptedTransport, cache: String? = nil, token: String = "app-token", attempts: Int = 4) -> EmnifyClient {
+    func client(_ transport: ScriptedTransport, cache: String? = nil, token: String = "app-token", attempts: Int = 4)
+        -> EmnifyClient
+    {
         EmnifyClient(
-            configuration: .init(baseURL: "https://api.test/", applicationToken: token, tokenCachePath: cache, retry: RetryPolicy(maxAttempts: attempts)),
+            configuration: .init(
+                baseURL: "https://api.test/", applicationToken: token, tokenCachePath: cache,
+                retry: RetryPolicy(maxAttempts: attempts)),
             transport: transport, clock: clock, monotonic: clock, sleep: sleeper.sleeper)
     }
 
@@ -54,7 +58,10 @@ import Testing
         }
         let api = client(transport)
         await #expect(throws: EmnifyError.self) { try await api.eventPage(.sim(1), query: EventQuery()) }
-        #expect(transport.paths == ["/api/v1/authenticate", "/api/v1/sim/1/event", "/api/v1/authenticate", "/api/v1/sim/1/event"])
+        #expect(
+            transport.paths == [
+                "/api/v1/authenticate", "/api/v1/sim/1/event", "/api/v1/authenticate", "/api/v1/sim/1/event",
+            ])
     }
 
     @Test func aRevokedTokenIsReplacedTransparently() async throws {
@@ -114,7 +121,8 @@ import Testing
 
     @Test func retriesServerErrorsWithBackoffThenFails() async throws {
         let transport = ScriptedTransport { request, _ in
-            request.path == "/api/v1/authenticate" ? self.authAnswer() : .json(503, "<html><body>Service Unavailable</body></html>")
+            request.path == "/api/v1/authenticate"
+                ? self.authAnswer() : .json(503, "<html><body>Service Unavailable</body></html>")
         }
         let api = client(transport, attempts: 3)
         do {
@@ -137,7 +145,8 @@ import Testing
             case 1: return .json(200, #"[{"id": 1, "timestamp": "2021-10"#)
             case 2: throw TransportError.truncatedBody("transfer closed with 300 bytes remaining")
             case 3: return .json(200, "<html>oops</html>")
-            default: return .json(200, #"[{"id": 1, "timestamp": "2021-10-27T08:38:02.000Z", "event_type": {"id": 3}}]"#)
+            default:
+                return .json(200, #"[{"id": 1, "timestamp": "2021-10-27T08:38:02.000Z", "event_type": {"id": 3}}]"#)
             }
         }
         let page = try await client(transport, attempts: 5).eventPage(.sim(1), query: EventQuery())
@@ -156,7 +165,10 @@ import Testing
         let transport = ScriptedTransport { request, _ in
             request.path == "/api/v1/authenticate"
                 ? self.authAnswer()
-                : .json(200, #"[{"id": 1, "timestamp": "2021-10-27T08:38:02.000Z", "event_type": {"id": 3}}, {"timestamp": "x"}]"#)
+                : .json(
+                    200,
+                    #"[{"id": 1, "timestamp": "2021-10-27T08:38:02.000Z", "event_type": {"id": 3}}, {"timestamp": "x"}]"#
+                )
         }
         let page = try await client(transport).eventPage(.sim(1), query: EventQuery())
         #expect(page.events.count == 1)
@@ -168,10 +180,14 @@ import Testing
             if request.path == "/api/v1/authenticate" { return self.authAnswer() }
             let q = request.queryItems["q"] ?? ""
             if q == "iccid_with_luhn:89883070000012345674" || q == "iccid:8988307000001234567" {
-                return .json(200, #"[{"id": 42, "iccid": "8988307000001234567", "status": {"id": 1, "description": "Activated"}, "endpoint": {"id": 9, "name": "gw-1"}}]"#)
+                return .json(
+                    200,
+                    #"[{"id": 42, "iccid": "8988307000001234567", "status": {"id": 1, "description": "Activated"}, "endpoint": {"id": 9, "name": "gw-1"}}]"#
+                )
             }
             if q == "iccid:8988307000009999999" {
-                return .json(200, #"[{"id": 43, "iccid": "8988307000009999999", "status": {"id": 0, "description": "Issued"}}]"#)
+                return .json(
+                    200, #"[{"id": 43, "iccid": "8988307000009999999", "status": {"id": 0, "description": "Issued"}}]"#)
             }
             return .json(200, "[]")
         }
@@ -190,9 +206,13 @@ import Testing
             if request.path == "/api/v1/authenticate" { return self.authAnswer() }
             let page = Int(request.queryItems["page"]!)!
             let ids = page <= 2 ? [(page - 1) * 2 + 1, (page - 1) * 2 + 2] : page == 3 ? [5] : []
-            let body = "[" + ids.map { #"{"id": \#($0), "timestamp": "2021-10-27T08:38:02.000Z", "event_type": {"id": 3}}"# }.joined(separator: ",") + "]"
+            let body =
+                "["
+                + ids.map { #"{"id": \#($0), "timestamp": "2021-10-27T08:38:02.000Z", "event_type": {"id": 3}}"# }
+                .joined(separator: ",") + "]"
             // The headers claim 1000 pages and a negative count: the client must not trust them.
-            return .json(200, body, headers: ["x-total-pages": "1000", "x-total-count": "-5", "x-current-page": "\(page)"])
+            return .json(
+                200, body, headers: ["x-total-pages": "1000", "x-total-count": "-5", "x-current-page": "\(page)"])
         }
         let all = try await client(transport).events(.sim(1), from: 0, until: 100, perPage: 2)
         #expect(all.events.map(\.id) == [1, 2, 3, 4, 5])

@@ -8,7 +8,8 @@ import TestSupport
 /// The libcurl client against the emulator over real HTTPS: every fault kind, token expiry and
 /// revocation in the middle of paging, and TLS verification failing.
 @Suite(.serialized) struct ClientIntegrationTests {
-    static let fastRetry = RetryPolicy(maxAttempts: 4, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(200)))
+    static let fastRetry = RetryPolicy(
+        maxAttempts: 4, backoff: Backoff(base: .milliseconds(20), factor: 2, cap: .milliseconds(200)))
 
     func start(_ configure: (inout EmulatorServer.Configuration) -> Void = { _ in }) async throws -> TestEmulator {
         var configuration = EmulatorServer.Configuration(tls: .selfSigned, applicationToken: "app-token")
@@ -17,14 +18,18 @@ import TestSupport
     }
 
     func client(
-        _ emulator: TestEmulator, token: String = "app-token", timeout: Duration = .seconds(10), maxResponse: Int = 8 << 20,
+        _ emulator: TestEmulator, token: String = "app-token", timeout: Duration = .seconds(10),
+        maxResponse: Int = 8 << 20,
         retry: RetryPolicy = fastRetry
     ) throws -> EmnifyClient {
         let transport = try CurlTransport(
             settings: .init(
-                userAgent: "emnify-edge/test", caFile: emulator.caFile, connectTimeout: .seconds(5), totalTimeout: timeout,
+                userAgent: "emnify-edge/test", caFile: emulator.caFile, connectTimeout: .seconds(5),
+                totalTimeout: timeout,
                 maxResponseSize: maxResponse))
-        return EmnifyClient(configuration: .init(baseURL: emulator.baseURL, applicationToken: token, retry: retry), transport: transport)
+        return EmnifyClient(
+            configuration: .init(baseURL: emulator.baseURL, applicationToken: token, retry: retry), transport: transport
+        )
     }
 
     func sim(_ client: EmnifyClient, _ emulator: TestEmulator) async throws -> SIM {
@@ -159,7 +164,9 @@ import TestSupport
             _ = try await api.eventPage(.endpoint(1), query: EventQuery())
             Issue.record("an untrusted certificate was accepted")
         } catch {
-            guard case .transport(.tlsVerificationFailed(_), _) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .transport(.tlsVerificationFailed(_), _) = error else {
+                Issue.record("unexpected \(error)"); return
+            }
             #expect(!error.isTransient)
         }
     }
@@ -168,7 +175,9 @@ import TestSupport
         let emulator = try await start()
         defer { Task { await emulator.stop() } }
         let transport = try CurlTransport(settings: .init(userAgent: "emnify-edge/test"))  // no ca_file
-        let api = EmnifyClient(configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token", retry: Self.fastRetry), transport: transport)
+        let api = EmnifyClient(
+            configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token", retry: Self.fastRetry),
+            transport: transport)
         await #expect(throws: EmnifyError.self) { try await api.eventPage(.endpoint(1), query: EventQuery()) }
     }
 
@@ -181,14 +190,17 @@ import TestSupport
             _ = try await api.eventPage(.endpoint(endpointID), query: EventQuery(perPage: 1000))
             Issue.record("expected the size cap")
         } catch {
-            guard case .transport(.responseTooLarge(16384), _) = error else { Issue.record("unexpected \(error)"); return }
+            guard case .transport(.responseTooLarge(16384), _) = error else {
+                Issue.record("unexpected \(error)"); return
+            }
         }
     }
 
     @Test func aClosedPortIsAClearConnectError() async throws {
         let transport = try CurlTransport(settings: .init(userAgent: "emnify-edge/test", connectTimeout: .seconds(2)))
         let api = EmnifyClient(
-            configuration: .init(baseURL: "https://127.0.0.1:1", applicationToken: "t", retry: RetryPolicy(maxAttempts: 1)),
+            configuration: .init(
+                baseURL: "https://127.0.0.1:1", applicationToken: "t", retry: RetryPolicy(maxAttempts: 1)),
             transport: transport)
         do {
             _ = try await api.eventPage(.endpoint(1), query: EventQuery())
@@ -220,7 +232,8 @@ import TestSupport
         let emulator = try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "app-token"))
         defer { Task { await emulator.stop() } }
         let transport = try CurlTransport(settings: .init(userAgent: "emnify-edge/test", caFile: emulator.caFile))
-        let api = EmnifyClient(configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token"), transport: transport)
+        let api = EmnifyClient(
+            configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token"), transport: transport)
         let endpoint = EventFeed.endpoint(try #require(emulator.emulator.endpointID))
         let first = try await api.eventPage(endpoint, query: EventQuery(perPage: 5, sort: "-id"))
         let etag = try #require(first.etag)
@@ -234,12 +247,12 @@ import TestSupport
     }
 }
 
-
 @Suite struct EndpointDetailsTests {
     @Test func readsTheEndpointStatus() async throws {
         let emulator = try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "app-token"))
         let transport = try CurlTransport(settings: .init(userAgent: "emnify-edge/test", caFile: emulator.caFile))
-        let api = EmnifyClient(configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token"), transport: transport)
+        let api = EmnifyClient(
+            configuration: .init(baseURL: emulator.baseURL, applicationToken: "app-token"), transport: transport)
         let id = try #require(emulator.emulator.endpointID)
         let endpoint = try await api.endpoint(id: id)
         #expect(endpoint.id == id && ["Enabled", "Disabled"].contains(endpoint.status ?? ""))

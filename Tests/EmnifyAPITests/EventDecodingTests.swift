@@ -9,7 +9,8 @@ struct EventDecodingTests {
         .appendingPathComponent("Fixtures/emnify-doc-events")
 
     static func fixtureNames() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: fixtureDirectory.path).filter { $0.hasSuffix(".json") }.sorted()
+        try FileManager.default.contentsOfDirectory(atPath: fixtureDirectory.path).filter { $0.hasSuffix(".json") }
+            .sorted()
     }
 
     static func bytes(_ name: String) throws -> [UInt8] {
@@ -38,7 +39,9 @@ struct EventDecodingTests {
     @Test func largeIdsStayExact() throws {
         let event = try EmnifyEvent(json: Self.bytes("00-generic-2.json"))
         #expect(event.id == 843_273_935_666_500)  // above 2^48
-        let huge = try EmnifyEvent(json: Array(#"{"id": 9007199254740993, "timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#.utf8))
+        let huge = try EmnifyEvent(
+            json: Array(
+                #"{"id": 9007199254740993, "timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#.utf8))
         #expect(huge.id == 9_007_199_254_740_993, "2^53 + 1 is not representable as a Double")
     }
 
@@ -72,10 +75,14 @@ struct EventDecodingTests {
             try EmnifyEvent(json: Array(#"{"timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#.utf8))
         }
         #expect(throws: APIDecodingError.self) {
-            try EmnifyEvent(json: Array(#"{"id": 123456789012345678901234, "timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#.utf8))
+            try EmnifyEvent(
+                json: Array(
+                    #"{"id": 123456789012345678901234, "timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#
+                        .utf8))
         }
         #expect(throws: APIDecodingError.self) {
-            try EmnifyEvent(json: Array(#"{"id": 1.5, "timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#.utf8))
+            try EmnifyEvent(
+                json: Array(#"{"id": 1.5, "timestamp": "2021-10-27T12:38:44.000Z", "event_type": {"id": 1}}"#.utf8))
         }
     }
 }
@@ -96,7 +103,10 @@ struct TimestampTests {
         #expect(EmnifyTimestamp(parsing: text)?.millisecondsSinceEpoch == millis)
     }
 
-    @Test(arguments: ["", "2021-13-01T00:00:00Z", "2021-02-30T00:00:00Z", "2021-10-27", "2021-10-27T25:00:00Z", "2021-10-27T08:38:02.Z", "2021-10-27T08:38:02Zjunk", "yesterday"])
+    @Test(arguments: [
+        "", "2021-13-01T00:00:00Z", "2021-02-30T00:00:00Z", "2021-10-27", "2021-10-27T25:00:00Z",
+        "2021-10-27T08:38:02.Z", "2021-10-27T08:38:02Zjunk", "yesterday",
+    ])
     func rejects(text: String) {
         #expect(EmnifyTimestamp(parsing: text) == nil)
     }

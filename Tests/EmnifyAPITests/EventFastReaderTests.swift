@@ -18,7 +18,9 @@ struct EventFastReaderTests {
         case .success(let event):
             #expect(fast == event, "\(String(decoding: json, as: UTF8.self))", sourceLocation: sourceLocation)
         case .failure(let error):
-            Issue.record("fast reader accepted what the decoder refuses (\(error)): \(String(decoding: json, as: UTF8.self))", sourceLocation: sourceLocation)
+            Issue.record(
+                "fast reader accepted what the decoder refuses (\(error)): \(String(decoding: json, as: UTF8.self))",
+                sourceLocation: sourceLocation)
         }
         return true
     }

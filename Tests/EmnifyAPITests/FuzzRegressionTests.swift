@@ -65,7 +65,8 @@ import Testing
     /// client sends back (the ETag as If-None-Match) would then be refused by the request's
     /// line-break check on every later poll. RFC 9110 §5.5: replace them with spaces.
     @Test func headerValuesLoseLineBreaksAndNULs() {
-        let input: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Ma".utf8) + [0xEE]
+        let input: [UInt8] =
+            Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 429 Too Ma".utf8) + [0xEE]
             + Array("y Requests\r29 Too Manysts\r\nRetry-After: \0\0\0-Total-Cout\t\rn2: -\n\r\n".utf8)
         let sink = ResponseSink(limit: 0)
         var start = 0

@@ -52,7 +52,9 @@ final class GatewayClock: WallClock, MonotonicClock {
                 let jwt = request.header("authorization").map { String($0.dropFirst("Bearer ".count)) } ?? ""
                 let expired = (AuthToken(jwt: jwt).expiresAt ?? 0) <= self.clock.apiNow / 1000
                 self.statuses.withLock { $0.append(expired ? 401 : 200) }
-                return expired ? .json(401, #"{"message":"Token is expired"}"#, headers: headers) : .json(200, "[]", headers: headers)
+                return expired
+                    ? .json(401, #"{"message":"Token is expired"}"#, headers: headers)
+                    : .json(200, "[]", headers: headers)
             }
         }
     }
@@ -113,7 +115,9 @@ final class GatewayClock: WallClock, MonotonicClock {
         clock.pass(seconds: 600)
         clock.set(skewSeconds: 2 * 86_400)
         _ = try await client(transport, clock: clock, cache: cache).eventPage(.sim(1), query: EventQuery())
-        #expect(transport.paths.filter { $0 == "/api/v1/authenticate" }.count == 1, "no login: the cached token still works")
+        #expect(
+            transport.paths.filter { $0 == "/api/v1/authenticate" }.count == 1, "no login: the cached token still works"
+        )
     }
 
     @Test func withoutADateHeaderTheFreshTokensIssueTimeIsTheAPIsTime() async throws {

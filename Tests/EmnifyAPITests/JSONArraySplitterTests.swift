@@ -7,8 +7,9 @@ import Testing
     }
 
     @Test func splitsElementsKeepingTheirExactBytes() throws {
-        #expect(try split(#"[ {"a": "x,]}\"y", "b": [1, {"c": null}]} , 42,"s",true ]"#)
-            == [#"{"a": "x,]}\"y", "b": [1, {"c": null}]}"#, "42", #""s""#, "true"])
+        #expect(
+            try split(#"[ {"a": "x,]}\"y", "b": [1, {"c": null}]} , 42,"s",true ]"#)
+                == [#"{"a": "x,]}\"y", "b": [1, {"c": null}]}"#, "42", #""s""#, "true"])
         #expect(try split(" [ ] ") == [])
         #expect(try split("[1]") == ["1"])
     }

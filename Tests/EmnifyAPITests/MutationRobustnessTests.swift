@@ -34,11 +34,16 @@ import TestSupport
 
     @Test func timestampsAndPagingHeadersNeverCrash() {
         var mutator = Mutator(seed: 0x7157)
-        let samples = ["2021-10-27T08:38:02.000Z", "2017-10-26T07:28:00.000+0000", "2021-10-06 10:42:58", "-5", "99999999999999999999"]
+        let samples = [
+            "2021-10-27T08:38:02.000Z", "2017-10-26T07:28:00.000+0000", "2021-10-06 10:42:58", "-5",
+            "99999999999999999999",
+        ]
         for _ in 0..<Self.iterations {
-            let text = String(decoding: mutator.mutate(Array(samples[mutator.below(samples.count)].utf8)), as: UTF8.self)
+            let text = String(
+                decoding: mutator.mutate(Array(samples[mutator.below(samples.count)].utf8)), as: UTF8.self)
             _ = EmnifyTimestamp(parsing: text)
-            _ = PagingHeaders(response: HTTPResponse(status: 200, headers: ["x-total-count": text, "x-total-pages": text]))
+            _ = PagingHeaders(
+                response: HTTPResponse(status: 200, headers: ["x-total-count": text, "x-total-pages": text]))
             _ = try? ICCID(parsing: text)
         }
     }

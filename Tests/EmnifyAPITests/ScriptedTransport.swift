@@ -63,7 +63,8 @@ extension HTTPResponse {
 extension HTTPRequest {
     var path: String { URLComponents(string: url)!.path }
     var queryItems: [String: String] {
-        Dictionary(uniqueKeysWithValues: (URLComponents(string: url)!.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        Dictionary(
+            uniqueKeysWithValues: (URLComponents(string: url)!.queryItems ?? []).map { ($0.name, $0.value ?? "") })
     }
     func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value

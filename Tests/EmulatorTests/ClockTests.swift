@@ -38,7 +38,9 @@ import Testing
         #expect((before - 1...after + 1).contains(issuedAt))
         #expect((claims["exp"] as? NSNumber)?.int64Value == issuedAt + 3600)
         let feed = try await test.curl("/api/v1/event/type", token: jwt)
-        #expect((feed.headers["date"] ?? feed.headers["Date"]).flatMap(Self.parseHTTPDate) != nil, "every answer, not only the login")
+        #expect(
+            (feed.headers["date"] ?? feed.headers["Date"]).flatMap(Self.parseHTTPDate) != nil,
+            "every answer, not only the login")
         await test.stop()
     }
 }

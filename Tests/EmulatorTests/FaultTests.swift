@@ -131,7 +131,9 @@ struct FaultTests {
         let token = try await test.authToken()
         let armed = try await test.curl(
             "/_emulator/faults", method: "POST",
-            body: #"{"kind":"raw","status":202,"headers":{"X-Odd":"1"},"body_base64":"/w==","repeat":3,"declare_length":false}"#)
+            body:
+                #"{"kind":"raw","status":202,"headers":{"X-Odd":"1"},"body_base64":"/w==","repeat":3,"declare_length":false}"#
+        )
         #expect(armed.status == 204)
         let raw = try await test.curl(Self.path, token: token)
         #expect(raw.status == 202 && raw.headers["x-odd"] == "1" && Array(raw.body) == [0xFF, 0xFF, 0xFF])
@@ -142,7 +144,8 @@ struct FaultTests {
         let lying = try await test.curl("/api/v1/endpoint/\(test.emulator.endpointID ?? 0)/event", token: token)
         #expect(lying.status == 200 && lying.headers["x-total-pages"] == "-1")
 
-        _ = try await test.curl("/_emulator/faults", method: "POST", body: #"{"kind":"trickle","interval_seconds":0.1}"#)
+        _ = try await test.curl(
+            "/_emulator/faults", method: "POST", body: #"{"kind":"trickle","interval_seconds":0.1}"#)
         // How many bytes arrive before curl gives up depends on the machine's load; that some do,
         // all of them spaces, and that the body never ends, does not.
         let trickle = try await test.curl(Self.path, token: token, extraArguments: ["--max-time", "3"])

@@ -13,9 +13,12 @@ struct GenerationTests {
 
     @Test func seededGenerationIsDeterministic() async throws {
         let end = Date(timeIntervalSince1970: 1_700_000_000)
-        let a = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", seed: 42, history: 120, historyEnd: end))
-        let b = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", seed: 42, history: 120, historyEnd: end))
-        let c = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", seed: 43, history: 120, historyEnd: end))
+        let a = try await TestEmulator.start(
+            .init(tls: .none, applicationToken: "t", seed: 42, history: 120, historyEnd: end))
+        let b = try await TestEmulator.start(
+            .init(tls: .none, applicationToken: "t", seed: 42, history: 120, historyEnd: end))
+        let c = try await TestEmulator.start(
+            .init(tls: .none, applicationToken: "t", seed: 43, history: 120, historyEnd: end))
         #expect(a.emulator.iccid == b.emulator.iccid && a.emulator.simID == b.emulator.simID)
         #expect(a.emulator.iccid != c.emulator.iccid)
         let bodyA = try await a.curl("/api/v1/event", authenticated: true).body
@@ -34,7 +37,8 @@ struct GenerationTests {
         #expect(events.count == 1000)
 
         var examples: [Int: [[String: Any]]] = [:]
-        for file in try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path) where file.hasSuffix(".json") {
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.fixtures.path)
+        where file.hasSuffix(".json") {
             let data = try Data(contentsOf: Self.fixtures.appendingPathComponent(file))
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             let type = try #require((object["event_type"] as? [String: Any])?["id"] as? Int)
@@ -56,8 +60,11 @@ struct GenerationTests {
             }
             // Same top-level keys (detail optional), and the same keys in the nested objects.
             let keys = Set(event.keys).subtracting(["detail"])
-            #expect(candidates.contains { Set($0.keys).subtracting(["detail"]) == keys }, "type \(type): \(keys.sorted())")
-            for nested in ["event_type", "event_source", "event_severity", "organisation", "endpoint", "sim", "imsi", "user"] {
+            #expect(
+                candidates.contains { Set($0.keys).subtracting(["detail"]) == keys }, "type \(type): \(keys.sorted())")
+            for nested in [
+                "event_type", "event_source", "event_severity", "organisation", "endpoint", "sim", "imsi", "user",
+            ] {
                 guard let generated = event[nested] as? [String: Any] else { continue }
                 let documented = candidates.compactMap { $0[nested] as? [String: Any] }
                 #expect(documented.contains { Set($0.keys) == Set(generated.keys) }, "type \(type).\(nested)")
@@ -155,13 +162,15 @@ struct GenerationTests {
     @Test func injectedRawAndLateEvents() async throws {
         let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", history: 5))
         let sim = test.emulator.simID
-        let raw = #"{"timestamp":"2017-10-26T07:28:00.000+0000","alert":false,"description":"raw","event_type":{"id":0,"description":"Generic"},"sim":{"id":\#(sim)}}"#
+        let raw =
+            #"{"timestamp":"2017-10-26T07:28:00.000+0000","alert":false,"description":"raw","event_type":{"id":0,"description":"Generic"},"sim":{"id":\#(sim)}}"#
         let id = try await test.control.injectRaw(raw)
         let events = try await test.curl("/api/v1/sim/\(sim)/event?sort=timestamp", authenticated: true).jsonArray()
         #expect((events.first?["id"] as? NSNumber)?.int64Value == id)
         #expect(events.first?["description"] as? String == "raw")
         let injected = try await test.curl(
-            "/_emulator/events", method: "POST", body: #"{"type":"quota_threshold_reached","timestamp":"2021-10-27T09:06:50.000Z"}"#)
+            "/_emulator/events", method: "POST",
+            body: #"{"type":"quota_threshold_reached","timestamp":"2021-10-27T09:06:50.000Z"}"#)
         #expect(injected.status == 200)
         let window = try await test.curl(
             "/api/v1/event?q=from:2021-10-27T00:00:00Z,until:2021-10-28T00:00:00Z,type:18", authenticated: true)

@@ -38,7 +38,8 @@ struct SimAndAuthTests {
     }
 
     @Test func jwtCarriesExpAndWrongTokenIs401() async throws {
-        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "right", tokenLifetime: .seconds(7200)))
+        let test = try await TestEmulator.start(
+            .init(tls: .none, applicationToken: "right", tokenLifetime: .seconds(7200)))
         let wrong = try await Curl.request(
             test.baseURL + "/api/v1/authenticate", method: "POST", body: #"{"application_token":"wrong"}"#)
         #expect(wrong.status == 401)

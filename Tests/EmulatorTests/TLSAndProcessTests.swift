@@ -30,7 +30,9 @@ struct TLSAndProcessTests {
     @Test func manyInstancesInParallel() async throws {
         let emulators = try await withThrowingTaskGroup(of: TestEmulator.self) { group in
             for seed in 1...4 {
-                group.addTask { try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "t", seed: UInt64(seed))) }
+                group.addTask {
+                    try await TestEmulator.start(.init(tls: .selfSigned, applicationToken: "t", seed: UInt64(seed)))
+                }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -47,7 +49,8 @@ struct TLSAndProcessTests {
         let directory = try TemporaryDirectory()
         let caFile = directory.file("ca.pem")
         let process = try RunningProcess(
-            executable, ["serve", "--port", "0", "--ca-file", caFile, "--token", "cli-token", "--history", "10", "--seed", "7"])
+            executable,
+            ["serve", "--port", "0", "--ca-file", caFile, "--token", "cli-token", "--history", "10", "--seed", "7"])
         let line = try await process.waitForLine(prefix: "EMULATOR_READY")
         var fields: [String: String] = [:]
         for part in line.split(separator: " ").dropFirst() {

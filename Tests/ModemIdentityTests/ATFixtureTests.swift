@@ -98,7 +98,8 @@ import Testing
     }
 
     @Test func sierraCRSMSwappedEqualsICCID() throws {
-        let exchanges = ATTranscript.exchanges(try Fixtures.text("at_sierra_crsm-swapped-and-iccid_nm-list-2013-07.txt"))
+        let exchanges = ATTranscript.exchanges(
+            try Fixtures.text("at_sierra_crsm-swapped-and-iccid_nm-list-2013-07.txt"))
         let crsm = try #require(exchanges.first { $0.command.hasPrefix("AT+CRSM") })
         let iccidCommand = try #require(exchanges.first { $0.command == "AT+ICCID" })
         #expect(try ATAnswers.iccid(crsm.lines).iccid.normalized == "89490200000863940628")
@@ -194,7 +195,8 @@ import Testing
         }
         for form in [
             "+CRSM: 144, 0, 0054485552415941FFFFFFFFFFFFFFFFFF", "+CRSM: 144, 0,0054485552415941FFFFFFFFFFFFFFFFFF",
-            "+CRSM: 144, 0, \"0054485552415941FFFFFFFFFFFFFFFFFF\"", "+CRSM: 144, 0,\"0054485552415941FFFFFFFFFFFFFFFFFF\"",
+            "+CRSM: 144, 0, \"0054485552415941FFFFFFFFFFFFFFFFFF\"",
+            "+CRSM: 144, 0,\"0054485552415941FFFFFFFFFFFFFFFFFF\"",
         ] {
             #expect(try ATAnswers.crsmData(form) == "0054485552415941FFFFFFFFFFFFFFFFFF")
         }
@@ -202,7 +204,9 @@ import Testing
     }
 
     @Test func parsersNeverCrashOnOddInput() {
-        let inputs = ["", "\r\n", "+CSQ:", "+COPS: ,,", "+CREG: \"", "+CRSM: 144", "AT", "'", "[", "[x", "+ '", "\\r\\n"]
+        let inputs = [
+            "", "\r\n", "+CSQ:", "+COPS: ,,", "+CREG: \"", "+CRSM: 144", "AT", "'", "[", "[x", "+ '", "\\r\\n",
+        ]
         for input in inputs {
             _ = ATFacts.from(transcript: input)
             _ = try? ATAnswers.iccid([input])

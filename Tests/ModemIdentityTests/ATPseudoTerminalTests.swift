@@ -19,7 +19,8 @@ final class ModemSimulator: Sendable {
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
         var unlock: Int32 = 0
         var number: UInt32 = 0
-        guard master >= 0, ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0, ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0
+        guard master >= 0, ioctl(master, 0x4004_5431 /* TIOCSPTLCK */, &unlock) == 0,
+            ioctl(master, 0x8004_5430 /* TIOCGPTN */, &number) == 0
         else { throw POSIXError(.EIO) }
         slavePath = "/dev/pts/\(number)"
         self.answer = answer
@@ -90,11 +91,13 @@ final class ModemSimulator: Sendable {
 
     func settings(_ port: String) -> ModemReaderSettings {
         ModemReaderSettings(
-            source: .at, atPort: port, timeout: .milliseconds(500), simBusyRetries: 3, simBusyBackoff: .milliseconds(20))
+            source: .at, atPort: port, timeout: .milliseconds(500), simBusyRetries: 3, simBusyBackoff: .milliseconds(20)
+        )
     }
 
     @Test func readsIdentityThroughBootBurstURCsAndBusySIM() async throws {
-        let modem = try ModemSimulator(answer: Self.quectel(cpin: { $0 < 2 ? ["+CME ERROR: 14"] : ["+CPIN: READY", "OK"] }))
+        let modem = try ModemSimulator(
+            answer: Self.quectel(cpin: { $0 < 2 ? ["+CME ERROR: 14"] : ["+CPIN: READY", "OK"] }))
         defer { modem.shutdown() }
         let report = try await ModemIdentityReader(settings: settings(modem.slavePath)).read()
         #expect(report.source == .at && report.location == modem.slavePath)

@@ -11,7 +11,8 @@ import Testing
     /// (VT separates nothing), but looking at it showed that CRLF transcripts were not split at
     /// all: `"\r\n"` is one Character in Swift, equal to neither `"\r"` nor `"\n"`.
     @Test func verticalTabsStayInsideTheirLine() {
-        let input = "H3 radio:\nAT^ICCID?\n^ICCID: \"9810144052XWZY397460\"\n\nH4 radio:\nAT!ICCID?\n"
+        let input =
+            "H3 radio:\nAT^ICCID?\n^ICCID: \"9810144052XWZY397460\"\n\nH4 radio:\nAT!ICCID?\n"
             + "!ICCID: 8901410425WXYZ934706\n\nG2 radio:\nAT+CCID?\n+CCID: \"8901410"
             + String(repeating: "\u{0B}", count: 11) + "425WXYZ934706\"\n"
         let exchanges = ATTranscript.exchanges(input)

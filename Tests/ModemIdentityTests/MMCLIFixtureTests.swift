@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct MMCLIFixtureTests {
     @Test func modemListJSONFollowsIndexThree() throws {
-        #expect(try MMCLIJSON.modemList(Fixtures.bytes("mmcli-L-J_iqrf.json")) == ["/org/freedesktop/ModemManager1/Modem/3"])
+        #expect(
+            try MMCLIJSON.modemList(Fixtures.bytes("mmcli-L-J_iqrf.json")) == ["/org/freedesktop/ModemManager1/Modem/3"]
+        )
     }
 
     @Test func connected3G() throws {
@@ -79,9 +81,10 @@ import Testing
 
     @Test func humanListTwoObjectsForOneModem() throws {
         let text = try Fixtures.text("mmcli-L-and-m_human_two-objects_mm-commit-592f8b63.txt")
-        #expect(try MMCLIText.modemList(text) == [
-            "/org/freedesktop/ModemManager1/Modem/1", "/org/freedesktop/ModemManager1/Modem/0",
-        ])
+        #expect(
+            try MMCLIText.modemList(text) == [
+                "/org/freedesktop/ModemManager1/Modem/1", "/org/freedesktop/ModemManager1/Modem/0",
+            ])
         #expect(try MMCLIText.modem(text).equipmentIdentifier == "359172390022295")
     }
 

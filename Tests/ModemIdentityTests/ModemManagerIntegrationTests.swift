@@ -23,7 +23,8 @@ import Testing
     }
 
     @Test func followsModemAndSIMPathsNotIndexZero() async throws {
-        let mmcli = try fakeMMCLI("""
+        let mmcli = try fakeMMCLI(
+            """
             case "$*" in
               "-L -J") cat "$F/mmcli-L-J_iqrf.json" ;;
               "-m /org/freedesktop/ModemManager1/Modem/3 -J") cat "$F/mmcli-m-J_iqrf_connected-3g.json" ;;
@@ -39,7 +40,9 @@ import Testing
         #expect(report.iccid?.normalized == "89883030000111825060")
         #expect(report.imsi == "295050905643977")
         #expect(report.registration == .home && report.accessTechnologies == ["edge"] && report.signalPercent == 74)
-        #expect(report.identityKey == ModemIdentityKey(iccid: "89883030000111825060", imei: "862570024875048", imsi: "295050905643977"))
+        #expect(
+            report.identityKey
+                == ModemIdentityKey(iccid: "89883030000111825060", imei: "862570024875048", imsi: "295050905643977"))
         let text = IdentityReport(report).renderText()
         #expect(text.contains("ICCID (19): 8988303000011182506"))
         #expect(IdentityReport(report).renderJSON().contains("\"iccid\":\"89883030000111825060\""))
@@ -52,7 +55,8 @@ import Testing
     }
 
     @Test func noSIM() async throws {
-        let mmcli = try fakeMMCLI("""
+        let mmcli = try fakeMMCLI(
+            """
             case "$*" in
               "-L -J") echo '{"modem-list":["/org/freedesktop/ModemManager1/Modem/1"]}' ;;
               "-m /org/freedesktop/ModemManager1/Modem/1 -J") cat "$F/mmcli-m-J_iqrf_without-sim.json" ;;
@@ -93,7 +97,9 @@ import Testing
     @Test func autoWithNothingGivesAllFailures() async throws {
         let mmcli = try fakeMMCLI("echo \"error: couldn't find the ModemManager process in the bus\" >&2; exit 1")
         do {
-            _ = try await ModemIdentityReader(settings: ModemReaderSettings(mmcliPath: mmcli, atPort: "/dev/nonexistent-tty")).read()
+            _ = try await ModemIdentityReader(
+                settings: ModemReaderSettings(mmcliPath: mmcli, atPort: "/dev/nonexistent-tty")
+            ).read()
             Issue.record("expected an error")
         } catch {
             guard case .allSourcesFailed(let failures) = error else { Issue.record("\(error)"); return }
@@ -132,6 +138,8 @@ import Testing
     @Test func unknownBoardAndBadProfile() {
         #expect(throws: ModemIdentityError.self) { try BoardProfile.load(named: "nope", from: ["/nonexistent"]) }
         #expect(throws: ModemIdentityError.self) { try BoardProfile.parse(toml: "at_prot = \"/dev/x\"", name: "x") }
-        #expect(throws: ModemIdentityError.self) { try BoardProfile.parse(toml: "iccid_command = \"QCCID\"", name: "x") }
+        #expect(throws: ModemIdentityError.self) {
+            try BoardProfile.parse(toml: "iccid_command = \"QCCID\"", name: "x")
+        }
     }
 }

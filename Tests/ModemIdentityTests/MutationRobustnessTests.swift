@@ -9,7 +9,8 @@ import TestSupport
 
     static func fixtures(_ prefix: String) throws -> [[UInt8]] {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-        return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(prefix) }.sorted()
+        return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(prefix) }
+            .sorted()
             .map { Array(try Data(contentsOf: directory.appendingPathComponent($0))) }
     }
 

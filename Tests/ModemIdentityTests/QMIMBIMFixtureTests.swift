@@ -39,7 +39,8 @@ import Testing
         #expect(status.iccid?.normalized == "897010273676213408")
         #expect(status.iccidAsRead == "897010273676213408FF")
         let registration = try MBIMCLI.registration(text)
-        #expect(registration.state == .home && registration.providerID == "25002" && registration.providerName == "MegaFon")
+        #expect(
+            registration.state == .home && registration.providerID == "25002" && registration.providerName == "MegaFon")
     }
 
     @Test func mbimOtherLogs() throws {

@@ -71,7 +71,8 @@ enum ConfigurationManPage {
             page += ".SH \"[\(section)]\"\n"
             for key in ConfigurationKey.all where key.section == section {
                 page += ".TP\n.B \(escape(key.name))\n"
-                let defaultText = key.render(EdgeConfiguration()).map { "default: \($0)" }
+                let defaultText =
+                    key.render(EdgeConfiguration()).map { "default: \($0)" }
                     ?? "unset: \(key.unsetMeaning ?? "none")"
                 page += "(\(escape(key.type)); \(escape(defaultText))).\n"
                 page += escape(key.summary) + "\n"

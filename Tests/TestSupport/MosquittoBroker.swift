@@ -153,7 +153,8 @@ public final class MosquittoBroker: @unchecked Sendable {
         let file = directory.appendingPathComponent("passwd").path
         for (index, (user, password)) in options.users.sorted(by: { $0.key < $1.key }).enumerated() {
             let tool = try ProcessRunner.run(
-                executable: "/usr/bin/mosquitto_passwd", arguments: (index == 0 ? ["-c"] : []) + ["-b", file, user, password],
+                executable: "/usr/bin/mosquitto_passwd",
+                arguments: (index == 0 ? ["-c"] : []) + ["-b", file, user, password],
                 timeout: .seconds(30))
             guard tool.status == 0 else { throw BrokerError("mosquitto_passwd failed") }
         }

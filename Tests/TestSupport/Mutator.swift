@@ -20,7 +20,8 @@ public struct Mutator: Sendable {
 
     public mutating func mutate(_ input: [UInt8]) -> [UInt8] {
         var bytes = input
-        let interesting: [UInt8] = Array("{}[]\":,\\0123456789-+.eE nulltruefalse\r\n\u{0}\u{FF}FfOKERROR+CME".utf8) + [0xC3, 0x28, 0xFF]
+        let interesting: [UInt8] =
+            Array("{}[]\":,\\0123456789-+.eE nulltruefalse\r\n\u{0}\u{FF}FfOKERROR+CME".utf8) + [0xC3, 0x28, 0xFF]
         for _ in 0...below(4) {
             guard !bytes.isEmpty else {
                 bytes.append(interesting[below(interesting.count)])

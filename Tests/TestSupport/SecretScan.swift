@@ -57,10 +57,14 @@ public struct SecretScan: Sendable {
             guard characters.count > head + 3 else { continue }
             let core = String(characters[head..<(characters.count - 3)])
             forms.append(("base64", core))
-            forms.append(("base64url", core.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")))
+            forms.append(
+                ("base64url", core.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")))
         }
-        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-        if let percent = value.addingPercentEncoding(withAllowedCharacters: unreserved) { forms.append(("percent-encoded", percent)) }
+        let unreserved = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        if let percent = value.addingPercentEncoding(withAllowedCharacters: unreserved) {
+            forms.append(("percent-encoded", percent))
+        }
         if let json = try? JSONEncoder().encode(value), let quoted = String(data: json, encoding: .utf8) {
             forms.append(("JSON-escaped", String(quoted.dropFirst().dropLast())))
         }

@@ -17,7 +17,9 @@ public final class TestEmulator: Sendable {
     public var baseURL: String { emulator.baseURL }
     public var control: EmulatorControl { emulator.control }
 
-    public static func start(_ configuration: EmulatorServer.Configuration = .init(tls: .selfSigned, applicationToken: "test-token"))
+    public static func start(
+        _ configuration: EmulatorServer.Configuration = .init(tls: .selfSigned, applicationToken: "test-token")
+    )
         async throws -> TestEmulator
     {
         let directory = try TemporaryDirectory(prefix: "emnify-emulator")

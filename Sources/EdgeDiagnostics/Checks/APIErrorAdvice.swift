@@ -20,7 +20,8 @@ enum APIErrorAdvice {
         case .authenticationSuspended:
             return .fail(
                 "\(what): \(error)",
-                next: "check the application token; a new token is tried at once, the same one only after that date (UTC)",
+                next:
+                    "check the application token; a new token is tried at once, the same one only after that date (UTC)",
                 details: details)
         case .unauthorized, .forbidden:
             return .fail(

@@ -75,7 +75,8 @@ struct AccountCheck: DiagnosticCheck {
             "token valid; SIM \(sim.id) (\(sim.status ?? "status unknown")) on endpoint \(name)(\(endpoint.id), \(endpointStatus))"
         if endpointStatus.lowercased() == "disabled" {
             return .fail(
-                summary, next: "the endpoint is disabled: enable it in the emnify Portal (Connected devices), or look for an "
+                summary,
+                next: "the endpoint is disabled: enable it in the emnify Portal (Connected devices), or look for an "
                     + "'Endpoint blocked' event in 'emnify-edge events'",
                 details: details)
         }

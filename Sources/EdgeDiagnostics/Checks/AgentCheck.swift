@@ -96,7 +96,8 @@ struct AgentCheck: DiagnosticCheck {
         if !damaged.isEmpty {
             return .warn(
                 "\(who), but its state is damaged: " + damaged.joined(separator: "; "),
-                next: "the agent reads such a feed again from the backfill window at its next poll; if this stays, see \(journal)",
+                next:
+                    "the agent reads such a feed again from the backfill window at its next poll; if this stays, see \(journal)",
                 details: details)
         }
         if let stale {

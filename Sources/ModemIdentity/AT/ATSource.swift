@@ -1,6 +1,6 @@
 import EdgeCommon
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Logging
 

@@ -68,7 +68,9 @@ public enum ATTranscript {
             while let first = line.first, first == "-" || first.isWhitespace { line = line.dropFirst() }
         }
         // `14:54:37.096 -> x`, `发→◇AT+CPIN?`, `收←◆AT+CPIN?`
-        if let arrow = line.firstRange(of: " -> "), line[..<arrow.lowerBound].allSatisfy({ $0.isNumber || ":.".contains($0) }) {
+        if let arrow = line.firstRange(of: " -> "),
+            line[..<arrow.lowerBound].allSatisfy({ $0.isNumber || ":.".contains($0) })
+        {
             line = line[arrow.upperBound...]
         }
         if let marker = line.firstIndex(where: { $0 == "◇" || $0 == "◆" }) { line = line[line.index(after: marker)...] }

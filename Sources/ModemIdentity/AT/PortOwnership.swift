@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who has a device open, from /proc (the same check Quectel's quectel-CM does: it finds

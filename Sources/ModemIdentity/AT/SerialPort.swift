@@ -1,6 +1,6 @@
 import EdgeCommon
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An AT port opened exclusively (TIOCEXCL + flock), raw, non-blocking, read with poll(2) and a

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import EdgeCommon
 import TOMLKit
@@ -70,19 +70,24 @@ extension BoardProfile {
         }
         func int(_ key: String) throws(ModemIdentityError) -> Int? {
             guard let value = table[key] else { return nil }
-            guard let number = value.int else { throw .invalidBoardProfile(path: path, detail: "\(key) must be an integer") }
+            guard let number = value.int else {
+                throw .invalidBoardProfile(path: path, detail: "\(key) must be an integer")
+            }
             return number
         }
         var source: ModemSource?
         if let text = try string("source") {
             guard let value = ModemSource(rawValue: text) else {
-                throw .invalidBoardProfile(path: path, detail: "source '\(text)' is not auto, modemmanager, at or static")
+                throw .invalidBoardProfile(
+                    path: path, detail: "source '\(text)' is not auto, modemmanager, at or static")
             }
             source = value
         }
         var quirks: [String] = []
         if let value = table["quirks"] {
-            guard let array = value.array else { throw .invalidBoardProfile(path: path, detail: "quirks must be an array") }
+            guard let array = value.array else {
+                throw .invalidBoardProfile(path: path, detail: "quirks must be an array")
+            }
             for item in array {
                 guard let text = item.string else {
                     throw .invalidBoardProfile(path: path, detail: "quirks must hold strings")

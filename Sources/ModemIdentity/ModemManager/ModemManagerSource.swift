@@ -92,8 +92,7 @@ struct ModemManagerSource {
         }
         guard output.status == 0 else {
             let text = output.stderrText
-            if text.contains("couldn't find the ModemManager process") || text.contains("ModemManager is not running")
-            {
+            if text.contains("couldn't find the ModemManager process") || text.contains("ModemManager is not running") {
                 throw .modemManagerNotRunning
             }
             if text.contains("couldn't find modem") { throw .noModemFound(detail: text) }
