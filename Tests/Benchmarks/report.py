@@ -136,7 +136,7 @@ def targets(r: dict) -> list:
     if keep:
         edge = keep["edge"]
         checks.append(("idle poll with keep-alive ≤ 4,000 bytes", f"{edge['bytes']:,.0f} bytes", edge["bytes"] <= 4000))
-        checks.append(("2 requests per idle poll", f"{edge['requests']:.2f}", edge["requests"] <= 2.05))
+        checks.append(("≤ 2 requests per idle poll", f"{edge['requests']:.2f}", edge["requests"] <= 2.05))
         marks = _marks(keep)
         if marks:
             first, last = (edge["memory_kb_marks"][x]["anonymous"] for x in marks)
@@ -159,9 +159,10 @@ def targets(r: dict) -> list:
             # A page (1,000 events) at a time: ten times the events may not cost more than
             # malloc's noise, where holding them all would cost hundreds of bytes each.
             short, long = backfill["short_memory_kb_peak"]["anonymous"], backfill["memory_kb_peak"]["anonymous"]
+            per_event = (long - short) * 1024 / max(1, backfill["events"] - backfill["short_events"])
             checks.append((f"backfill peak bounded by the page, not the backfill: anonymous at "
                            f"{backfill['events']:,} ≤ at {backfill['short_events']:,} events + 1 MB",
-                           f"{_mb(long)} vs {_mb(short)}", long - short <= 1024))
+                           f"{_mb(long)} vs {_mb(short)} ({per_event:+.0f} B per extra event)", long - short <= 1024))
     latency = r.get("latency")
     if latency:
         edge = latency["edge"]
