@@ -67,7 +67,8 @@ class Run:
 
     def window(self, peers, polls: int, marks=()):
         """Counts what each peer costs over its next `polls` idle polls; reads its memory
-        (anonymous, PSS, RSS) at the polls in `marks`."""
+        (anonymous, PSS, RSS) at the polls in `marks`, half an interval after the poll's
+        request: between two polls, where the shell loop is itself and not a curl or jq."""
         state = {}
         for peer in peers:
             counters = peer.emulator.counters()
@@ -75,23 +76,34 @@ class Run:
                 "peer": peer, "relay": peer.emulator.relay.snapshot(), "counters": counters,
                 "polls": counters["requests_per_path"].get(peer.emulator.event_path, 0),
                 "cpu": cpu_seconds(peer.pid), "time": time.monotonic(),
-                "memory": MemorySampler(peer.pid).start(), "marks": {}, "result": None,
+                "memory": MemorySampler(peer.pid).start(), "due": {}, "marks": {}, "result": None,
             }
+
+        def finished(s):
+            return s["result"] is not None and len(s["marks"]) == len(marks)
+
         deadline = time.monotonic() + polls * self.args.interval * 4 + 120
-        while any(s["result"] is None for s in state.values()):
+        while not all(finished(s) for s in state.values()):
             if time.monotonic() > deadline:
-                raise TimeoutError("a peer stopped polling: " + ", ".join(k for k, s in state.items() if not s["result"]))
-            time.sleep(0.25)
+                raise TimeoutError("a peer stopped polling: " + ", ".join(k for k, s in state.items() if not finished(s)))
+            time.sleep(0.05 if any(s["due"] for s in state.values()) else 0.25)
             for kind, s in state.items():
+                now = time.monotonic()
+                for mark, due in list(s["due"].items()):
+                    if now >= due:
+                        s["marks"][mark] = tree_memory_kb(s["peer"].pid)
+                        del s["due"][mark]
                 if s["result"] is not None:
                     continue
                 done = s["peer"].emulator.polls() - s["polls"]
                 for mark in marks:
-                    if done >= mark and mark not in s["marks"]:
-                        s["marks"][mark] = tree_memory_kb(s["peer"].pid)
+                    if done >= mark and mark not in s["marks"] and mark not in s["due"]:
+                        s["due"][mark] = time.monotonic() + self.args.interval / 2
                 if done >= polls:
                     s["result"] = self._measure(s, done)
                     s["memory"].stop()
+        for s in state.values():
+            s["result"]["memory_kb_marks"] = dict(s["marks"])
         return {kind: s["result"] for kind, s in state.items()}
 
     @staticmethod
