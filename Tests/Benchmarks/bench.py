@@ -393,11 +393,15 @@ def main() -> None:
             getattr(run, phase)()
     finally:
         run.close()
+    # A run of some phases, or with a shorter idle phase, is not the full run.
+    partial = " ".join(f"{flag} {value}" for flag, value in (("--only", args.only), ("--idle-polls", args.idle_polls))
+                       if value)
     run.results["meta"] = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {_cpu_model()}, Debian {_debian_version()}",
         "quick": args.quick,
         "interval": args.interval,
+        "partial": f"partial run ({partial})" if partial else None,
         "seconds": round(time.monotonic() - started) + (run.results.get("meta", {}).get("seconds", 0) if args.merge else 0),
     }
     with open(os.path.join(run.workdir, "results.json"), "w") as f:

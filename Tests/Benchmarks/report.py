@@ -25,7 +25,7 @@ def _per_month(bytes_per_poll, interval) -> str:
 def markdown(r: dict) -> str:
     meta = r.get("meta", {})
     lines = [f"Measured {meta.get('date')} on {meta.get('machine')}; "
-             f"{'QUICK run (not for comparison)' if meta.get('quick') else 'full run'}, "
+             f"{'QUICK run (not for comparison)' if meta.get('quick') else meta.get('partial') or 'full run'}, "
              f"{meta.get('seconds')} s. Idle phases poll every {_n(meta.get('interval'), 0)} s.", ""]
     keep, closes = r.get("idle_keepalive"), r.get("idle_server_closes")
     if keep or closes:
@@ -78,7 +78,8 @@ def markdown(r: dict) -> str:
     lines += _backfill_memory(backfill) if backfill else []
     checks = targets(r)
     if checks:
-        lines += ["", "| target (emnify-edge) | measured | |", "|---|---:|---|"]
+        lines += [""] if lines[-1] else []
+        lines += ["| target (emnify-edge) | measured | |", "|---|---:|---|"]
         lines += [f"| {target} | {measured} | {'met' if met else '**missed**'} |" for target, measured, met in checks]
     if sizes:
         lines.append("")
