@@ -7,6 +7,7 @@ publish to one local mosquitto. Results go to stdout, to `<workdir>/results.json
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -17,7 +18,7 @@ import tempfile
 import time
 
 from parts import Broker, Emulator, Peer, Subscriber, installed_kib, directory_kib, wait_for, which
-from procstat import MemorySampler, anonymous_kb, cpu_seconds, tree
+from procstat import MemorySampler, cpu_seconds, tree_memory_kb
 import busy
 import http2
 import report
@@ -67,8 +68,9 @@ class Run:
             peer.emulator.stop()
 
     def window(self, peers, polls: int, marks=()):
-        """Counts what each peer costs over its next `polls` idle polls; reads memory at the
-        polls in `marks`."""
+        """Counts what each peer costs over its next `polls` idle polls; reads its memory
+        (anonymous, PSS, RSS) at the polls in `marks`, half an interval after the poll's
+        request: between two polls, where the shell loop is itself and not a curl or jq."""
         state = {}
         for peer in peers:
             counters = peer.emulator.counters()
@@ -76,23 +78,34 @@ class Run:
                 "peer": peer, "relay": peer.emulator.relay.snapshot(), "counters": counters,
                 "polls": counters["requests_per_path"].get(peer.emulator.event_path, 0),
                 "cpu": cpu_seconds(peer.pid), "time": time.monotonic(),
-                "memory": MemorySampler(peer.pid).start(), "marks": {}, "result": None,
+                "memory": MemorySampler(peer.pid).start(), "due": {}, "marks": {}, "result": None,
             }
+
+        def finished(s):
+            return s["result"] is not None and len(s["marks"]) == len(marks)
+
         deadline = time.monotonic() + polls * self.args.interval * 4 + 120
-        while any(s["result"] is None for s in state.values()):
+        while not all(finished(s) for s in state.values()):
             if time.monotonic() > deadline:
-                raise TimeoutError("a peer stopped polling: " + ", ".join(k for k, s in state.items() if not s["result"]))
-            time.sleep(0.25)
+                raise TimeoutError("a peer stopped polling: " + ", ".join(k for k, s in state.items() if not finished(s)))
+            time.sleep(0.05 if any(s["due"] for s in state.values()) else 0.25)
             for kind, s in state.items():
+                now = time.monotonic()
+                for mark, due in list(s["due"].items()):
+                    if now >= due:
+                        s["marks"][mark] = tree_memory_kb(s["peer"].pid)
+                        del s["due"][mark]
                 if s["result"] is not None:
                     continue
                 done = s["peer"].emulator.polls() - s["polls"]
                 for mark in marks:
-                    if done >= mark and mark not in s["marks"]:
-                        s["marks"][mark] = s["memory"].latest_kb
+                    if done >= mark and mark not in s["marks"] and mark not in s["due"]:
+                        s["due"][mark] = time.monotonic() + self.args.interval / 2
                 if done >= polls:
                     s["result"] = self._measure(s, done)
                     s["memory"].stop()
+        for s in state.values():
+            s["result"]["memory_kb_marks"] = dict(s["marks"])
         return {kind: s["result"] for kind, s in state.items()}
 
     @staticmethod
@@ -110,17 +123,19 @@ class Run:
             "requests": requests / done,
             "authentications": counters["authentications"] - s["counters"]["authentications"],
             "cpu_ms": (cpu_seconds(peer.pid) - s["cpu"]) * 1000 / done,
-            "rss_kb_marks": dict(s["marks"]),
-            "rss_kb_end": s["memory"].latest_kb,
-            "anonymous_kb_end": sum(anonymous_kb(p) for p in tree(peer.pid)),
-            "rss_kb_peak": s["memory"].peak_kb,
+            "memory_kb_marks": dict(s["marks"]),
+            "memory_kb_end": tree_memory_kb(peer.pid),
+            "memory_kb_peak": s["memory"].peak_kb,
         }
 
     # -- phases ----------------------------------------------------------------------------
 
     def idle_keepalive(self) -> None:
-        polls = 40 if self.quick else 1000
-        marks = (10, polls) if self.quick else (100, polls)
+        """Long enough to show whether memory grows with the number of polls: 10,000 at the
+        agent's shortest interval (1 s, `[agent] poll_interval`), close to three hours. Memory
+        is read at poll 100 and the last (--quick: 10 and 40; --idle-polls: other lengths)."""
+        polls = self.args.idle_polls or (40 if self.quick else 10_000)
+        marks = (10 if self.quick or polls < 200 else 100, polls)
         self.log(f"idle polls, connections kept alive: {polls} polls each at {self.args.interval:g} s")
         peers = self.start(PEERS, self.args.interval)
         try:
@@ -187,46 +202,76 @@ class Run:
 
     def backfill(self) -> None:
         """The agent's first start on 100,000 events, against mosquitto_pub -l publishing the
-        same payloads at QoS 1 on the same broker: both timed until a QoS 1 subscriber has all."""
-        count = 5_000 if self.quick else 100_000
-        self.log(f"backfill: {count} events")
-        # A day of history at that rate (the agent backfills 2 days on its first start).
-        emulator = Emulator(self.binaries["emulator"], self.workdir, count, history_span=86_400)
+        same payloads at QoS 1 on the same broker: both timed until a QoS 1 subscriber has all.
+        The agent's peak memory is sampled there and on a first start on 10,000 events: a page
+        (1,000 events) at a time, the peak must not grow with the backfill's length."""
+        short, count = (2_000, 10_000) if self.quick else (10_000, 100_000)
+        self.log(f"backfill: {count} events (and {short} for the peak memory)")
         self.subscriber.pause()  # only the timed QoS 1 subscriber consumes
         try:
-            payloads = os.path.join(self.workdir, "payloads.jsonl")
-            count = self._export(emulator, payloads)
+            with self._backfill_emulator(short) as emulator:
+                short_count = self._export(emulator, os.path.join(self.workdir, "short.jsonl"))
+                short_peak = self._edge_first_start(emulator, short_count)[1]
+            with self._backfill_emulator(count) as emulator:
+                payloads = os.path.join(self.workdir, "payloads.jsonl")
+                count = self._export(emulator, payloads)
+                reference_seconds = self._timed("reference/#", count, lambda: self._publish_lines(payloads))
+                edge_seconds, peak = self._edge_first_start(emulator, count)
+                self.results["backfill"] = {
+                    "events": count,
+                    "edge_per_second": count / edge_seconds,
+                    "reference_per_second": count / reference_seconds,
+                    "ratio": reference_seconds / edge_seconds,
+                    "edge_api_bytes": sum(emulator.relay.snapshot()[k] for k in ("up", "down")),
+                    "edge_requests": emulator.counters()["total_requests"],
+                    "memory_kb_peak": peak,
+                    "short_events": short_count,
+                    "short_memory_kb_peak": short_peak,
+                }
+        finally:
+            self.subscriber.resume()
 
-            def timed(topic_filter, launch):
-                sub = subprocess.Popen([which("mosquitto_sub"), "-p", str(self.broker.port), "-q", "1", "-t",
-                                        topic_filter, "-C", str(count), "-F", "%I"], stdout=subprocess.DEVNULL)
-                time.sleep(0.5)  # subscribed
-                start = time.monotonic()
-                publisher = launch()
-                try:
-                    sub.wait(300)
-                except subprocess.TimeoutExpired:
-                    sub.kill()
-                    raise TimeoutError(f"the subscriber to {topic_filter} did not get {count} events in 300 s")
-                elapsed = time.monotonic() - start
-                return elapsed, publisher
-
-            reference_seconds, _ = timed("reference/#", lambda: self._publish_lines(payloads))
-            # The agent starts with no state, so it backfills everything.
-            edge_seconds, peer = timed("edge/+/event/#", lambda: Peer(
-                "edge", self.binaries, emulator, self.broker, 60, self.workdir))
-            peer.stop()
-            self.results["backfill"] = {
-                "events": count,
-                "edge_per_second": count / edge_seconds,
-                "reference_per_second": count / reference_seconds,
-                "ratio": reference_seconds / edge_seconds,
-                "edge_api_bytes": sum(emulator.relay.snapshot()[k] for k in ("up", "down")),
-                "edge_requests": emulator.counters()["total_requests"],
-            }
+    @contextlib.contextmanager
+    def _backfill_emulator(self, history: int):
+        """An emulator with `history` events over a day (the agent backfills 2 days)."""
+        emulator = Emulator(self.binaries["emulator"], self.workdir, history, history_span=86_400)
+        try:
+            yield emulator
         finally:
             emulator.stop()
-            self.subscriber.resume()
+
+    def _edge_first_start(self, emulator: Emulator, count: int):
+        """The agent's first start (no state, so it backfills everything): seconds until the
+        subscriber has all `count` events, and the peak of its memory until then."""
+        started = {}
+
+        def launch():
+            started["peer"] = Peer("edge", self.binaries, emulator, self.broker, 60, self.workdir)
+            started["memory"] = MemorySampler(started["peer"].pid).start()
+
+        try:
+            seconds = self._timed("edge/+/event/#", count, launch)
+        finally:
+            if "memory" in started:
+                started["memory"].stop()
+            if "peer" in started:
+                started["peer"].stop()
+        return seconds, started["memory"].peak_kb
+
+    def _timed(self, topic_filter: str, count: int, launch):
+        """Seconds from `launch()` until a QoS 1 subscriber to `topic_filter` has `count` messages."""
+        sub = subprocess.Popen([which("mosquitto_sub"), "-p", str(self.broker.port), "-q", "1", "-t",
+                                topic_filter, "-C", str(count), "-F", "%I"], stdout=subprocess.DEVNULL)
+        time.sleep(0.5)  # subscribed
+        start = time.monotonic()
+        launch()
+        try:
+            sub.wait(300)
+        except subprocess.TimeoutExpired:
+            sub.kill()
+            sub.wait()
+            raise TimeoutError(f"the subscriber to {topic_filter} did not get {count} events in 300 s")
+        return time.monotonic() - start
 
     def _publish_lines(self, payloads: str) -> None:
         """mosquitto_pub -l, in runs of 20,000 lines: mosquitto_pub 2.0.11 loses its connection
@@ -330,6 +375,8 @@ def main() -> None:
     parser.add_argument("--static", action="store_true", help="the emnify-edge binary links the Swift stdlib statically")
     parser.add_argument("--quick", action="store_true", help="a short run that only checks the benchmark works")
     parser.add_argument("--interval", type=float, default=1.0, help="poll interval of the idle phases (s)")
+    parser.add_argument("--idle-polls", type=int,
+                        help="polls of the keep-alive idle phase (default 10,000; with --quick 40)")
     parser.add_argument("--only", help="comma-separated phases")
     parser.add_argument("--update-readme", metavar="README")
     parser.add_argument("--merge", metavar="RESULTS_JSON",
@@ -342,8 +389,9 @@ def main() -> None:
             run.results = json.load(f)
         for phase in run.results.values():  # JSON made the poll numbers strings
             for peer in phase.values() if isinstance(phase, dict) else ():
-                if isinstance(peer, dict) and "rss_kb_marks" in peer:
-                    peer["rss_kb_marks"] = {int(k): v for k, v in peer["rss_kb_marks"].items()}
+                for key in ("memory_kb_marks", "rss_kb_marks"):
+                    if isinstance(peer, dict) and key in peer:
+                        peer[key] = {int(k): v for k, v in peer[key].items()}
     phases = ["sizes", "latency", "backfill", "authentications", "idle_server_closes", "instructions",
               "idle_keepalive", "busy_sim", "http2_cdn"]
     if args.only:
@@ -354,11 +402,15 @@ def main() -> None:
             getattr(run, phase)()
     finally:
         run.close()
+    # A run of some phases, or with a shorter idle phase, is not the full run.
+    partial = " ".join(f"{flag} {value}" for flag, value in (("--only", args.only), ("--idle-polls", args.idle_polls))
+                       if value)
     run.results["meta"] = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{os.cpu_count()} cores, {platform.machine()}, {_cpu_model()}, Debian {_debian_version()}",
         "quick": args.quick,
         "interval": args.interval,
+        "partial": f"partial run ({partial})" if partial else None,
         "seconds": round(time.monotonic() - started) + (run.results.get("meta", {}).get("seconds", 0) if args.merge else 0),
     }
     with open(os.path.join(run.workdir, "results.json"), "w") as f:

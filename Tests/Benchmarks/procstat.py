@@ -1,11 +1,10 @@
-"""Resident memory and CPU time of a process and its descendants, read from /proc."""
+"""Memory (anonymous, PSS, RSS) and CPU time of a process and its descendants, read from /proc."""
 
 import os
 import threading
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def _children(pid: int) -> list:
@@ -25,25 +24,39 @@ def tree(pid: int) -> list:
     return pids
 
 
-def rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * PAGE_KB
-    except OSError:
-        return 0
+# What the benchmark reports of a process tree's memory (KB), from /proc/PID/smaps_rollup:
+#   anonymous  Private_Dirty: pages only this process has written (heap, stacks, relocated data),
+#              what it costs the machine. Private_Clean is left out, also of anonymous mappings:
+#              there it is only pages read back from swap and not written since, which the kernel
+#              can drop like the clean pages of files (and this machine has no swap).
+#   pss        Pss: every resident page divided by the number of processes mapping it, so
+#              libcrypto shared with mosquitto counts half.
+#   rss        Rss: every resident page, shared or not (what `ps` and `top` show).
+FIELDS = {"Private_Dirty:": "anonymous", "Pss:": "pss", "Rss:": "rss"}
+KINDS = tuple(FIELDS.values())
 
 
-def anonymous_kb(pid: int) -> int:
-    """Resident memory that is the process's own (heap, stacks), not pages of its executable
-    and shared libraries, which the kernel can drop and reread."""
+def memory_kb(pid: int) -> dict:
+    """anonymous, pss and rss of one process (zeros once it has exited)."""
+    values = dict.fromkeys(KINDS, 0)
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Anonymous:"):
-                    return int(line.split()[1])
-    except OSError:
+                kind = FIELDS.get(line.split(None, 1)[0])
+                if kind:
+                    values[kind] = int(line.split()[1])
+    except (OSError, IndexError, ValueError):
         pass
-    return 0
+    return values
+
+
+def tree_memory_kb(pid: int) -> dict:
+    """memory_kb summed over the process and its descendants (the shell loop and its children)."""
+    total = dict.fromkeys(KINDS, 0)
+    for member in tree(pid):
+        for kind, value in memory_kb(member).items():
+            total[kind] += value
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,14 +72,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 class MemorySampler:
-    """Samples the resident memory of a process tree every `interval` seconds; a caller marks
-    points (e.g. poll numbers) to read the memory there."""
+    """Samples tree_memory_kb every `interval` seconds: the latest sample, and the peak of each
+    kind on its own (the peaks need not fall on the same sample)."""
 
     def __init__(self, pid: int, interval: float = 0.05):
         self.pid = pid
         self.interval = interval
-        self.peak_kb = 0
-        self.latest_kb = 0
+        self.peak_kb = dict.fromkeys(KINDS, 0)
+        self.latest_kb = dict.fromkeys(KINDS, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -74,14 +87,15 @@ class MemorySampler:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self) -> "MemorySampler":
         self._stop.set()
         self._thread.join(2)
+        return self
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            total = sum(rss_kb(p) for p in tree(self.pid))
-            if total:
-                self.latest_kb = total
-                self.peak_kb = max(self.peak_kb, total)
+            sample = tree_memory_kb(self.pid)
+            if sample["rss"]:
+                self.latest_kb = sample
+                self.peak_kb = {kind: max(self.peak_kb[kind], sample[kind]) for kind in KINDS}
             time.sleep(self.interval)

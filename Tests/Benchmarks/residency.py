@@ -1,7 +1,8 @@
 """Where a process's resident memory is: per mapping (executable, each library, anonymous), and
 for the executable per ELF section, from /proc/PID/pagemap (needs root) and `readelf -S`.
     python3 Tests/Benchmarks/residency.py PID
-Used for the memory discussion in README.md ("Benchmarks")."""
+Used for the memory discussion in README.md ("Benchmarks"): it explains the RSS that the
+benchmark reports beside anonymous memory and PSS."""
 import os, re, struct, subprocess, sys
 from collections import defaultdict
 pid = int(sys.argv[1]); PAGE = 4096
@@ -47,3 +48,6 @@ print("mappings")
 for k, v in sorted(per_lib.items(), key=lambda x: -x[1])[:40]:
     print(f"  {k:50s} {v:7d} KB")
 print("total", sum(per_lib.values()), "KB")
+# The benchmark's three numbers for the same process (procstat.py): anonymous is Private_Dirty.
+rollup = dict(l.split()[:2] for l in open(f"/proc/{pid}/smaps_rollup") if l.split()[0].endswith(":"))
+print("anonymous (Private_Dirty)", rollup["Private_Dirty:"], "KB, PSS", rollup["Pss:"], "KB, RSS", rollup["Rss:"], "KB")
