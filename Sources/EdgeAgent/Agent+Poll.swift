@@ -79,8 +79,9 @@ extension Agent {
         firstQuery.ifNoneMatch = etags[etagKey]
         var fetching = prefetch(feed, firstQuery)
         defer { fetching.cancel() }
-        // Ids read in this poll: a later page with none new means the server ignores `page`.
-        var seenThisPoll = Set<Int64>()
+        // The previous page's ids: a page that brings none new means the server ignores `page` (it
+        // repeats the page). One page only: a backfill of 100,000 events must not hold all their ids.
+        var previousPage = Set<Int64>()
         do {
             while true {
                 let current = fetching
@@ -93,7 +94,11 @@ extension Agent {
                     if fullRead { fullReadAtMillis[key] = monotonicNow }
                     return 0
                 }
-                let new = result.events.reduce(0) { $0 + (seenThisPoll.insert($1.id).inserted ? 1 : 0) }
+                // An id of the previous page was handled there (its batch may still be in flight, so
+                // the cursor may not show it yet): a page that overlaps it must not publish it again.
+                let unseen = result.events.filter { !previousPage.contains($0.id) }
+                let new = unseen.count
+                previousPage = Set(result.events.map(\.id))
                 let paging = EventPaging.decide(
                     after: page, of: result, newEvents: new, perPage: settings.pageSize, maxPages: 100_000)
                 if paging == .repeatedPage {
@@ -118,7 +123,7 @@ extension Agent {
                 // older ones); the SIM feed publishes the rest, e.g. events from before the assignment.
                 var fresh: [EmnifyEvent] = []
                 var skipped: [EmnifyEvent] = []
-                for event in progress.cursor.unpublished(result.events) {
+                for event in progress.cursor.unpublished(unseen) {
                     // Only the SIM feed defers: it skips (and records as handled) what the endpoint feed
                     // owns. The endpoint feed never trusts the SIM cursor, whose record holds such skips.
                     if Self.isSIMFeed(feed) && ownedByEndpointFeed(event) {

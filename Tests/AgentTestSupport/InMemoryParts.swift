@@ -13,6 +13,8 @@ public final class InMemoryAPI: AgentAPI {
         /// The `from` of each event query, in seconds, by feed.
         public var windowStarts: [EventFeed: [Int64]] = [:]
         public var failNext: EmnifyError?
+        /// Answers every page number with the first page, as a server that ignores `page`.
+        public var ignoresPage = false
     }
 
     public let data = Mutex(Data())
@@ -51,7 +53,7 @@ public final class InMemoryAPI: AgentAPI {
                 }
             }
             events.sort { ($0.timestamp, $0.id) < ($1.timestamp, $1.id) }
-            let start = (query.page - 1) * query.perPage
+            let start = data.ignoresPage ? 0 : (query.page - 1) * query.perPage
             let slice = start < events.count ? Array(events[start..<min(start + query.perPage, events.count)]) : []
             let pages = (events.count + query.perPage - 1) / query.perPage
             return EventPage(

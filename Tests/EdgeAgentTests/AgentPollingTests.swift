@@ -108,6 +108,19 @@ import Testing
         #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart > window, "and then it slides")
     }
 
+    /// A server that ignores `page` repeats the first page: the poll stops at the repeat instead of
+    /// asking for ever (it compares a page with the one before, not with every id of the poll).
+    @Test func aServerThatIgnoresThePageNumberIsNotFollowedForever() async {
+        for id in 1...25 {
+            api.add(makeEvent(id: Int64(id), millis: now - 600_000 + Int64(id) * 1000), to: .endpoint(900))
+        }
+        api.data.withLock { $0.ignoresPage = true }
+        let outcome = await agent().pollOnce()
+        #expect(outcome.description == "published 10 events")
+        #expect(publisher.eventIDs == Array(1...10))
+        #expect(api.requests.filter { $0 == EventFeed.endpoint(900).description }.count == 2, "page 1, then its repeat")
+    }
+
     @Test func aBrokerFailureKeepsTheCursorSoNothingIsLost() async {
         for id in 1...25 {
             api.add(makeEvent(id: Int64(id), millis: now - 600_000 + Int64(id) * 1000), to: .endpoint(900))
