@@ -85,6 +85,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The fleet relay: the Data Streamer's webhook (Hummingbird), org-wide polling, and per-SIM
+        // publishing onto an MQTT cluster. Not linked into the gateway's agent (its own executable).
+        .target(
+            name: "EdgeRelay",
+            dependencies: [
+                "EdgeAgent", "EdgeCommon", "EdgeMQTT", "EmnifyAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `emnify-edge diagnose`: the field checks, the closed-loop reset and the support bundle.
         .target(
             name: "EdgeDiagnostics",
@@ -168,6 +182,10 @@ let package = Package(
             name: "ModemIdentityTests",
             dependencies: ["ModemIdentity", "EdgeReports", "EdgeCommon", "TestSupport"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "EdgeRelayTests",
+            dependencies: ["EdgeRelay", "EdgeAgent", "EdgeMQTT", "EdgeCommon", "EmnifyAPI", "TestSupport"]
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "EdgeProcess", "TestSupport"]),

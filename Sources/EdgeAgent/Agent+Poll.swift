@@ -278,6 +278,7 @@ extension Agent {
         switch feed {
         case .endpoint(let id): return "endpoint:\(id)"
         case .sim(let id): return "sim:\(id)"
+        case .organisation: return "organisation"
         }
     }
 }

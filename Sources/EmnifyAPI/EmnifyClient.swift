@@ -273,11 +273,14 @@ public actor EmnifyClient {
 public enum EventFeed: Sendable, Hashable, CustomStringConvertible {
     case endpoint(Int64)
     case sim(Int64)
+    /// `GET /api/v1/event`: every event of the organisation (the relay's feed).
+    case organisation
 
     public var path: String {
         switch self {
         case .endpoint(let id): return "/api/v1/endpoint/\(id)/event"
         case .sim(let id): return "/api/v1/sim/\(id)/event"
+        case .organisation: return "/api/v1/event"
         }
     }
 
@@ -285,6 +288,7 @@ public enum EventFeed: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .endpoint(let id): return "endpoint \(id)"
         case .sim(let id): return "SIM \(id)"
+        case .organisation: return "the organisation"
         }
     }
 }

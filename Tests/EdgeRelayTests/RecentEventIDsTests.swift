@@ -1,0 +1,37 @@
+import Testing
+
+@testable import EdgeRelay
+
+@Suite struct RecentEventIDsTests {
+    @Test func forgetsTheOldestPastItsCapacity() {
+        var recent = RecentEventIDs(capacity: 3)
+        let first = recent.insert(1)
+        let again = recent.insert(1)
+        #expect(first && !again)
+        recent.insert(2)
+        recent.insert(3)
+        recent.insert(4)
+        #expect(!recent.contains(1))
+        #expect(recent.contains(2) && recent.contains(3) && recent.contains(4))
+        #expect(recent.count == 3)
+        recent.insert(5)
+        #expect(!recent.contains(2))
+    }
+
+    @Test func constantTimeComparison() {
+        #expect(ConstantTime.equal(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!ConstantTime.equal(Array("abd".utf8), Array("abc".utf8)))
+        #expect(!ConstantTime.equal(Array("ab".utf8), Array("abc".utf8)))
+        #expect(!ConstantTime.equal(Array("abcd".utf8), Array("abc".utf8)))
+        #expect(!ConstantTime.equal([], Array("abc".utf8)))
+    }
+
+    @Test func leadershipIsTheFirstOnlineRelay() {
+        let b = PollLeadership(relayID: "relay-b")
+        #expect(b.isLeader)
+        b.update(relay: "relay-a", payload: Array("online".utf8))
+        #expect(!b.isLeader)
+        b.update(relay: "relay-a", payload: Array("offline".utf8))
+        #expect(b.isLeader)
+    }
+}
