@@ -97,6 +97,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // `emnify-edge diagnose`: the field checks, the closed-loop reset and the support bundle.
@@ -185,7 +186,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EdgeRelayTests",
-            dependencies: ["EdgeRelay", "EdgeAgent", "EdgeMQTT", "EdgeCommon", "EmnifyAPI", "TestSupport"]
+            dependencies: [
+                "EdgeRelay", "EdgeAgent", "EdgeMQTT", "EdgeCommon", "EmnifyAPI", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "EdgeProcess", "TestSupport"]),

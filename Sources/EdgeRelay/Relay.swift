@@ -4,11 +4,13 @@ import EdgeMQTT
 import EmnifyAPI
 import FoundationEssentials
 import Logging
+import ServiceLifecycle
 
 /// One relay: the webhook, org-wide polling (when it leads), and the subscriptions through which
-/// it learns what the other relay did. `run` returns when cancelled (SIGTERM) or when a part fails
-/// for good; then `shutdown` publishes `offline`.
-public final class Relay: Sendable {
+/// it learns what the other relay did. A service: `run` returns at graceful shutdown (SIGTERM:
+/// the webhook finishes the requests in flight, so no acknowledged batch is cut short) or when a
+/// part fails for good; then `shutdown` publishes `offline`.
+public final class Relay: Service, Sendable {
     public struct Settings: Sendable {
         public var topics: RelayTopics
         /// nil: no polling (`poll_interval = "off"`), the stream alone.
@@ -45,11 +47,14 @@ public final class Relay: Sendable {
     let pollStatus = Locked<(last: String?, error: String?, cursor: OrgPollCursor?)>((nil, nil, nil))
     let logger: Logger
     let clock: @Sendable () -> Int64
+    let onListening: @Sendable (Int) -> Void
 
+    /// `onListening` gets the webhook's bound port (the one picked for port 0).
     public init(
         settings: Settings, api: any OrgEventSource, cluster: any RelayCluster, webhookSecret: [UInt8],
-        logger: Logger, clock: @escaping @Sendable () -> Int64
+        logger: Logger, clock: @escaping @Sendable () -> Int64, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.onListening = onListening
         self.settings = settings
         self.cluster = cluster
         self.logger = logger
@@ -73,8 +78,8 @@ public final class Relay: Sendable {
 
     var cursorPath: String { settings.stateDirectory + "/poll-cursor.json" }
 
-    /// Runs until cancelled. `onListening` gets the webhook's bound port.
-    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    public func run() async throws {
+        let onListening = self.onListening
         let topics = settings.topics
         // Subscribed before `online` goes out, so this relay's own status is read back like the others'.
         let events = try await cluster.subscribe(topics.eventFilter, qos: 0)
@@ -127,7 +132,7 @@ public final class Relay: Sendable {
                 group.addTask { await self.pollLoop(every: interval) }
             }
             group.addTask { await self.healthLoop() }
-            // The first part to end ends the relay (cancellation ends them all).
+            // The webhook ends first at graceful shutdown; the first part to end ends the relay.
             _ = try await group.next()
             group.cancelAll()
         }
