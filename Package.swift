@@ -191,6 +191,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "EdgeReportsTests", dependencies: ["EdgeReports", "EmnifyAPI"]),
         .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "EdgeProcess", "TestSupport"]),
         .testTarget(name: "EdgeProcessTests", dependencies: ["EdgeProcess", "EdgeCommon", "TestSupport"]),

@@ -279,6 +279,7 @@ extension Agent {
         case .endpoint(let id): return "endpoint:\(id)"
         case .sim(let id): return "sim:\(id)"
         case .organisation: return "organisation"
+        case .user(let id): return "user:\(id)"
         }
     }
 }

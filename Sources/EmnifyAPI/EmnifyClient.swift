@@ -181,28 +181,42 @@ public actor EmnifyClient {
         _ feed: EventFeed, from: Int64, until: Int64, perPage: Int = 100, maxPages: Int = 1000
     ) async throws(EmnifyError) -> EventPage {
         var all = EventPage(events: [], rejected: [], paging: PagingHeaders(), etag: nil, notModified: false)
-        var seen = Set<Int64>()
+        try await eachEventPage(feed, from: from, until: until, perPage: perPage, maxPages: maxPages) { page in
+            all.events += page.events
+            all.rejected += page.rejected
+            all.paging = page.paging
+        }
+        return all
+    }
+
+    /// The pages of a feed in a time window, one at a time (an organisation's month of events does not
+    /// fit in memory), each without the events the page before brought (events arriving meanwhile shift
+    /// items by a few places: they repeat at a page boundary, and are dropped there).
+    public func eachEventPage(
+        _ feed: EventFeed, from: Int64, until: Int64, perPage: Int = 100, maxPages: Int = 1000,
+        _ body: (EventPage) -> Void
+    ) async throws(EmnifyError) {
+        var previous = Set<Int64>()
         var page = 1
         while true {
             var query = EventQuery(page: page, perPage: perPage, sort: "id")
             query.window = (from, until)
-            let result = try await eventPage(feed, query: query)
-            var new = 0
-            for event in result.events where seen.insert(event.id).inserted {
-                all.events.append(event)
-                new += 1
-            }
-            all.rejected += result.rejected
-            all.paging = result.paging
+            var result = try await eventPage(feed, query: query)
+            let received = result.events
+            result.events = received.filter { !previous.contains($0.id) }
+            let new = result.events.count
+            previous = Set(received.map(\.id))
+            body(result)
+            result.events = received
             switch EventPaging.decide(after: page, of: result, newEvents: new, perPage: perPage, maxPages: maxPages) {
             case .nextPage:
                 page += 1
             case .lastPage:
-                return all
+                return
             case .repeatedPage:
                 logger.warning(
                     "the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
-                return all
+                return
             }
         }
     }
@@ -275,12 +289,15 @@ public enum EventFeed: Sendable, Hashable, CustomStringConvertible {
     case sim(Int64)
     /// `GET /api/v1/event`: every event of the organisation (the relay's feed).
     case organisation
+    /// `GET /api/v1/user/{id}/event`: the events of one user of the organisation.
+    case user(Int64)
 
     public var path: String {
         switch self {
         case .endpoint(let id): return "/api/v1/endpoint/\(id)/event"
         case .sim(let id): return "/api/v1/sim/\(id)/event"
         case .organisation: return "/api/v1/event"
+        case .user(let id): return "/api/v1/user/\(id)/event"
         }
     }
 
@@ -289,6 +306,7 @@ public enum EventFeed: Sendable, Hashable, CustomStringConvertible {
         case .endpoint(let id): return "endpoint \(id)"
         case .sim(let id): return "SIM \(id)"
         case .organisation: return "the organisation"
+        case .user(let id): return "user \(id)"
         }
     }
 }
