@@ -11,27 +11,10 @@ public enum ApplicationTokenSource {
     public static func resolve(
         api: APIConfig, environment: [String: String]
     ) throws(SecretError) -> Secret {
-        if let value = environment[environmentVariable], !trimmed(value).isEmpty {
-            let source = SecretSource.environment(variable: environmentVariable)
-            return Secret(value: try checked(value, source: source), source: source)
-        }
-        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
-            let path = directory.hasSuffix("/") ? directory + credentialName : directory + "/" + credentialName
-            switch TextFile.load(path, limit: 64 * 1024) {
-            case .success(let file):
-                // systemd makes credentials private to the service: no mode check.
-                let source = SecretSource.credential(path: path)
-                return Secret(value: try checked(file.text, source: source), source: source)
-            case .failure(.notFound):
-                break
-            case .failure(let failure):
-                throw .unreadable(path: path, reason: failure.reason)
-            }
-        }
-        guard let secret = try SecretFile.read(api.tokenFile) else {
-            throw .applicationTokenMissing(tokenFile: api.tokenFile)
-        }
-        return secret
+        let found = try SecretLookup.find(
+            variable: environmentVariable, credential: credentialName, file: api.tokenFile, environment: environment)
+        guard let found else { throw .applicationTokenMissing(tokenFile: api.tokenFile) }
+        return found
     }
 
     static func checked(_ raw: String, source: SecretSource) throws(SecretError) -> String {
@@ -43,6 +26,34 @@ public enum ApplicationTokenSource {
 
     static func trimmed(_ text: String) -> String {
         String(Substring(text).drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
+
+/// The lookup both tokens share (`ApplicationTokenSource`, `WebhookTokenSource`): an environment
+/// variable (ignored when empty), then a systemd credential, then a file.
+enum SecretLookup {
+    /// nil when none of the three is there.
+    static func find(
+        variable: String, credential: String, file: String, environment: [String: String]
+    ) throws(SecretError) -> Secret? {
+        if let value = environment[variable], !ApplicationTokenSource.trimmed(value).isEmpty {
+            let source = SecretSource.environment(variable: variable)
+            return Secret(value: try ApplicationTokenSource.checked(value, source: source), source: source)
+        }
+        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            let path = directory.hasSuffix("/") ? directory + credential : directory + "/" + credential
+            switch TextFile.load(path, limit: 64 * 1024) {
+            case .success(let file):
+                // systemd makes credentials private to the service: no mode check.
+                let source = SecretSource.credential(path: path)
+                return Secret(value: try ApplicationTokenSource.checked(file.text, source: source), source: source)
+            case .failure(.notFound):
+                break
+            case .failure(let failure):
+                throw .unreadable(path: path, reason: failure.reason)
+            }
+        }
+        return try SecretFile.read(file)
     }
 }
 

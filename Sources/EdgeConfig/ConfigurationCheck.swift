@@ -1,12 +1,15 @@
+import EdgeCommon
 import FoundationEssentials
 
 /// The one validation of a configuration, used by `emnify-edge config check` and by `run` (at
 /// start and on every SIGHUP), so that what the check passes is what the agent runs with: the
 /// file's problems, the application token (from the same sources in the same order as `run`: the
 /// environment, the systemd credential, `api.token_file`), the broker password file, and the state
-/// directory. Never holds a secret's value in its output.
+/// directory. For the relay's file (`role: .relay`, what `emnify-edge relay` is to validate with)
+/// also the webhook token and the TLS certificate and key. Never holds a secret's value in its output.
 public struct ConfigurationCheck: Sendable {
     public let path: String
+    public let role: ConfigurationRole
     public let configuration: EdgeConfiguration?
     public let error: ConfigurationError?
     /// nil when the configuration could not be loaded.
@@ -15,6 +18,10 @@ public struct ConfigurationCheck: Sendable {
     public let mqttPassword: Result<Secret?, SecretError>?
     /// What is wrong with `agent.state_dir`, when anything is; nil when the configuration could not be loaded.
     public let stateDirectory: StateDirectoryFinding?
+    /// The relay only: the webhook token; nil for the agent or when the configuration could not be loaded.
+    public let webhookToken: Result<Secret, SecretError>?
+    /// The relay only: what is wrong with `relay.tls_certificate` and `relay.tls_key` (errors and warnings).
+    public let tlsFindings: [TLSFileFinding]
 
     /// The agent can run with it: the file is valid and the secrets it names can be read.
     public var isValid: Bool { error == nil && problems.isEmpty }
@@ -25,16 +32,22 @@ public struct ConfigurationCheck: Sendable {
         if case .failure(let failure) = token { found.append(failure.description) }
         if case .failure(let failure) = mqttPassword { found.append(failure.description) }
         if let stateDirectory, stateDirectory.isError { found.append(stateDirectory.description) }
+        if case .failure(let failure) = webhookToken { found.append(failure.description) }
+        found += tlsFindings.filter(\.isError).map(\.description)
         return found
     }
 
-    public static func run(path: String, environment: [String: String]) -> ConfigurationCheck {
+    /// Checks `path` as `role`'s file (`emnify-edge run` checks with `.agent`, `emnify-edge relay` with `.relay`).
+    public static func run(
+        path: String, environment: [String: String], role: ConfigurationRole = .agent
+    ) -> ConfigurationCheck {
         let configuration: EdgeConfiguration
         do {
-            configuration = try ConfigurationLoader.load(contentsOf: path)
+            configuration = try ConfigurationLoader.load(contentsOf: path, role: role)
         } catch {
             return ConfigurationCheck(
-                path: path, configuration: nil, error: error, token: nil, mqttPassword: nil, stateDirectory: nil)
+                path: path, role: role, configuration: nil, error: error, token: nil, mqttPassword: nil,
+                stateDirectory: nil, webhookToken: nil, tlsFindings: [])
         }
         let token: Result<Secret, SecretError>
         do {
@@ -48,9 +61,28 @@ public struct ConfigurationCheck: Sendable {
         } catch {
             password = .failure(error)
         }
+        guard role == .relay else {
+            return ConfigurationCheck(
+                path: path, role: role, configuration: configuration, error: nil, token: token, mqttPassword: password,
+                stateDirectory: StateDirectoryFinding.check(configuration.agent.stateDir), webhookToken: nil,
+                tlsFindings: [])
+        }
+        let webhookToken: Result<Secret, SecretError>
+        do {
+            webhookToken = .success(
+                try WebhookTokenSource.resolve(relay: configuration.relay, environment: environment))
+        } catch {
+            webhookToken = .failure(error)
+        }
         return ConfigurationCheck(
-            path: path, configuration: configuration, error: nil, token: token, mqttPassword: password,
-            stateDirectory: StateDirectoryFinding.check(configuration.agent.stateDir))
+            path: path, role: role, configuration: configuration, error: nil, token: token, mqttPassword: password,
+            stateDirectory: StateDirectoryFinding.check(configuration.relay.stateDir, role: .relay),
+            webhookToken: webhookToken, tlsFindings: TLSFileFinding.check(configuration.relay))
+    }
+
+    /// The state directory the role's daemon uses.
+    private var stateDirectoryPath: String? {
+        configuration.map { role == .relay ? $0.relay.stateDir : $0.agent.stateDir }
     }
 
     /// Human-readable lines: the verdict (or every problem) first, then the secrets.
@@ -68,25 +100,42 @@ public struct ConfigurationCheck: Sendable {
         } else {
             lines = problems.map { "error: \($0)" }
             lines.append(
-                "\(problems.count) \(problems.count == 1 ? "problem" : "problems"): emnify-edge run refuses "
+                "\(problems.count) \(problems.count == 1 ? "problem" : "problems"): \(role.command) refuses "
                     + "\(path) until " + (problems.count == 1 ? "it is" : "they are") + " fixed")
         }
         if case .success(let secret) = token {
             lines.append("application token: from \(secret.source)")
             if let finding = secret.permissionFinding { lines.append(finding.description) }
         }
+        if case .success(let secret) = webhookToken {
+            lines.append("webhook token: from \(secret.source)")
+            if let finding = secret.permissionFinding { lines.append(finding.description) }
+        }
         if case .success(let secret?) = mqttPassword {
             lines.append("mqtt password: from \(secret.source)")
             if let finding = secret.permissionFinding { lines.append(finding.description) }
         }
+        lines += tlsFindings.filter { !$0.isError }.map(\.description)
         if let stateDirectory, !stateDirectory.isError { lines.append("warning: \(stateDirectory.description)") }
+        if role == .relay, let configuration { lines += Self.relaySummary(configuration) }
         return lines
+    }
+
+    /// What the relay will do, so that a reader sees the URL and the order of the nodes it takes from the file.
+    private static func relaySummary(_ configuration: EdgeConfiguration) -> [String] {
+        let relay = configuration.relay
+        return [
+            "webhook: \(relay.usesTLS ? "https" : "http")://\(relay.listen)\(relay.webhookPath)",
+            "mqtt brokers, tried in order: " + configuration.mqtt.brokers.map(\.description).joined(separator: ", "),
+            "polling: " + (relay.pollInterval.map { "every \(DurationText.format($0))" } ?? "off (the webhook alone)"),
+        ]
     }
 
     /// One JSON object: `{"path", "valid", "error"?, "problems": [{key?, line?, column?, message}],
     /// "token"?: {"source"?, "error"?, "permission_warning"?}, "mqtt_password"?: {…},
-    /// "state_dir"?: {"path", "problem"?}}`; absent keys mean unknown or not applicable. `error` also
-    /// holds the problems beyond the file's own (token, password file, state directory).
+    /// "state_dir"?: {"path", "problem"?}}`; the relay's also `"role": "relay"`, `"webhook_token"?: {…}`
+    /// and `"tls"?: [message, …]`. Absent keys mean unknown or not applicable. `error` also holds the
+    /// problems beyond the file's own (tokens, password file, state directory, TLS files).
     public var json: String {
         let report = Report(
             path: path, valid: isValid,
@@ -97,9 +146,12 @@ public struct ConfigurationCheck: Sendable {
             },
             token: token.flatMap { Report.SecretReport($0.map(Optional.some)) },
             mqttPassword: mqttPassword.flatMap(Report.SecretReport.init),
-            stateDir: configuration.map {
-                Report.StateDirectoryReport(path: $0.agent.stateDir, problem: stateDirectory?.description)
-            })
+            stateDir: stateDirectoryPath.map {
+                Report.StateDirectoryReport(path: $0, problem: stateDirectory?.description)
+            },
+            role: role == .agent ? nil : role.rawValue,
+            webhookToken: webhookToken.flatMap { Report.SecretReport($0.map(Optional.some)) },
+            tls: tlsFindings.isEmpty ? nil : tlsFindings.map(\.description))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return (try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -147,11 +199,15 @@ public struct ConfigurationCheck: Sendable {
         var token: SecretReport?
         var mqttPassword: SecretReport?
         var stateDir: StateDirectoryReport?
+        var role: String?
+        var webhookToken: SecretReport?
+        var tls: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case path, valid, error, problems, token
+            case path, valid, error, problems, token, role, tls
             case mqttPassword = "mqtt_password"
             case stateDir = "state_dir"
+            case webhookToken = "webhook_token"
         }
     }
 }

@@ -32,8 +32,8 @@ public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible
 
 /// A configuration that could not be loaded. The description says what to do.
 public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// No file at the path.
-    case notFound(path: String)
+    /// No file at the path; `role` is the file's (its messages name that role's default file).
+    case notFound(path: String, role: ConfigurationRole = .agent)
     /// The file exists but cannot be read (permission, a directory, too large, not UTF-8).
     case unreadable(path: String, reason: String)
     /// The file was read; these are all its problems, in line order.
@@ -47,13 +47,13 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         switch self {
-        case .notFound(let path) where path == ConfigurationLoader.defaultPath:
+        case .notFound(let path, let role) where path == role.defaultPath:
             return "no configuration at \(path); reinstall the package (apt-get install --reinstall emnify-edge) "
                 + "to get the commented default back, or pass --config FILE"
-        case .notFound(let path):
+        case .notFound(let path, let role):
             // A path given with --config: name it, not a source-tree file the gateway does not have.
             return "no configuration at \(path); check the path given with --config, or create \(path) "
-                + "(every key has a default: an empty file is valid; \(ConfigurationLoader.defaultPath) "
+                + "(every key has a default: an empty file is valid; \(role.defaultPath) "
                 + "holds the commented default)"
         case .unreadable(let path, let reason):
             return "cannot read the configuration \(path): \(reason)"

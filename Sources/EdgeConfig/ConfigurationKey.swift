@@ -1,16 +1,21 @@
 import EdgeCommon
 
-/// One key of the configuration file: where it lives, its type, what it means, how it is
-/// read into `EdgeConfiguration` and how its value is written back as TOML. The table of
-/// all keys is `ConfigurationKey.all` (`ConfigurationKeys.swift`), the single source of
-/// truth for the loader, the reference documentation and the shipped file's test.
+/// One key of a configuration file: where it lives, which roles' files have it, its type, what
+/// it means, how it is read into `EdgeConfiguration` and how its value is written back as TOML.
+/// The table of every key is `ConfigurationKey.table` (`ConfigurationKeys.swift`,
+/// `RelayConfigurationKeys.swift`), the single source of truth for the loader, the reference
+/// documentation and the shipped files' tests; `keys(for:)` is one role's share of it.
 public struct ConfigurationKey: Sendable {
     public let section: String
     public let name: String
+    /// The roles whose file has this key: by default every role whose file has the section.
+    public private(set) var roles: Set<ConfigurationRole>
     /// For the reference: `"string"`, `"path"`, `"duration"`, `"integer (1–65535)"`, …
     public let type: String
     /// One or two sentences for the reference.
     public let summary: String
+    /// Where a role's file needs other words (the relay's broker is a cluster, not the local one).
+    private var roleSummaries: [ConfigurationRole: String] = [:]
     /// What an unset optional key means (`"the system trust store"`); nil for keys with a value.
     public let unsetMeaning: String?
 
@@ -19,8 +24,40 @@ public struct ConfigurationKey: Sendable {
     /// The key's value in `configuration` as TOML text (`"\"60s\""`, `1883`), nil when unset.
     public let render: @Sendable (_ configuration: EdgeConfiguration) -> String?
 
+    init(
+        section: String, name: String, type: String, summary: String, unsetMeaning: String?,
+        assign: @escaping @Sendable (ConfigurationValue, inout EdgeConfiguration) -> Message?,
+        render: @escaping @Sendable (EdgeConfiguration) -> String?
+    ) {
+        self.section = section
+        self.name = name
+        self.roles = Set(ConfigurationRole.allCases.filter { $0.sections.contains(section) })
+        self.type = type
+        self.summary = summary
+        self.unsetMeaning = unsetMeaning
+        self.assign = assign
+        self.render = render
+    }
+
     /// `section.name`, as problems and the reference name it.
     public var path: String { "\(section).\(name)" }
+
+    /// The summary as `role`'s reference gives it.
+    public func summary(for role: ConfigurationRole) -> String { roleSummaries[role] ?? summary }
+
+    /// The same key with another summary in `role`'s reference.
+    func described(_ text: String, for role: ConfigurationRole) -> ConfigurationKey {
+        var key = self
+        key.roleSummaries[role] = text
+        return key
+    }
+
+    /// The same key, in the files of `role` only (`mqtt.hosts` is the relay's).
+    func only(_ role: ConfigurationRole) -> ConfigurationKey {
+        var key = self
+        key.roles = [role]
+        return key
+    }
 
     /// The default as TOML text, or what unset means.
     public var defaultText: String {

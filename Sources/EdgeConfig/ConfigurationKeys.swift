@@ -1,12 +1,34 @@
-/// Every key of `emnify-edge.toml`, in the order the reference and the shipped file list them.
+/// Every key of both roles' files, in the order the references and the shipped files list them.
 ///
-/// The loader accepts exactly these keys (anything else is an error with a suggestion), the
-/// reference table is rendered from them (`ConfigurationReference`), and the shipped file's
-/// test checks that it names each one. Defaults live in `EdgeConfiguration`'s initialisers.
+/// The loader accepts exactly a role's keys (anything else is an error with a suggestion), the
+/// reference tables are rendered from them (`ConfigurationReference`), and the shipped files'
+/// tests check that each names its role's keys. Defaults live in `EdgeConfiguration`'s initialisers.
 extension ConfigurationKey {
-    public static let sections = ["api", "modem", "agent", "mqtt", "log"]
+    /// The sections of the agent's `emnify-edge.toml`.
+    public static let sections = ConfigurationRole.agent.sections
 
-    public static let all: [ConfigurationKey] = [
+    /// Every key of the agent's `emnify-edge.toml`.
+    public static let all: [ConfigurationKey] = keys(for: .agent)
+
+    /// Every key of both files; `roles` says which file has it.
+    public static let table: [ConfigurationKey] = agentAndShared + relaySection + logSection
+
+    /// One role's keys, in table order.
+    public static func keys(for role: ConfigurationRole) -> [ConfigurationKey] {
+        table.filter { $0.roles.contains(role) }
+    }
+
+    /// The key at `section.name` in the agent's file, if there is one.
+    public static func named(_ section: String, _ name: String) -> ConfigurationKey? {
+        named(section, name, role: .agent)
+    }
+
+    /// The key at `section.name` in `role`'s file, if there is one.
+    public static func named(_ section: String, _ name: String, role: ConfigurationRole) -> ConfigurationKey? {
+        table.first { $0.section == section && $0.name == name && $0.roles.contains(role) }
+    }
+
+    private static let agentAndShared: [ConfigurationKey] = [
         // [api]
         .string(
             "api", "url", \.api.url, type: "URL", check: Validators.apiURL,
@@ -93,8 +115,15 @@ extension ConfigurationKey {
 
         // [mqtt]
         .string(
-            "mqtt", "host", \.mqtt.host, type: "host", check: Validators.brokerHost, "Host of the local MQTT broker."),
-        .integer("mqtt", "port", \.mqtt.port, range: 1...65535, "Port of the MQTT broker (8883 is usual with TLS)."),
+            "mqtt", "host", \.mqtt.host, type: "host", check: Validators.brokerHost, "Host of the local MQTT broker."
+        ).described("Host of the one MQTT broker; for a cluster use hosts instead.", for: .relay),
+        .integer("mqtt", "port", \.mqtt.port, range: 1...65535, "Port of the MQTT broker (8883 is usual with TLS).")
+            .described("Port of the one MQTT broker (8883 is usual with TLS); for a cluster use hosts.", for: .relay),
+        .addresses(
+            "mqtt", "hosts", \.mqtt.hosts, examplePort: 1883, unset: "one broker: host and port",
+            "The MQTT cluster's nodes, tried in this order: when one cannot be reached the next is. Instead of host "
+                + "and port, which must then not be set."
+        ).only(.relay),
         .optionalString(
             "mqtt", "client_id", \.mqtt.clientID, unset: "emnify-edge-<hostname>", check: Validators.clientID,
             "MQTT client identifier; must be unique on the broker."
@@ -126,18 +155,14 @@ extension ConfigurationKey {
             "mqtt", "keepalive", \.mqtt.keepalive, max: .seconds(65535),
             check: { $0 < .seconds(1) ? "the keepalive is counted in whole seconds; use at least \"1s\"" : nil },
             "MQTT keepalive interval; the broker sees the agent as gone after 1.5 times this."
-        ),
+        ).described("MQTT keepalive interval; the broker sees the relay as gone after 1.5 times this.", for: .relay),
         .choice(
             "mqtt", "protocol", \.mqtt.protocolVersion,
             "MQTT protocol version: auto tries MQTT 5, then 3.1.1."
-        ),
-
-        // [log]
-        .choice("log", "level", \.log.level, "Least severe log level written to stderr (the journal under systemd)."),
+        ).described("MQTT protocol version: auto tries MQTT 5, then 3.1.1; NATS speaks 3.1.1 only.", for: .relay),
     ]
 
-    /// The key at `section.name`, if there is one.
-    public static func named(_ section: String, _ name: String) -> ConfigurationKey? {
-        all.first { $0.section == section && $0.name == name }
-    }
+    private static let logSection: [ConfigurationKey] = [
+        .choice("log", "level", \.log.level, "Least severe log level written to stderr (the journal under systemd)."),
+    ]
 }

@@ -1,26 +1,31 @@
 import EdgeCommon
 import TOMLKit
 
-/// Reads `emnify-edge.toml` into an `EdgeConfiguration`, reporting every problem at once:
-/// TOML syntax (with line and column), unknown sections and keys (with the closest known
-/// key), wrong types, invalid values, and keys that contradict each other.
+/// Reads `emnify-edge.toml` (the agent's) or `relay.toml` (the relay's, with `role: .relay`) into an
+/// `EdgeConfiguration`, reporting every problem at once: TOML syntax (with line and column), unknown
+/// sections and keys (with the closest known key, or the file a section belongs in), wrong types,
+/// invalid values, and keys that contradict each other.
 public enum ConfigurationLoader {
     /// The file the agent reads when `--config` is not given.
-    public static let defaultPath = "/etc/emnify-edge/emnify-edge.toml"
+    public static let defaultPath = ConfigurationRole.agent.defaultPath
 
-    public static func load(contentsOf path: String) throws(ConfigurationError) -> EdgeConfiguration {
+    public static func load(
+        contentsOf path: String, role: ConfigurationRole = .agent
+    ) throws(ConfigurationError) -> EdgeConfiguration {
         switch TextFile.load(path) {
         case .success(let file):
-            return try parse(file.text, source: path)
+            return try parse(file.text, source: path, role: role)
         case .failure(.notFound):
-            throw .notFound(path: path)
+            throw .notFound(path: path, role: role)
         case .failure(let failure):
             throw .unreadable(path: path, reason: failure.reason)
         }
     }
 
-    /// Parses `text`; `source` names it in problems (usually the file's path).
-    public static func parse(_ text: String, source: String) throws(ConfigurationError) -> EdgeConfiguration {
+    /// Parses `text` as `role`'s file; `source` names it in problems (usually the file's path).
+    public static func parse(
+        _ text: String, source: String, role: ConfigurationRole = .agent
+    ) throws(ConfigurationError) -> EdgeConfiguration {
         if let finding = TOMLPreflight.check(text) {
             let problem = ConfigurationProblem(
                 key: nil, line: finding.line, column: finding.column, message: finding.message)
@@ -41,14 +46,16 @@ public enum ConfigurationLoader {
         let locator = TOMLKeyLocator(text)
         var configuration = EdgeConfiguration()
         var problems: [ConfigurationProblem] = []
+        // The keys written in the file, for rules about a key being set at all (mqtt.hosts with mqtt.host).
+        var written: Set<String> = []
         func report(_ key: String, _ message: String) {
             problems.append(ConfigurationProblem(key: key, line: locator.line(of: key), message: message))
         }
 
         for sectionName in root.keys {
             guard let value = root[sectionName] else { continue }
-            guard ConfigurationKey.sections.contains(sectionName) else {
-                report(sectionName, KeySuggestion.unknownSection(sectionName))
+            guard role.sections.contains(sectionName) else {
+                report(sectionName, KeySuggestion.unknownSection(sectionName, role: role))
                 continue
             }
             guard let table = value.table else {
@@ -57,10 +64,11 @@ public enum ConfigurationLoader {
             }
             for name in table.keys {
                 guard let value = table[name] else { continue }
-                guard let key = ConfigurationKey.named(sectionName, name) else {
-                    report("\(sectionName).\(name)", KeySuggestion.unknownKey(name, in: sectionName))
+                guard let key = ConfigurationKey.named(sectionName, name, role: role) else {
+                    report("\(sectionName).\(name)", KeySuggestion.unknownKey(name, in: sectionName, role: role))
                     continue
                 }
+                written.insert(key.path)
                 if let message = key.assign(ConfigurationValue(value), &configuration) {
                     report(key.path, message.text)
                 }
@@ -68,7 +76,7 @@ public enum ConfigurationLoader {
         }
 
         if problems.isEmpty {
-            for (key, message) in crossChecks(configuration) { report(key, message) }
+            for (key, message) in crossChecks(configuration, role: role, written: written) { report(key, message) }
         }
         guard problems.isEmpty else {
             throw .invalid(source: source, problems: problems.sorted(by: inFileOrder))
@@ -77,7 +85,9 @@ public enum ConfigurationLoader {
     }
 
     /// Rules that involve more than one key; run only when each key is valid on its own.
-    static func crossChecks(_ configuration: EdgeConfiguration) -> [(key: String, message: String)] {
+    static func crossChecks(
+        _ configuration: EdgeConfiguration, role: ConfigurationRole, written: Set<String>
+    ) -> [(key: String, message: String)] {
         var found: [(key: String, message: String)] = []
         if configuration.modem.source == .static && configuration.modem.iccid == nil {
             found.append(("modem.source", "source = \"static\" needs modem.iccid"))
@@ -94,6 +104,31 @@ public enum ConfigurationLoader {
         }
         if mqtt.passwordFile != nil && mqtt.username == nil {
             found.append(("mqtt.password_file", "a password needs mqtt.username too"))
+        }
+        if role == .relay { found += relayCrossChecks(configuration, written: written) }
+        return found
+    }
+
+    private static func relayCrossChecks(
+        _ configuration: EdgeConfiguration, written: Set<String>
+    ) -> [(key: String, message: String)] {
+        var found: [(key: String, message: String)] = []
+        if written.contains("mqtt.hosts") {
+            for name in ["host", "port"] where written.contains("mqtt.\(name)") {
+                found.append(
+                    (
+                        "mqtt.\(name)",
+                        "mqtt.hosts is set, so mqtt.\(name) must not be: the relay tries the nodes in hosts, in order; "
+                            + "remove \(name) (put that node into hosts as \"host:port\" if it is one of them)"
+                    ))
+            }
+        }
+        let relay = configuration.relay
+        if relay.tlsCertificate != nil && relay.tlsKey == nil {
+            found.append(("relay.tls_certificate", "a certificate needs relay.tls_key too (both or neither: HTTPS)"))
+        }
+        if relay.tlsKey != nil && relay.tlsCertificate == nil {
+            found.append(("relay.tls_key", "a key needs relay.tls_certificate too (both or neither: HTTPS)"))
         }
         return found
     }
@@ -116,7 +151,7 @@ extension ConfigurationValue {
         case .double: self = value.double.map(ConfigurationValue.float) ?? .other(typeName: "a number")
         case .bool: self = value.bool.map(ConfigurationValue.boolean) ?? .other(typeName: "a boolean")
         case .table: self = .other(typeName: "a table")
-        case .array: self = .other(typeName: "an array")
+        case .array: self = value.array.map { .array($0.map(ConfigurationValue.init)) } ?? .other(typeName: "an array")
         case .date: self = .other(typeName: "a date")
         case .time: self = .other(typeName: "a time")
         case .dateTime: self = .other(typeName: "a date-time")

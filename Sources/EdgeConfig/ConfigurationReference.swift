@@ -1,8 +1,17 @@
-/// The configuration reference, rendered from `ConfigurationKey.all` so the README and the
-/// `emnify-edge.toml(5)` man page cannot drift from what the loader accepts.
+/// The configuration references, rendered from `ConfigurationKey.table` so the README, deploy/README.md
+/// and the `emnify-edge.toml(5)` and `emnify-edge-relay.toml(5)` man pages cannot drift from what the
+/// loader accepts.
 public enum ConfigurationReference {
-    /// A Markdown table per section: key, type, default, description.
-    public static func markdown(keys: [ConfigurationKey] = ConfigurationKey.all) -> String {
+    /// `role`'s file: a Markdown table per section, in the order of `role.sections`.
+    public static func markdown(role: ConfigurationRole) -> String {
+        let keys = ConfigurationKey.keys(for: role)
+        return markdown(keys: role.sections.flatMap { section in keys.filter { $0.section == section } }, role: role)
+    }
+
+    /// A Markdown table per section: key, type, default, description (the summary `role`'s reference gives).
+    public static func markdown(keys: [ConfigurationKey] = ConfigurationKey.all, role: ConfigurationRole = .agent)
+        -> String
+    {
         var output = ""
         var sections: [String] = []
         for key in keys where !sections.contains(key.section) { sections.append(key.section) }
@@ -14,7 +23,7 @@ public enum ConfigurationReference {
             for key in keys where key.section == section {
                 let defaultCell =
                     key.render(EdgeConfiguration()).map { "`\($0)`" } ?? "unset: \(key.unsetMeaning ?? "none")"
-                let cells = ["`\(key.name)`", key.type, defaultCell, key.summary].map(escapeCell)
+                let cells = ["`\(key.name)`", key.type, defaultCell, key.summary(for: role)].map(escapeCell)
                 output += "| " + cells.joined(separator: " | ") + " |\n"
             }
         }

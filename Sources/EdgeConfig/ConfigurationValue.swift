@@ -6,7 +6,9 @@ public enum ConfigurationValue: Sendable, Equatable {
     case integer(Int)
     case float(Double)
     case boolean(Bool)
-    /// Tables, arrays, dates and times: no key takes them; the name is for messages.
+    /// An array (`mqtt.hosts`).
+    case array([ConfigurationValue])
+    /// Tables, dates and times: no key takes them; the name is for messages.
     case other(typeName: String)
 
     var typeName: String {
@@ -15,6 +17,7 @@ public enum ConfigurationValue: Sendable, Equatable {
         case .integer: return "an integer"
         case .float: return "a floating-point number"
         case .boolean: return "a boolean"
+        case .array: return "an array"
         case .other(let name): return name
         }
     }

@@ -1,4 +1,6 @@
-/// The agent's configuration, as read from `/etc/emnify-edge/emnify-edge.toml`.
+/// The configuration of either role, as read from `/etc/emnify-edge/emnify-edge.toml` (the agent:
+/// `[api]`, `[modem]`, `[agent]`, `[mqtt]`, `[log]`) or `/etc/emnify-edge/relay.toml` (the fleet
+/// relay: `[api]`, `[mqtt]`, `[relay]`, `[log]`); the sections a role does not read keep their defaults.
 ///
 /// Every key has a default, so an empty file is a valid configuration. Field names are the
 /// TOML keys in camel case (`token_file` → `tokenFile`). The modules that do the work
@@ -9,6 +11,8 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var modem = ModemConfig()
     public var agent = AgentConfig()
     public var mqtt = MQTTConfig()
+    /// The relay's own section; the agent's file has none.
+    public var relay = RelayConfig()
     public var log = LogConfig()
 
     public init() {}
@@ -69,7 +73,7 @@ public struct AgentConfig: Sendable, Equatable {
     public init() {}
 }
 
-/// `[mqtt]`: the gateway's local broker.
+/// `[mqtt]`: the gateway's local broker (the agent), or the MQTT cluster (the relay).
 public struct MQTTConfig: Sendable, Equatable {
     public enum ProtocolVersion: String, Sendable, Equatable, CaseIterable {
         case auto, v5 = "5", v311 = "3.1.1"
@@ -79,6 +83,9 @@ public struct MQTTConfig: Sendable, Equatable {
     /// (often `::1`), and brokers commonly listen on 127.0.0.1 only.
     public var host = "127.0.0.1"
     public var port = 1883
+    /// The relay only (`hosts = ["nats-1:1883", …]`): the cluster's nodes, tried in this order (the next
+    /// one when a node is down). Empty means the one broker at `host`:`port`; both at once are refused.
+    public var hosts: [HostAndPort] = []
     /// nil means `emnify-edge-<hostname>`.
     public var clientID: String? = nil
     public var topicPrefix = "emnify"
@@ -92,6 +99,45 @@ public struct MQTTConfig: Sendable, Equatable {
     public var protocolVersion: ProtocolVersion = .auto
 
     public init() {}
+
+    /// The brokers to try, in order: `hosts`, or `host`:`port` when it is empty.
+    public var brokers: [HostAndPort] {
+        hosts.isEmpty ? [HostAndPort(host: host, port: port)] : hosts
+    }
+}
+
+/// `[relay]`: the fleet relay's webhook for emnify's Data Streamer, its org-wide polling of
+/// `GET /api/v1/event`, and its state.
+public struct RelayConfig: Sendable, Equatable {
+    /// Where the webhook listens (`"[::1]:8088"` for IPv6).
+    public var listen = HostAndPort(host: "127.0.0.1", port: 8088)
+    /// PEM certificate chain and private key: both set means HTTPS, neither plain HTTP (behind a
+    /// TLS-terminating proxy).
+    public var tlsCertificate: String? = nil
+    public var tlsKey: String? = nil
+    /// The path the Data Streamer posts to.
+    public var webhookPath = "/emnify/events"
+    /// The secret the Data Streamer sends as `Authorization: Bearer <secret>`; also
+    /// `EMNIFY_WEBHOOK_TOKEN` or the systemd credential `webhook-token` (see `WebhookTokenSource`).
+    public var webhookTokenFile = "/etc/emnify-edge/webhook-token"
+    /// Time between two org-wide polls; nil (`"off"`) means the webhook alone.
+    public var pollInterval: Duration? = .seconds(60)
+    /// History polled on first start.
+    public var backfill: Duration = .seconds(24 * 3600)
+    /// How late an event may appear in the API and still be published.
+    public var lookBack: Duration = .seconds(600)
+    public var stateDir = "/var/lib/emnify-edge-relay"
+    /// A larger webhook request is refused (413). A Data Streamer bulk request holds up to 10,000 events.
+    public var maxBodySize = 32 * 1024 * 1024
+    /// How long the webhook waits for the cluster's PUBACKs before it answers 503 (the Data Streamer retries).
+    public var ackTimeout: Duration = .seconds(10)
+    /// This relay's name among the fleet's relays (which one polls); nil means the host name.
+    public var relayID: String? = nil
+
+    public init() {}
+
+    /// The webhook is served over HTTPS (`tls_certificate` and `tls_key` are set).
+    public var usesTLS: Bool { tlsCertificate != nil && tlsKey != nil }
 }
 
 /// `[log]`

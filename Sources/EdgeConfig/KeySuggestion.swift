@@ -1,24 +1,36 @@
 /// Messages for unknown sections and keys, with the closest known name ("did you mean …?")
-/// or the section a key belongs in.
+/// or the section a key belongs in; each among the keys of one role's file.
 enum KeySuggestion {
-    static func unknownSection(_ name: String) -> String {
+    static func unknownSection(_ name: String, role: ConfigurationRole = .agent) -> String {
         var message = "unknown section [\(name)]"
-        if let sectionsOfKey = sections(holding: name) {
+        if let owner = ConfigurationRole.allCases.first(where: { $0 != role && $0.sections.contains(name) }) {
+            // A section of the other role's file: say which file it belongs in.
+            message = "[\(name)] belongs in \(owner.possessive) file (\(owner.defaultPath), \(owner.command)), "
+                + "not in \(role.possessive); remove it from this file"
+            switch (role, name) {
+            case (.relay, "agent"):
+                message += " (the relay's poll_interval, backfill, look_back and state_dir are in [relay])"
+            case (.relay, "modem"):
+                message += " (the relay reads no modem: it takes the whole organisation's events)"
+            default:
+                break
+            }
+        } else if let sectionsOfKey = sections(holding: name, role: role) {
             message += "; \(name) is a key, it belongs in \(sectionsOfKey)"
-        } else if let close = closest(to: name, among: ConfigurationKey.sections) {
+        } else if let close = closest(to: name, among: role.sections) {
             message += "; did you mean [\(close)]?"
         } else {
-            message += "; the sections are " + ConfigurationKey.sections.map { "[\($0)]" }.joined(separator: ", ")
+            message += "; the sections are " + role.sections.map { "[\($0)]" }.joined(separator: ", ")
         }
         return message
     }
 
-    static func unknownKey(_ name: String, in section: String) -> String {
+    static func unknownKey(_ name: String, in section: String, role: ConfigurationRole = .agent) -> String {
         var message = "unknown key \(name) in [\(section)]"
-        let names = ConfigurationKey.all.filter { $0.section == section }.map(\.name)
+        let names = ConfigurationKey.keys(for: role).filter { $0.section == section }.map(\.name)
         if let close = closest(to: name, among: names) {
             message += "; did you mean \(close)?"
-        } else if let elsewhere = sections(holding: name) {
+        } else if let elsewhere = sections(holding: name, role: role) {
             message += "; \(name) belongs in \(elsewhere)"
         } else {
             message += "; the keys of [\(section)] are " + names.joined(separator: ", ")
@@ -26,9 +38,9 @@ enum KeySuggestion {
         return message
     }
 
-    /// `[agent]` (or `[api] or [mqtt]`) when `name` is a key of other sections.
-    private static func sections(holding name: String) -> String? {
-        let holders = ConfigurationKey.all.filter { $0.name == name }.map { "[\($0.section)]" }
+    /// `[agent]` (or `[api] or [mqtt]`) when `name` is a key of other sections of `role`'s file.
+    private static func sections(holding name: String, role: ConfigurationRole) -> String? {
+        let holders = ConfigurationKey.keys(for: role).filter { $0.name == name }.map { "[\($0.section)]" }
         return holders.isEmpty ? nil : holders.joined(separator: " or ")
     }
 

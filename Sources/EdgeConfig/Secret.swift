@@ -1,5 +1,5 @@
 /// A secret read from the environment, a systemd credential or a file: the emnify application
-/// token, the MQTT password. Its descriptions never show the value.
+/// token, the relay's webhook token, the MQTT password. Its descriptions never show the value.
 public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The secret itself, whitespace and newline trimmed. Never log or print it.
     public let value: String
@@ -71,6 +71,12 @@ public enum SecretError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     /// `mqtt.password_file` names no file.
     case passwordFileMissing(path: String)
+    /// No webhook token anywhere; `tokenFile` is the configured `relay.webhook_token_file`.
+    case webhookTokenMissing(tokenFile: String)
+    /// The webhook token is shorter than `minimum` characters: too easy to guess.
+    case tooShort(SecretSource, minimum: Int)
+    /// The webhook token has characters an `Authorization: Bearer` header cannot carry as they are.
+    case notABearerToken(SecretSource)
 
     public var description: String {
         switch self {
@@ -88,6 +94,19 @@ public enum SecretError: Error, Sendable, Equatable, CustomStringConvertible {
             return "cannot read \(path): \(reason)"
         case .passwordFileMissing(let path):
             return "mqtt.password_file \(path) does not exist; create it (mode 0600) or remove the key"
+        case .webhookTokenMissing(let tokenFile):
+            return "no webhook token: set \(WebhookTokenSource.environmentVariable), "
+                + "or load the systemd credential \(WebhookTokenSource.credentialName) "
+                + "(LoadCredential=\(WebhookTokenSource.credentialName):/path/to/token), "
+                + "or write it to \(tokenFile) (relay.webhook_token_file; mode 0600), e.g. "
+                + "openssl rand -hex 32 > \(tokenFile). The data stream sends it as the header "
+                + "\"Authorization: Bearer <token>\""
+        case .tooShort(let source, let minimum):
+            return "the \(source) is too short for a webhook token, which is all that authenticates the Data "
+                + "Streamer: use at least \(minimum) characters (openssl rand -hex 32 makes 64)"
+        case .notABearerToken(let source):
+            return "the \(source) has characters a bearer token cannot have; use letters, digits and - . _ ~ + / "
+                + "(= only at the end), e.g. from openssl rand -hex 32"
         }
     }
 }
