@@ -12,6 +12,7 @@ let package = Package(
     name: "emnify-edge",
     products: [
         .executable(name: "emnify-edge", targets: ["emnify-edge"]),
+        .executable(name: "emnify-edge-relay", targets: ["emnify-edge-relay"]),
         .executable(name: "emnify-emulator", targets: ["emnify-emulator"]),
     ],
     dependencies: [
@@ -90,7 +91,7 @@ let package = Package(
         .target(
             name: "EdgeRelay",
             dependencies: [
-                "EdgeAgent", "EdgeCommon", "EdgeMQTT", "EmnifyAPI",
+                "EdgeAgent", "EdgeCommon", "EdgeConfig", "EdgeMQTT", "EdgeRuntime", "EmnifyAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -120,6 +121,17 @@ let package = Package(
             ],
             // GnuTLSImplicitInit.swift: GnuTLS's constructor looks this up in the dynamic symbol table.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=_gnutls_global_init_skip"])]
+        ),
+        // `emnify-edge relay` execs this: the relay's HTTP server and TLS stack stay out of the agent's binary.
+        .executableTarget(
+            name: "emnify-edge-relay",
+            dependencies: [
+                "EdgeRelay", "EdgeConfig", "EdgeRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
         ),
 
         // The emulator's gzip (not shipped: the agent's libcurl brings its own zlib).

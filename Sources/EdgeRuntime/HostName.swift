@@ -2,9 +2,9 @@
     import Glibc
 #endif
 
-enum HostName {
+public enum HostName {
     /// The default MQTT client id's suffix: one per gateway, stable across restarts.
-    static var current: String {
+    public static var current: String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "gateway" }
         let name = String(cString: buffer)

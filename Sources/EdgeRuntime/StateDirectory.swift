@@ -7,8 +7,8 @@ import Logging
 /// The agent's state directory, created at start when it is missing: without it no cursor is saved
 /// and every restart publishes the backfill again. (The package's unit has `StateDirectory=`; this
 /// covers other setups.)
-enum StateDirectory {
-    static func prepare(_ path: String, logger: Logger) {
+public enum StateDirectory {
+    public static func prepare(_ path: String, logger: Logger) {
         guard StateDirectoryFinding.check(path)?.kind == .missing else { return }
         if let failure = create(path) {
             logger.error(

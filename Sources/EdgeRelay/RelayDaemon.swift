@@ -1,0 +1,85 @@
+import EdgeCommon
+import EdgeConfig
+import EdgeMQTT
+import EdgeRuntime
+import EmnifyAPI
+import FoundationEssentials
+import Logging
+import ServiceLifecycle
+
+/// `emnify-edge relay` as a service: validates `relay.toml`, connects to the cluster (retrying
+/// until a node answers: the relay is useless without one, and systemd should not see a crash
+/// loop while the cluster restarts), runs the relay, and publishes `offline` at the end. Under
+/// systemd (Type=notify) it reports READY once the webhook listens, and pings the watchdog while
+/// connected to a node.
+public struct RelayDaemon: Service {
+    public let configurationPath: String
+    public let environment: [String: String]
+    let logger: Logger
+
+    public init(configurationPath: String, environment: [String: String], logger: Logger) {
+        self.configurationPath = configurationPath
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// The checked configuration and secrets, or every problem, one per line (`config check`'s words).
+    public static func validated(path: String, environment: [String: String]) throws -> (
+        EdgeConfiguration, token: Secret, webhookToken: Secret, mqttPassword: Secret?
+    ) {
+        let check = ConfigurationCheck.run(path: path, environment: environment, role: .relay)
+        guard check.isValid, let configuration = check.configuration, case .success(let token)? = check.token,
+            case .success(let webhookToken)? = check.webhookToken
+        else {
+            throw CommandFailure(check.problems.joined(separator: "\n"))
+        }
+        let password = try? check.mqttPassword?.get()
+        return (configuration, token, webhookToken, password ?? nil)
+    }
+
+    public func run() async throws {
+        let (configuration, token, webhookToken, password) = try Self.validated(
+            path: configurationPath, environment: environment)
+        for secret in [token, webhookToken] + (password.map { [$0] } ?? []) {
+            if let finding = secret.permissionFinding { logger.warning("\(finding)") }
+        }
+        let settings = Relay.Settings.configured(configuration)
+        StateDirectory.prepare(settings.stateDirectory, logger: logger)
+        let api = try EmnifyClient.configured(
+            configuration.api, stateDirectory: settings.stateDirectory, token: token,
+            userAgent: "emnify-edge-relay/\(EdgeVersion.current)",
+            retry: RetryPolicy(maxAttempts: 3, maxRetryAfter: .seconds(30)))
+        let mqtt = MQTTSettings.relayConfigured(configuration, password: password, topics: settings.topics)
+        let cluster = try await ClusterConnector.connect(
+            mqtt, nodes: configuration.mqtt.brokers.map { ($0.host, $0.port) }, logger: logger)
+        let notifier = SystemdNotifier(environment: environment)
+        let relay = Relay(
+            settings: settings, api: api, cluster: cluster, webhookSecret: Array(webhookToken.value.utf8),
+            logger: logger, clock: { SystemWallClock().nowMilliseconds() },
+            onListening: { [logger] port in
+                logger.notice(
+                    "webhook listening",
+                    metadata: [
+                        "address": "\(settings.webhook.host):\(port)", "path": "\(settings.webhook.path)",
+                        "https": "\(settings.webhook.tls != nil)",
+                    ])
+                notifier.ready(status: "relay \(settings.topics.relayID): webhook on port \(port)")
+            })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay.run() }
+            if let interval = notifier.watchdogInterval {
+                group.addTask {
+                    while !Task.isCancelled {
+                        if cluster.isConnected { notifier.watchdog() }
+                        try await Task.sleep(for: interval / 2)
+                    }
+                }
+            }
+            _ = try await group.next()
+            group.cancelAll()
+        }
+        notifier.stopping()
+        await relay.shutdown()
+        await cluster.stop(timeout: .seconds(5))
+    }
+}
