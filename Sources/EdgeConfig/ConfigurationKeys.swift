@@ -163,6 +163,6 @@ extension ConfigurationKey {
     ]
 
     private static let logSection: [ConfigurationKey] = [
-        .choice("log", "level", \.log.level, "Least severe log level written to stderr (the journal under systemd)."),
+        .choice("log", "level", \.log.level, "Least severe log level written to stderr (the journal under systemd).")
     ]
 }

@@ -5,7 +5,8 @@ enum KeySuggestion {
         var message = "unknown section [\(name)]"
         if let owner = ConfigurationRole.allCases.first(where: { $0 != role && $0.sections.contains(name) }) {
             // A section of the other role's file: say which file it belongs in.
-            message = "[\(name)] belongs in \(owner.possessive) file (\(owner.defaultPath), \(owner.command)), "
+            message =
+                "[\(name)] belongs in \(owner.possessive) file (\(owner.defaultPath), \(owner.command)), "
                 + "not in \(role.possessive); remove it from this file"
             switch (role, name) {
             case (.relay, "agent"):

@@ -28,7 +28,9 @@ extension ConfigurationKey {
         ),
         .durationOrOff(
             "relay", "poll_interval", \.relay.pollInterval, offMeaning: "no polling, the webhook alone",
-            check: { $0 < .seconds(1) ? "poll at most once a second; GET /api/v1/event allows 10 requests a second" : nil },
+            check: {
+                $0 < .seconds(1) ? "poll at most once a second; GET /api/v1/event allows 10 requests a second" : nil
+            },
             "Time between two polls of the organisation's events (GET /api/v1/event), which catch what the webhook "
                 + "missed; one relay of the fleet polls at a time."
         ),
@@ -68,8 +70,9 @@ extension Validators {
         if path.contains(where: { $0 == "?" || $0 == "#" }) {
             return "\"\(path)\" contains ? or #; give only the path (the secret goes in webhook_token_file)"
         }
-        if path.contains(where: { !$0.isASCII || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true })
-        {
+        if path.contains(where: {
+            !$0.isASCII || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } == true
+        }) {
             return "\"\(path)\" may hold only printable ASCII without blanks"
         }
         if path.contains("//") || path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {

@@ -38,10 +38,13 @@ public struct TLSFileFinding: Sendable, Equatable, CustomStringConvertible {
             switch TextFile.load(path) {
             case .success(let file):
                 if !file.text.contains("-----BEGIN CERTIFICATE-----") {
-                    found.append(TLSFileFinding(key: "relay.tls_certificate", path: path, kind: .notPEM(expected: "CERTIFICATE")))
+                    found.append(
+                        TLSFileFinding(key: "relay.tls_certificate", path: path, kind: .notPEM(expected: "CERTIFICATE"))
+                    )
                 }
             case .failure(let failure):
-                found.append(TLSFileFinding(key: "relay.tls_certificate", path: path, kind: .unreadable(reason: failure.reason)))
+                found.append(
+                    TLSFileFinding(key: "relay.tls_certificate", path: path, kind: .unreadable(reason: failure.reason)))
             }
         }
         if let path = relay.tlsKey {
@@ -49,7 +52,8 @@ public struct TLSFileFinding: Sendable, Equatable, CustomStringConvertible {
             case .success(let file):
                 // PKCS #8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"), PKCS #1 ("RSA PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY").
                 if !(file.text.contains("-----BEGIN ") && file.text.contains("PRIVATE KEY-----")) {
-                    found.append(TLSFileFinding(key: "relay.tls_key", path: path, kind: .notPEM(expected: "PRIVATE KEY")))
+                    found.append(
+                        TLSFileFinding(key: "relay.tls_key", path: path, kind: .notPEM(expected: "PRIVATE KEY")))
                 } else if file.mode & 0o077 != 0 {
                     found.append(
                         TLSFileFinding(
@@ -57,7 +61,8 @@ public struct TLSFileFinding: Sendable, Equatable, CustomStringConvertible {
                             kind: .permissions(PermissionFinding(path: path, mode: file.mode))))
                 }
             case .failure(let failure):
-                found.append(TLSFileFinding(key: "relay.tls_key", path: path, kind: .unreadable(reason: failure.reason)))
+                found.append(
+                    TLSFileFinding(key: "relay.tls_key", path: path, kind: .unreadable(reason: failure.reason)))
             }
         }
         return found

@@ -27,16 +27,41 @@ struct ConfigCommand: AsyncParsableCommand {
                 password file must be readable and hold one word. Says where the token comes from and warns \
                 when a secret file is readable by others or state_dir does not exist yet; the token itself is \
                 never printed. Exit code 0 when run would accept the configuration, 1 when it has problems.
+
+                With --relay (implied for a file named relay.toml) it checks the fleet relay's file as \
+                emnify-edge relay reads it: also the webhook token (EMNIFY_WEBHOOK_TOKEN, the systemd \
+                credential webhook-token, or relay.webhook_token_file) and the TLS certificate and key.
                 """
         )
 
-        @OptionGroup var global: GlobalOptions
+        // Not the shared GlobalOptions: the default file depends on --relay, so an unset --config must be told
+        // apart from the agent's default given explicitly.
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Configuration file (default: \(ConfigurationRole.agent.defaultPath); with --relay, "
+                    + "\(ConfigurationRole.relay.defaultPath)).", valueName: "file"))
+        var config: String?
+
+        @Flag(name: .shortAndLong, help: "Log requests and decisions to stderr.")
+        var verbose = false
+
+        @Flag(name: .long, help: "Check the fleet relay's configuration (emnify-edge relay).")
+        var relay = false
 
         @Flag(name: .long, help: "Print the result as one JSON object.")
         var json = false
 
+        /// The relay's with --relay or for a file named relay.toml, else the agent's.
+        var role: ConfigurationRole {
+            if relay { return .relay }
+            return config.map(ConfigurationRole.detected(forPath:)) ?? .agent
+        }
+
         func run() async throws {
-            let check = ConfigurationCheck.run(path: global.config, environment: ProcessInfo.processInfo.environment)
+            let role = self.role
+            let check = ConfigurationCheck.run(
+                path: config ?? role.defaultPath, environment: ProcessInfo.processInfo.environment, role: role)
             if json {
                 print(check.json)
             } else if check.isValid {
