@@ -56,6 +56,9 @@ public final class EmulatorServer: Sendable {
         guard configuration.history >= 0 else {
             throw EmulatorError.invalidConfiguration("history must not be negative")
         }
+        guard (1...Fleet.maximumCount).contains(configuration.sims) else {
+            throw EmulatorError.invalidConfiguration("sims must be 1...\(Fleet.maximumCount)")
+        }
         if let rate = configuration.eventRate, !(rate > 0) {
             throw EmulatorError.invalidConfiguration("event rate must be positive")
         }

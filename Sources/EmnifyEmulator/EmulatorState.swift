@@ -6,6 +6,7 @@ import FoundationEssentials
 final class EmulatorState: Sendable {
     struct Inner: Sendable {
         var store: EventStore
+        var fleet: Fleet
         var tokens: TokenIssuer
         var counters = EmulatorCounters()
         var faults: [FaultRule] = []
@@ -37,7 +38,9 @@ final class EmulatorState: Sendable {
             count: configuration.history, endMillis: Int64(end.timeIntervalSince1970 * 1000),
             meanIntervalMillis: meanInterval)
         inner = Locked(
-            Inner(store: store, tokens: TokenIssuer(seed: configuration.seed, organisationID: identity.organisationID)))
+            Inner(
+                store: store, fleet: Fleet(first: identity, count: configuration.sims),
+                tokens: TokenIssuer(seed: configuration.seed, organisationID: identity.organisationID)))
     }
 
     func withLock<Result: Sendable>(_ body: (inout Inner) throws -> Result) rethrows -> Result {

@@ -1,13 +1,21 @@
 /// All events of the emulated organisation, kept sorted by id (the API's default order), and
-/// the seeded state machine that makes new ones: attach (update location, update GPRS
-/// location), data sessions (create/delete PDP context), purges, quota and blocking.
+/// the seeded state machine that makes new ones, one per SIM of the fleet: attach (update
+/// location, update GPRS location), data sessions (create/delete PDP context), purges, quota
+/// and blocking.
 struct EventStore: Sendable {
+    /// One SIM's place in the state machine (12 bytes, so 10,000 SIMs are cheap).
+    struct Connectivity: Sendable {
+        var attached = false
+        var session: UInt32?
+        var blocked = false
+    }
+
     private(set) var events: [StoredEvent] = []
     private var random: SeededRandom
     private var nextID: Int64
-    private var attached = false
-    private var session: UInt32?
-    private(set) var blocked = false
+    /// Per fleet index; grown on a SIM's first event.
+    private var sims: [Connectivity] = [Connectivity()]
+    /// The first SIM has an endpoint (the fleet's other SIMs always have one).
     let hasEndpoint: Bool
 
     init(seed: UInt64, hasEndpoint: Bool) {
@@ -17,15 +25,18 @@ struct EventStore: Sendable {
         self.hasEndpoint = hasEndpoint
     }
 
+    /// The first SIM's (the endpoint routes serve only it).
     var connectivityStatus: (id: Int, name: String) {
-        if blocked { return (3, "BLOCKED") }
-        if session != nil { return (1, "ONLINE") }
-        if attached { return (0, "ATTACHED") }
+        let sim = sims[0]
+        if sim.blocked { return (3, "BLOCKED") }
+        if sim.session != nil { return (1, "ONLINE") }
+        if sim.attached { return (0, "ATTACHED") }
         return (2, "OFFLINE")
     }
 
-    var hasPDPContext: Bool { session != nil }
-    var isAttached: Bool { attached }
+    var blocked: Bool { sims[0].blocked }
+    var hasPDPContext: Bool { sims[0].session != nil }
+    var isAttached: Bool { sims[0].attached }
 
     /// `count` events spread back from `endMillis`, oldest first; the mean spacing keeps the
     /// whole history inside emnify's 30-day retention.
@@ -44,15 +55,20 @@ struct EventStore: Sendable {
         }
     }
 
-    /// One step of the state machine at `millis`.
-    mutating func appendNext(at millis: Int64) {
+    /// One step of SIM `sim`'s state machine at `millis`; returns the new event's id.
+    @discardableResult
+    mutating func appendNext(at millis: Int64, sim: Int = 0) -> Int64 {
+        if sim >= sims.count { sims += Array(repeating: Connectivity(), count: sim + 1 - sims.count) }
         let kind: EventKind
+        var blocked = sims[sim].blocked
+        let attached = sims[sim].attached
+        let session = sims[sim].session
         if blocked {
             kind = random.chance(0.3) ? .pdpContextRejected : .updateGPRSLocation
             if random.chance(0.2) { blocked = false }
+            sims[sim].blocked = blocked
         } else if !attached {
             kind = random.chance(0.5) ? .updateLocation : .updateGPRSLocation
-            if kind == .updateGPRSLocation { attached = true }
         } else if session == nil {
             switch Double.random(in: 0..<1, using: &random) {
             case ..<0.82: kind = .createPDPContext
@@ -68,14 +84,19 @@ struct EventStore: Sendable {
         } else {
             kind = random.chance(0.93) ? .deletePDPContext : .purgeGPRSLocation
         }
-        append(kind, at: millis, source: nil)
+        return append(kind, at: millis, source: nil, sim: sim)
     }
 
-    /// Appends an event of `kind` (updating the connectivity state it implies) and returns its id.
+    /// Appends an event of `kind` for SIM `sim` (updating the connectivity state it implies;
+    /// organisation and user events name no SIM) and returns its id.
     @discardableResult
-    mutating func append(_ kind: EventKind, at millis: Int64, source: EventSource?) -> Int64 {
+    mutating func append(_ kind: EventKind, at millis: Int64, source: EventSource?, sim: Int = 0) -> Int64 {
+        if sim >= sims.count { sims += Array(repeating: Connectivity(), count: sim + 1 - sims.count) }
         let variant = UInt32.random(in: 0...UInt32.max, using: &random)
         var sessionValue: UInt32 = variant
+        var attached = sims[sim].attached
+        var session = sims[sim].session
+        var blocked = sims[sim].blocked
         switch kind {
         case .updateLocation: break
         case .updateGPRSLocation: attached = true
@@ -93,11 +114,13 @@ struct EventStore: Sendable {
             session = nil
         default: break
         }
+        if !kind.isOrganisationOnly { sims[sim] = Connectivity(attached: attached, session: session, blocked: blocked) }
         let id = takeID()
         let event = StoredEvent(
             id: id, timestampMillis: millis, typeID: kind.typeID, source: (source ?? kind.defaultSource).rawValue,
             severity: kind.severity, alert: kind.alert,
-            hasEndpoint: hasEndpoint && !kind.isOrganisationOnly, hasSim: !kind.isOrganisationOnly,
+            hasEndpoint: (hasEndpoint || sim > 0) && !kind.isOrganisationOnly, hasSim: !kind.isOrganisationOnly,
+            simIndex: kind.isOrganisationOnly ? 0 : Int32(sim), hasUser: kind.namesUser,
             body: .generated(
                 kind: kind, variant: variant, session: sessionValue, plusZeroTimestamp: random.chance(0.125)))
         events.append(event)
@@ -118,6 +141,11 @@ struct EventStore: Sendable {
         } else {
             events.append(event)
         }
+    }
+
+    /// A fleet index below `count`, from the store's seeded sequence (runs repeat).
+    mutating func randomSIM(below count: Int) -> Int {
+        Int.random(in: 0..<max(1, count), using: &random)
     }
 
     mutating func takeID() -> Int64 {

@@ -12,3 +12,56 @@ def control(base_url: str, context, method: str, path: str, body=None, timeout: 
     with urllib.request.urlopen(request, context=context, timeout=timeout) as response:
         text = response.read()
         return json.loads(text) if text else None
+
+
+# The organisation: many SIMs (`serve --sims N`) and events for them.
+# Each takes the emulator's base URL and the SSL context (None for plain HTTP), as `control` does.
+
+def sims(base_url: str, context, page: int = 1, per_page: int = 1000) -> dict:
+    """`{"count": N, "sims": [{"index", "sim_id", "endpoint_id", "iccid", "iccid_with_luhn", "imsi"}]}`."""
+    return control(base_url, context, "GET", f"/_emulator/sims?page={page}&per_page={per_page}")
+
+
+def all_sims(base_url: str, context) -> list:
+    """Every SIM of the fleet, paging through `/_emulator/sims`."""
+    result, page = [], 1
+    while True:
+        answer = sims(base_url, context, page=page, per_page=10000)
+        result += answer["sims"]
+        if len(result) >= answer["count"] or not answer["sims"]:
+            return result
+        page += 1
+
+
+def set_sim_count(base_url: str, context, count: int) -> int:
+    """Grows the fleet to `count` SIMs (it never shrinks); the new count."""
+    return control(base_url, context, "POST", "/_emulator/sims", {"count": count})["count"]
+
+
+def add_sims(base_url: str, context, add: int) -> int:
+    return control(base_url, context, "POST", "/_emulator/sims", {"add": add})["count"]
+
+
+def generate_events(base_url: str, context, count: int = 1, sims="random", rate: float = None,
+                    event_type: str = None):
+    """Events for the fleet's SIMs: `sims` is "random" or a list of SIM ids (taken in turn).
+    Without `rate` at once (the new ids); with `rate` (events per second) in the background
+    (the number scheduled)."""
+    body = {"count": count, "sims": sims}
+    if rate is not None:
+        body["rate"] = rate
+    if event_type is not None:
+        body["type"] = event_type
+    answer = control(base_url, context, "POST", "/_emulator/events/generate", body)
+    return answer["ids"] if rate is None else answer["scheduled"]
+
+
+def inject_event(base_url: str, context, event_type: str, count: int = 1, sim_id: int = None,
+                 timestamp: str = None, source: str = None) -> list:
+    """`count` events of `event_type` (e.g. "user_verified", "organisation_updated" for
+    organisation events without a SIM); the new ids."""
+    body = {"type": event_type, "count": count}
+    for key, value in (("sim_id", sim_id), ("timestamp", timestamp), ("source", source)):
+        if value is not None:
+            body[key] = value
+    return control(base_url, context, "POST", "/_emulator/events", body)["ids"]
