@@ -16,6 +16,11 @@ import NIOCore
 /// - `POST /_emulator/events/raw`: one event object as JSON, stored and served unchanged
 /// - `GET  /_emulator/sims?page=1&per_page=1000`: the fleet (`{"count":N,"sims":[{…}]}`)
 /// - `POST /_emulator/sims` `{"count":10000}` (grow to) or `{"add":10}`: answer `{"count":N}`
+/// - `POST /_emulator/streams`: a Data Streamer webhook stream, see `DataStreamRequest`; answer
+///   `201 {"id":1,…}` (the stream as `GET` reports it)
+/// - `GET  /_emulator/streams` (`{"streams":[…]}`), `GET /_emulator/streams/{id}`: status, delivered,
+///   pending, requests, retries, failures, duplicates, last_error, last_status; headers masked
+/// - `DELETE /_emulator/streams/{id}`, `POST /_emulator/streams/{id}/pause`, `…/restart`
 /// - `POST /_emulator/faults`: see `FaultRequest`
 /// - `DELETE /_emulator/faults`
 /// - `POST /_emulator/revoke-tokens`
@@ -35,6 +40,26 @@ struct ControlRoutes {
         routes.get("sims") { request, _ in await sims(request.queryDictionary) }
         routes.post("sims") { request, _ in try await growFleet(request.collectedBody()) }
         routes.post("events/raw") { request, _ in try await injectRawEvent(request.collectedBody()) }
+        routes.post("streams") { request, _ in try await createStream(request.collectedBody()) }
+        routes.get("streams") { _, _ in
+            let streams = await control.streams()
+            return Response.json(200, JSONValue.object([("streams", .array(streams.map(\.json)))]).rendered)
+        }
+        routes.get("streams/{id}") { _, context in
+            let id = context.parameters.get("id", as: Int.self)
+            guard let stream = await control.streams().first(where: { $0.id == id }) else {
+                return Response.message(404, "No stream with id \(context.parameters.get("id") ?? "")")
+            }
+            return Response.json(200, stream.json.rendered)
+        }
+        routes.delete("streams/{id}") { _, context in
+            guard let id = context.parameters.get("id", as: Int.self), await control.deleteStream(id) else {
+                return Response.message(404, "No stream with id \(context.parameters.get("id") ?? "")")
+            }
+            return Response.empty(204)
+        }
+        routes.post("streams/{id}/pause") { _, context in await pauseStream(context, paused: true) }
+        routes.post("streams/{id}/restart") { _, context in await pauseStream(context, paused: false) }
         routes.post("faults") { request, _ in try await injectFault(request.collectedBody()) }
         routes.delete("faults") { _, _ in
             await control.clearFaults()
@@ -198,6 +223,24 @@ struct ControlRoutes {
             if let add = grow.add { target = await control.fleet().count + add }
             let count = try await control.setSIMCount(target)
             return .json(200, #"{"count":\#(count)}"#)
+        } catch {
+            return .message(400, "\(error)")
+        }
+    }
+
+    private func pauseStream(_ context: EmulatorContext, paused: Bool) async -> Response {
+        guard let id = context.parameters.get("id", as: Int.self), await control.setStreamPaused(id, paused) else {
+            return .message(404, "No stream with id \(context.parameters.get("id") ?? "")")
+        }
+        return .empty(204)
+    }
+
+    private func createStream(_ body: ByteBuffer) async -> Response {
+        do {
+            let request = try DataStreamRequest(json: Data(body.readableBytesView))
+            let id = try await control.createStream(request)
+            let stream = await control.streams().first { $0.id == id }
+            return .json(201, stream?.json.rendered ?? #"{"id":\#(id)}"#)
         } catch {
             return .message(400, "\(error)")
         }

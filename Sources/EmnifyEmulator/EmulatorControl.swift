@@ -101,6 +101,66 @@ public struct EmulatorControl: Sendable {
         }
     }
 
+    /// Starts a data stream (the Data Streamer stand-in): every event created from now on, and
+    /// the stored ones since `backlogSinceMillis`, is delivered to `request.url`. Returns its id.
+    @discardableResult
+    public func createStream(_ request: DataStreamRequest) async throws -> Int {
+        let state = self.state
+        let id = state.withLock { inner in
+            defer { inner.nextStreamID += 1 }
+            return inner.nextStreamID
+        }
+        let delivery = try DataStreamDelivery(state: state, id: id, request: request)
+        state.withLock { inner in
+            inner.store.isJournaling = true
+            var backlog: [Int64] = []
+            if let since = request.backlogSinceMillis {
+                // emnify keeps a stream's records for 7 days.
+                let oldest = max(since, EmulatorState.nowMillis - 7 * 86_400_000)
+                backlog = inner.store.events.filter { event in
+                    guard event.timestampMillis >= oldest else { return false }
+                    if request.selection == .generated, case .raw = event.body { return false }
+                    return true
+                }.map(\.id)
+            }
+            inner.streams[id] = DataStream(
+                id: id, request: request, journalPosition: inner.store.journalEnd, pending: backlog)
+            inner.streamTasks[id] = Task { await delivery.run() }
+        }
+        return id
+    }
+
+    /// Every stream's state, by id.
+    public func streams() async -> [DataStreamStatus] {
+        state.withLock { inner in inner.streams.values.sorted { $0.id < $1.id }.map(\.status) }
+    }
+
+    /// Stops and forgets a stream (its pending events with it); false: no such stream.
+    @discardableResult
+    public func deleteStream(_ id: Int) async -> Bool {
+        let task = state.withLock { inner -> Task<Void, Never>?? in
+            guard inner.streams.removeValue(forKey: id) != nil else { return .none }
+            if inner.streams.isEmpty { inner.store.trimJournal(before: nil) }
+            return .some(inner.streamTasks.removeValue(forKey: id))
+        }
+        guard let task else { return false }
+        task?.cancel()
+        await task?.value
+        return true
+    }
+
+    /// Pauses delivery (events keep queueing) or, `paused: false`, restarts it: resumes a paused
+    /// stream and retries a failing one at once. False: no such stream.
+    @discardableResult
+    public func setStreamPaused(_ id: Int, _ paused: Bool) async -> Bool {
+        state.withLock { inner in
+            guard inner.streams[id] != nil else { return false }
+            inner.streams[id]?.paused = paused
+            if !paused { inner.streams[id]?.wake = true }
+            return true
+        }
+    }
+
     /// Adds an event given as raw JSON (one object), served unchanged. It needs a `timestamp`
     /// in either emnify style; without an `id` one is assigned (inserted after the `{`).
     /// An event without `endpoint`/`sim` shows only in the organisation feed.

@@ -17,6 +17,10 @@ final class EmulatorState: Sendable {
         var consecutiveFailedLogins = 0
         var loginLockedUntil: Double?
         var stopping = false
+        /// The Data Streamer stand-in's streams by id, and their delivery tasks.
+        var streams: [Int: DataStream] = [:]
+        var streamTasks: [Int: Task<Void, Never>] = [:]
+        var nextStreamID = 1
     }
 
     let configuration: EmulatorServer.Configuration

@@ -17,6 +17,44 @@ struct EventStore: Sendable {
     private var sims: [Connectivity] = [Connectivity()]
     /// The first SIM has an endpoint (the fleet's other SIMs always have one).
     let hasEndpoint: Bool
+    /// Ids of the events created while data streams exist, in creation order (which is not id
+    /// order: a raw event keeps its own id). `journalStart` is the position of its first entry;
+    /// the streams read it from their positions and `trimJournal` drops what all have read.
+    private(set) var journal: [Int64] = []
+    private(set) var journalStart = 0
+    var isJournaling = false
+
+    /// Position after the last journal entry (where a stream created now starts reading).
+    var journalEnd: Int { journalStart + journal.count }
+
+    /// The journal's ids from `position` on.
+    func journalEntries(from position: Int) -> ArraySlice<Int64> {
+        journal[max(0, position - journalStart)...]
+    }
+
+    /// Forgets the entries before `position` (what every stream has read); nil: no stream is left.
+    mutating func trimJournal(before position: Int?) {
+        guard let position else {
+            journalStart += journal.count
+            journal.removeAll()
+            isJournaling = false
+            return
+        }
+        let count = min(journal.count, max(0, position - journalStart))
+        journal.removeFirst(count)
+        journalStart += count
+    }
+
+    /// The stored event with `id` (binary search: the events are in id order).
+    func event(id: Int64) -> StoredEvent? {
+        var low = 0
+        var high = events.count
+        while low < high {
+            let mid = (low + high) / 2
+            if events[mid].id < id { low = mid + 1 } else { high = mid }
+        }
+        return low < events.count && events[low].id == id ? events[low] : nil
+    }
 
     init(seed: UInt64, hasEndpoint: Bool) {
         random = SeededRandom(seed: seed ^ 0xE7E7_0001)
@@ -124,6 +162,7 @@ struct EventStore: Sendable {
             body: .generated(
                 kind: kind, variant: variant, session: sessionValue, plusZeroTimestamp: random.chance(0.125)))
         events.append(event)
+        if isJournaling { journal.append(id) }
         return id
     }
 
@@ -141,6 +180,7 @@ struct EventStore: Sendable {
         } else {
             events.append(event)
         }
+        if isJournaling { journal.append(event.id) }
     }
 
     /// A fleet index below `count`, from the store's seeded sequence (runs repeat).

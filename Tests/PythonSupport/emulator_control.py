@@ -14,7 +14,7 @@ def control(base_url: str, context, method: str, path: str, body=None, timeout: 
         return json.loads(text) if text else None
 
 
-# The organisation: many SIMs (`serve --sims N`) and events for them.
+# The organisation: many SIMs (`serve --sims N`), events for them, and the Data Streamer stand-in.
 # Each takes the emulator's base URL and the SSL context (None for plain HTTP), as `control` does.
 
 def sims(base_url: str, context, page: int = 1, per_page: int = 1000) -> dict:
@@ -65,3 +65,42 @@ def inject_event(base_url: str, context, event_type: str, count: int = 1, sim_id
         if value is not None:
             body[key] = value
     return control(base_url, context, "POST", "/_emulator/events", body)["ids"]
+
+
+def create_stream(base_url: str, context, url: str, method: str = "POST", headers=None, size: int = 1,
+                  interval_ms: int = None, timeout_ms: int = None, retry_initial_ms: int = None,
+                  retry_max_ms: int = None, events: str = None, backlog_since: str = None,
+                  ca_file: str = None, duplicate_rate: float = None, reorder: bool = None) -> dict:
+    """Starts a webhook data stream to `url`; the stream as `streams` reports it (with its "id")."""
+    body = {"url": url, "method": method, "headers": list(headers or []), "size": size}
+    optional = {"interval_ms": interval_ms, "timeout_ms": timeout_ms, "retry_initial_ms": retry_initial_ms,
+                "retry_max_ms": retry_max_ms, "events": events, "backlog_since": backlog_since,
+                "ca_file": ca_file}
+    body.update({key: value for key, value in optional.items() if value is not None})
+    faults = {key: value for key, value in (("duplicate_rate", duplicate_rate), ("reorder", reorder))
+              if value is not None}
+    if faults:
+        body["faults"] = faults
+    return control(base_url, context, "POST", "/_emulator/streams", body)
+
+
+def streams(base_url: str, context) -> list:
+    """Every stream: id, url, method, headers (masked), size, status, delivered, pending,
+    requests, retries, failures, duplicates, last_error, last_status."""
+    return control(base_url, context, "GET", "/_emulator/streams")["streams"]
+
+
+def stream(base_url: str, context, stream_id: int) -> dict:
+    return control(base_url, context, "GET", f"/_emulator/streams/{stream_id}")
+
+
+def delete_stream(base_url: str, context, stream_id: int) -> None:
+    control(base_url, context, "DELETE", f"/_emulator/streams/{stream_id}")
+
+
+def pause_stream(base_url: str, context, stream_id: int) -> None:
+    control(base_url, context, "POST", f"/_emulator/streams/{stream_id}/pause")
+
+
+def restart_stream(base_url: str, context, stream_id: int) -> None:
+    control(base_url, context, "POST", f"/_emulator/streams/{stream_id}/restart")

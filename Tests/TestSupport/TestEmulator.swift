@@ -92,4 +92,34 @@ public final class TestEmulator: Sendable {
         let object = try result.jsonObject() as? [String: Any]
         return (object?["ids"] as? [NSNumber])?.map(\.int64Value) ?? []
     }
+
+    /// `POST /_emulator/streams` with this JSON (see `DataStreamRequest`); returns the stream id.
+    public func createStream(json: String) async throws -> Int {
+        let result = try await controlCall("POST", "streams", json: json)
+        guard let id = (try result.jsonObject() as? [String: Any])?["id"] as? Int else {
+            throw TestSupportError("stream creation answered \(result.bodyText)")
+        }
+        return id
+    }
+
+    /// `GET /_emulator/streams/{id}` decoded.
+    public func stream(_ id: Int) async throws -> [String: Any] {
+        let result = try await controlCall("GET", "streams/\(id)")
+        return try result.jsonObject() as? [String: Any] ?? [:]
+    }
+
+    /// Polls the stream's status until `condition` holds (generous deadline; no timing asserted).
+    public func waitForStream(
+        _ id: Int, timeout: Duration = .seconds(60), until condition: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let status = try await stream(id)
+            if condition(status) { return status }
+            guard ContinuousClock.now < deadline else {
+                throw TestSupportError("stream \(id) did not reach the expected state: \(status)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }
