@@ -128,6 +128,39 @@ struct OrganisationFeedTests {
         await test.stop()
     }
 
+    @Test func eventsForAChosenSIMAtARateAndTheSIMLookup() async throws {
+        var configuration = EmulatorServer.Configuration(tls: .none, applicationToken: "t", history: 0)
+        configuration.sims = 100
+        let test = try await TestEmulator.start(configuration)
+        let token = try await test.authToken()
+        let sim = await test.control.fleet().member(42)
+        let injected = try await test.curl(
+            "/_emulator/events", method: "POST", body: #"{"type":"update_location","count":2,"sim_id":\#(sim.simID)}"#)
+        let ids = try #require(try injected.jsonObject() as? [String: Any])["ids"] as? [NSNumber]
+        let feed = try await test.curl("/api/v1/sim/\(sim.simID)/event", token: token).jsonArray()
+        #expect(feed.compactMap { ($0["id"] as? NSNumber)?.int64Value } == ids?.map(\.int64Value))
+        #expect(feed.allSatisfy { ($0["imsi"] as? [String: Any])?["imsi"] as? String == sim.imsi })
+        let unknown = try await test.curl("/_emulator/events", method: "POST", body: #"{"sim_id":12345}"#)
+        #expect(unknown.status == 400 && unknown.bodyText.contains("12345"))
+
+        let scheduled = try await test.curl(
+            "/_emulator/events/generate", method: "POST", body: #"{"count":30,"rate":200,"sims":"random"}"#)
+        #expect(scheduled.bodyText == #"{"scheduled":30}"#)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while await test.control.eventCount() < 32, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await test.control.eventCount() == 32)
+
+        let found = try await test.curl("/api/v1/sim?q=iccid:\(sim.iccid)", token: token).jsonArray()
+        #expect(found.count == 1 && (found.first?["id"] as? NSNumber)?.int64Value == sim.simID)
+        #expect(found.first?["iccid_with_luhn"] as? String == sim.iccidWithLuhn)
+        let page = try await test.curl("/api/v1/sim?per_page=30&page=4", token: token)
+        #expect(page.headers["x-total-count"] == "100")
+        #expect(try page.jsonArray().count == 10)
+        await test.stop()
+    }
+
     /// emnify's documented "User verified" example (41-user-verified-1.json), its ids kept.
     static let documentedUserEvent = #"""
         {"timestamp":"2021-12-20T00:12:23.000Z","alert":false,"description":"User 'user@sample.com' verified successfully","id":85170815043,"event_type":{"id":41,"description":"User verified"},"event_source":{"id":2,"description":"API"},"event_severity":{"id":0,"description":"Info"},"organisation":{"id":14543,"name":"Sample Corp"},"user":{"id":676919,"name":"Sample User","username":"user@sample.com"}}
