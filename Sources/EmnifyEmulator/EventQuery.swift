@@ -54,6 +54,9 @@ struct EventQuery: Sendable {
     var descriptionContains: String?
     /// `iccid:` values (19 digits) and `endpoint:` ids as given, and as fleet indices once resolved.
     var iccids: [String]?
+    /// `imsi:` and `iccid_with_luhn:` values: further ways to name SIMs (resolved like `iccids`).
+    var imsis: [String]?
+    var iccidsWithLuhn: [String]?
     var endpointIDs: Set<Int>?
     private(set) var simIndices: Set<Int32>?
     private(set) var endpointIndices: Set<Int32>?
@@ -108,6 +111,14 @@ struct EventQuery: Sendable {
             }
             return result
         }
+        func digitStrings(_ value: Substring, _ name: String, count: Int) throws(Invalid) -> [String] {
+            let parts = value.split(separator: "|", omittingEmptySubsequences: false)
+            guard (1...6).contains(parts.count) else { throw invalid("Too many values for filter '\(name)' (up to 6)") }
+            for part in parts where part.utf8.count != count || !part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                throw invalid("Invalid value '\(part)' for filter '\(name)': expected \(count) digits")
+            }
+            return parts.map(String.init)
+        }
         for item in text.split(separator: ",") {
             guard let colon = item.firstIndex(of: ":") else {
                 throw invalid("Invalid filter '\(item)': expected field:value")
@@ -137,9 +148,10 @@ struct EventQuery: Sendable {
                         "Invalid value '\(iccid)' for filter 'iccid': expected 19 digits (without the Luhn digit)")
                 }
                 iccids = values.map(String.init)
+            case "imsi": imsis = try digitStrings(value, name, count: 15)
+            case "iccid_with_luhn": iccidsWithLuhn = try digitStrings(value, name, count: 20)
             case "endpoint": endpointIDs = try numbers(value, name)
-            case "organisation", "user", "tags", "ip_address", "imsi", "imei", "iccid_with_luhn", "network", "rat",
-                "country":
+            case "organisation", "user", "tags", "ip_address", "imei", "network", "rat", "country":
                 break  // accepted and not applied: the emulator's events share these or do not carry them
             default:
                 throw invalid("Invalid filter field '\(name)'")
@@ -156,7 +168,20 @@ struct EventQuery: Sendable {
     /// The feed's SIM or endpoint as a fleet index, and the `iccid`/`endpoint` filters as sets
     /// of them (an ICCID or endpoint the fleet lacks matches nothing).
     mutating func resolve(_ feed: Feed, in fleet: Fleet) -> Scope {
-        if let iccids { simIndices = Set(iccids.compactMap { fleet.index(ofICCID: $0).map { Int32($0) } }) }
+        // Several SIM filters together: a SIM must match each.
+        for named in [
+            iccids?.map { fleet.index(ofICCID: $0) },
+            imsis?.map { fleet.index(ofIMSI: $0) },
+            iccidsWithLuhn?.map { iccid in
+                fleet.index(ofICCID: String(iccid.prefix(19))).flatMap {
+                    fleet.member($0).iccidWithLuhn == iccid ? $0 : nil
+                }
+            },
+        ] {
+            guard let named else { continue }
+            let found = Set(named.compactMap { $0.map { Int32($0) } })
+            simIndices = simIndices.map { $0.intersection(found) } ?? found
+        }
         if let endpointIDs {
             endpointIndices = Set(endpointIDs.compactMap { fleet.index(ofEndpointID: Int64($0)).map { Int32($0) } })
         }

@@ -46,6 +46,16 @@ public struct Fleet: Sendable {
         return offset < UInt64(count) ? Int(offset) : nil
     }
 
+    /// `imsi`: 15 digits.
+    public func index(ofIMSI imsi: String) -> Int? {
+        if imsi == first.imsi { return 0 }
+        guard imsi.utf8.count == 15, imsi.hasPrefix("295050"), let msin = UInt64(imsi.dropFirst(6)),
+            let firstMSIN = UInt64(first.imsi.dropFirst(6))
+        else { return nil }
+        let offset = (msin + 1_000_000_000 - firstMSIN) % 1_000_000_000
+        return offset < UInt64(count) ? Int(offset) : nil
+    }
+
     private func validMember(_ offset: Int64) -> Int? {
         offset >= 1 && offset < Int64(count) ? Int(offset) : nil
     }

@@ -26,6 +26,7 @@ struct OrganisationFeedTests {
             if let endpoint = sim.endpointID { endpointIDs.insert(endpoint) }
             #expect(fleet.index(ofICCID: sim.iccid) == index)
             #expect(fleet.index(ofSimID: sim.simID) == index)
+            #expect(fleet.index(ofIMSI: sim.imsi) == index)
         }
         #expect(iccids.count == 10_000 && imsis.count == 10_000 && simIDs.count == 10_000)
         #expect(endpointIDs.count == 10_000)
@@ -73,6 +74,17 @@ struct OrganisationFeedTests {
         let unknown = try await test.curl("/api/v1/event?q=iccid:8988303000000000000", token: token)
         #expect(unknown.status == 200 && unknown.bodyText == "[]")
 
+        let imsis = chosen.prefix(2).map(\.imsi).joined(separator: "|")
+        let byIMSI = try await test.curl("/api/v1/event?q=imsi:\(imsis)", token: token).jsonArray()
+        #expect(byIMSI.count == 10)
+        #expect(
+            Set(byIMSI.compactMap { ($0["imsi"] as? [String: Any])?["imsi"] as? String })
+                == Set(chosen.prefix(2).map(\.imsi)))
+        let byLuhn = try await test.curl("/api/v1/event?q=iccid_with_luhn:\(chosen[3].iccidWithLuhn)", token: token)
+        #expect(try byLuhn.jsonArray().count == 5)
+        let both = "iccid:\(chosen[0].iccid),imsi:\(chosen[1].imsi)"
+        #expect(try await test.curl("/api/v1/event?q=\(both)", token: token).bodyText == "[]")
+
         let endpoint = try #require(chosen[2].endpointID)
         let byEndpoint = try await test.curl("/api/v1/event?q=endpoint:\(endpoint)", token: token).jsonArray()
         #expect(byEndpoint.count == 5)
@@ -94,7 +106,7 @@ struct OrganisationFeedTests {
         #expect(simFeed.count == 5)
         #expect(
             simFeed.allSatisfy { (($0["sim"] as? [String: Any])?["id"] as? NSNumber)?.int64Value == chosen[4].simID })
-        #expect(await test.control.counters().requests("/api/v1/event") == 10)
+        #expect(await test.control.counters().requests("/api/v1/event") == 13)
         await test.stop()
     }
 
