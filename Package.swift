@@ -139,7 +139,8 @@ let package = Package(
         .target(
             name: "EmnifyEmulator",
             dependencies: [
-                "EdgeCommon", "CZlib",
+                // EmnifyAPI: its libcurl transport delivers the Data Streamer stand-in's webhooks.
+                "EdgeCommon", "CZlib", "EmnifyAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -204,7 +205,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EdgeReportsTests", dependencies: ["EdgeReports", "EmnifyAPI"]),
-        .testTarget(name: "EmulatorTests", dependencies: ["EmnifyEmulator", "TestSupport"]),
+        // Hummingbird: the small webhook receiver that the Data Streamer stand-in delivers to.
+        .testTarget(
+            name: "EmulatorTests",
+            dependencies: [
+                "EmnifyEmulator", "TestSupport", "EdgeCommon", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "EdgeMQTTTests", dependencies: ["EdgeMQTT", "EdgeCommon", "EdgeProcess", "TestSupport"]),
         .testTarget(name: "EdgeProcessTests", dependencies: ["EdgeProcess", "EdgeCommon", "TestSupport"]),
         .testTarget(

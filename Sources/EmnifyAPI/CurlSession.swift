@@ -107,9 +107,11 @@ final class CurlSession: @unchecked Sendable {
             try set(CURLOPT_HTTPGET, 1)
             try check(ccurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, nil))
             code = curl_easy_perform(easy)
-        case .post, .patch:
+        case .post, .patch, .put:
             let body = request.body ?? []
-            try check(ccurl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method == .patch ? "PATCH" : nil))
+            try check(
+                ccurl_easy_setopt_string(
+                    easy, CURLOPT_CUSTOMREQUEST, request.method == .post ? nil : request.method.rawValue))
             // libcurl does not copy POSTFIELDS: the buffer must outlive curl_easy_perform.
             code = body.withUnsafeBytes { buffer -> CURLcode in
                 _ = ccurl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(buffer.count))

@@ -1,7 +1,8 @@
 /// One HTTP request as the API client builds it; transport-neutral so unit tests can answer
 /// it from memory.
 public struct HTTPRequest: Sendable, Equatable {
-    public enum Method: String, Sendable { case get = "GET", post = "POST", patch = "PATCH" }
+    /// PUT: not an emnify API method; the emulator's Data Streamer stand-in delivers with it.
+    public enum Method: String, Sendable { case get = "GET", post = "POST", patch = "PATCH", put = "PUT" }
 
     public var method: Method
     public var url: String

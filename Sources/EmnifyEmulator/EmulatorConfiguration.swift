@@ -43,6 +43,9 @@ extension EmulatorServer {
         public var http2 = false
         /// Send a CDN's response header block (CloudFront and Express, about 1.4 KB, per-response ids).
         public var cdnHeaders = false
+        /// SIMs of the organisation (each with an endpoint; the first as `hasEndpoint` says).
+        /// The history is the first SIM's; `EmulatorControl.generate(count:sims:)` raises events for the others.
+        public var sims = 1
 
         public init(
             tls: TLSMode = .none,

@@ -56,6 +56,9 @@ public final class EmulatorServer: Sendable {
         guard configuration.history >= 0 else {
             throw EmulatorError.invalidConfiguration("history must not be negative")
         }
+        guard (1...Fleet.maximumCount).contains(configuration.sims) else {
+            throw EmulatorError.invalidConfiguration("sims must be 1...\(Fleet.maximumCount)")
+        }
         if let rate = configuration.eventRate, !(rate > 0) {
             throw EmulatorError.invalidConfiguration("event rate must be positive")
         }
@@ -141,11 +144,16 @@ public final class EmulatorServer: Sendable {
 
     /// Stops listening, releases stalled requests and waits for the server to finish.
     public func stop() async {
-        state.withLock { $0.stopping = true }
-        let tasks = self.tasks.withLock { tasks in
-            defer { tasks.removeAll() }
-            return tasks
+        let streamTasks = state.withLock { inner in
+            inner.stopping = true
+            defer { inner.streamTasks.removeAll() }
+            return Array(inner.streamTasks.values)
         }
+        let tasks =
+            self.tasks.withLock { tasks in
+                defer { tasks.removeAll() }
+                return tasks
+            } + streamTasks
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
     }

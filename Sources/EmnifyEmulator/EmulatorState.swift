@@ -6,6 +6,7 @@ import FoundationEssentials
 final class EmulatorState: Sendable {
     struct Inner: Sendable {
         var store: EventStore
+        var fleet: Fleet
         var tokens: TokenIssuer
         var counters = EmulatorCounters()
         var faults: [FaultRule] = []
@@ -16,6 +17,10 @@ final class EmulatorState: Sendable {
         var consecutiveFailedLogins = 0
         var loginLockedUntil: Double?
         var stopping = false
+        /// The Data Streamer stand-in's streams by id, and their delivery tasks.
+        var streams: [Int: DataStream] = [:]
+        var streamTasks: [Int: Task<Void, Never>] = [:]
+        var nextStreamID = 1
     }
 
     let configuration: EmulatorServer.Configuration
@@ -37,7 +42,9 @@ final class EmulatorState: Sendable {
             count: configuration.history, endMillis: Int64(end.timeIntervalSince1970 * 1000),
             meanIntervalMillis: meanInterval)
         inner = Locked(
-            Inner(store: store, tokens: TokenIssuer(seed: configuration.seed, organisationID: identity.organisationID)))
+            Inner(
+                store: store, fleet: Fleet(first: identity, count: configuration.sims),
+                tokens: TokenIssuer(seed: configuration.seed, organisationID: identity.organisationID)))
     }
 
     func withLock<Result: Sendable>(_ body: (inout Inner) throws -> Result) rethrows -> Result {

@@ -13,6 +13,10 @@ public enum EventKind: String, Sendable, CaseIterable, Codable {
     case purgeGPRSLocation = "purge_gprs_location"
     case quotaThresholdReached = "quota_threshold_reached"
     case quotaUsedUp = "quota_used_up"
+    // Organisation and user events: no SIM, endpoint or IMSI (only in the organisation and user feeds).
+    case multiFactorAuthentication = "multi_factor_authentication"
+    case userVerified = "user_verified"
+    case organisationUpdated = "organisation_updated"
 
     /// `event_type.id`
     public var typeID: Int {
@@ -28,13 +32,16 @@ public enum EventKind: String, Sendable, CaseIterable, Codable {
         case .purgeGPRSLocation: 16
         case .quotaThresholdReached: 18
         case .quotaUsedUp: 19
+        case .multiFactorAuthentication: 14
+        case .userVerified: 41
+        case .organisationUpdated: 31
         }
     }
 
     var defaultSource: EventSource {
         switch self {
         case .generic, .pdpContextRejected, .endpointBlocked, .quotaThresholdReached, .quotaUsedUp: .policyControl
-        case .userAuthenticationFailed: .api
+        case .userAuthenticationFailed, .multiFactorAuthentication, .userVerified, .organisationUpdated: .api
         default: .network
         }
     }
@@ -55,8 +62,16 @@ public enum EventKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Organisation-level events carry a `user` and no endpoint, SIM or IMSI.
-    var isOrganisationOnly: Bool { self == .userAuthenticationFailed }
+    /// Organisation-level events carry no endpoint, SIM or IMSI.
+    var isOrganisationOnly: Bool {
+        switch self {
+        case .userAuthenticationFailed, .multiFactorAuthentication, .userVerified, .organisationUpdated: true
+        default: false
+        }
+    }
+
+    /// User events carry the `user` who caused them (and show in `GET /api/v1/user/{id}/event`).
+    var namesUser: Bool { isOrganisationOnly && self != .organisationUpdated }
 }
 
 /// `event_source`: 0 Network, 1 Policy Control, 2 API.

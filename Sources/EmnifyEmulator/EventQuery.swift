@@ -4,7 +4,27 @@ struct EventQuery: Sendable {
     enum Feed: Sendable, Equatable {
         case endpoint(Int64)
         case sim(Int64)
+        case user(Int64)
         case organisation
+
+        /// The organisation-wide feeds return the last page again for a page past the last
+        /// (emnify's documented quirk); the per-SIM and per-endpoint feeds answer `[]`.
+        var repeatsLastPage: Bool {
+            switch self {
+            case .organisation, .user: true
+            case .endpoint, .sim: false
+            }
+        }
+    }
+
+    /// A feed and the `iccid`/`endpoint` filters turned into fleet indices (`resolve(in:)`).
+    enum Scope: Sendable, Equatable {
+        case sim(Int32)
+        case endpoint(Int32)
+        case user(Int64)
+        case organisation
+        /// An id the fleet does not have: `200 []`, as the service answers.
+        case nothing
     }
 
     enum SortField: String, Sendable {
@@ -32,6 +52,14 @@ struct EventQuery: Sendable {
     var sources: Set<Int>?
     var alert: Bool?
     var descriptionContains: String?
+    /// `iccid:` values (19 digits) and `endpoint:` ids as given, and as fleet indices once resolved.
+    var iccids: [String]?
+    /// `imsi:` and `iccid_with_luhn:` values: further ways to name SIMs (resolved like `iccids`).
+    var imsis: [String]?
+    var iccidsWithLuhn: [String]?
+    var endpointIDs: Set<Int>?
+    private(set) var simIndices: Set<Int32>?
+    private(set) var endpointIndices: Set<Int32>?
 
     init(parameters: [String: String]) throws(Invalid) {
         if let text = parameters["page"] {
@@ -83,6 +111,14 @@ struct EventQuery: Sendable {
             }
             return result
         }
+        func digitStrings(_ value: Substring, _ name: String, count: Int) throws(Invalid) -> [String] {
+            let parts = value.split(separator: "|", omittingEmptySubsequences: false)
+            guard (1...6).contains(parts.count) else { throw invalid("Too many values for filter '\(name)' (up to 6)") }
+            for part in parts where part.utf8.count != count || !part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                throw invalid("Invalid value '\(part)' for filter '\(name)': expected \(count) digits")
+            }
+            return parts.map(String.init)
+        }
         for item in text.split(separator: ",") {
             guard let colon = item.firstIndex(of: ":") else {
                 throw invalid("Invalid filter '\(item)': expected field:value")
@@ -102,8 +138,21 @@ struct EventQuery: Sendable {
                 guard value == "true" || value == "false" else { throw invalid("Invalid value '\(value)' for 'alert'") }
                 alert = value == "true"
             case "description": descriptionContains = String(value).lowercased()
-            case "organisation", "user", "endpoint", "tags", "ip_address", "iccid", "imsi":
-                break  // accepted; the emulator has one of each
+            case "iccid":
+                let values = value.split(separator: "|", omittingEmptySubsequences: false)
+                guard (1...6).contains(values.count) else {
+                    throw invalid("Too many values for filter 'iccid' (up to 6)")
+                }
+                for iccid in values where iccid.utf8.count != 19 || !iccid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+                    throw invalid(
+                        "Invalid value '\(iccid)' for filter 'iccid': expected 19 digits (without the Luhn digit)")
+                }
+                iccids = values.map(String.init)
+            case "imsi": imsis = try digitStrings(value, name, count: 15)
+            case "iccid_with_luhn": iccidsWithLuhn = try digitStrings(value, name, count: 20)
+            case "endpoint": endpointIDs = try numbers(value, name)
+            case "organisation", "user", "tags", "ip_address", "imei", "network", "rat", "country":
+                break  // accepted and not applied: the emulator's events share these or do not carry them
             default:
                 throw invalid("Invalid filter field '\(name)'")
             }
@@ -116,14 +165,51 @@ struct EventQuery: Sendable {
         }
     }
 
-    func matches(_ event: StoredEvent, feed: Feed, identity: SimIdentity) -> Bool {
-        switch feed {
-        case .endpoint(let id):
-            guard event.hasEndpoint, identity.endpointID == id else { return false }
-        case .sim(let id):
-            guard event.hasSim, identity.simID == id else { return false }
-        case .organisation: break
+    /// The feed's SIM or endpoint as a fleet index, and the `iccid`/`endpoint` filters as sets
+    /// of them (an ICCID or endpoint the fleet lacks matches nothing).
+    mutating func resolve(_ feed: Feed, in fleet: Fleet) -> Scope {
+        // Several SIM filters together: a SIM must match each.
+        for named in [
+            iccids?.map { fleet.index(ofICCID: $0) },
+            imsis?.map { fleet.index(ofIMSI: $0) },
+            iccidsWithLuhn?.map { iccid in
+                fleet.index(ofICCID: String(iccid.prefix(19))).flatMap {
+                    fleet.member($0).iccidWithLuhn == iccid ? $0 : nil
+                }
+            },
+        ] {
+            guard let named else { continue }
+            let found = Set(named.compactMap { $0.map { Int32($0) } })
+            simIndices = simIndices.map { $0.intersection(found) } ?? found
         }
+        if let endpointIDs {
+            endpointIndices = Set(endpointIDs.compactMap { fleet.index(ofEndpointID: Int64($0)).map { Int32($0) } })
+        }
+        switch feed {
+        case .organisation: return .organisation
+        case .user(let id): return .user(id)
+        case .sim(let id): return fleet.index(ofSimID: id).map { .sim(Int32($0)) } ?? .nothing
+        case .endpoint(let id):
+            // The first SIM may have no endpoint: its index is then no endpoint's.
+            if id == fleet.first.endpointID ?? -1 { return .endpoint(0) }
+            guard let index = fleet.index(ofEndpointID: id), index > 0 else { return .nothing }
+            return .endpoint(Int32(index))
+        }
+    }
+
+    func matches(_ event: StoredEvent, scope: Scope, userID: Int64) -> Bool {
+        switch scope {
+        case .endpoint(let index):
+            guard event.hasEndpoint, event.simIndex == index else { return false }
+        case .sim(let index):
+            guard event.hasSim, event.simIndex == index else { return false }
+        case .user(let id):
+            guard event.hasUser, (event.userID ?? userID) == id else { return false }
+        case .organisation: break
+        case .nothing: return false
+        }
+        if let simIndices, !(event.hasSim && simIndices.contains(event.simIndex)) { return false }
+        if let endpointIndices, !(event.hasEndpoint && endpointIndices.contains(event.simIndex)) { return false }
         if let from, event.timestampMillis < from { return false }
         if let until, event.timestampMillis > until { return false }
         if let types, !types.contains(event.typeID) { return false }

@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
 
-/// The event feeds (`GET /api/v1/event`, `/api/v1/endpoint/{id}/event`, `/api/v1/sim/{id}/event`)
-/// with paging, sorting, filters and ETags, and the catalogue `GET /api/v1/event/type`.
+/// The event feeds (`GET /api/v1/event` of the whole organisation, `/api/v1/endpoint/{id}/event`,
+/// `/api/v1/sim/{id}/event`, `/api/v1/user/{id}/event`) with paging, sorting, filters and ETags,
+/// and the catalogue `GET /api/v1/event/type`.
 struct EventRoutes {
     let state: EmulatorState
 
@@ -22,6 +23,12 @@ struct EventRoutes {
             }
             return feed(.sim(id), request)
         }
+        routes.get("user/{id}/event") { request, context in
+            guard let id = context.parameters.get("id", as: Int64.self) else {
+                return Response.message(400, "user_id must be a number")
+            }
+            return feed(.user(id), request)
+        }
         return routes
     }
 
@@ -33,30 +40,33 @@ struct EventRoutes {
     }
 
     private func feed(_ feed: EventQuery.Feed, _ request: Request) -> Response {
-        let query: EventQuery
+        var query: EventQuery
         do {
             query = try EventQuery(parameters: request.queryDictionary)
         } catch {
             return .message(error.status, error.message)
         }
-        let identity = state.identity
+        let userID = state.identity.userID
         let seed = state.configuration.seed
         // Select under the lock (a copy of the matching records), render outside it.
-        var selected = state.withLock { inner in
-            inner.store.events.filter { query.matches($0, feed: feed, identity: identity) }
+        let (fleet, matching) = state.withLock { inner in
+            let scope = query.resolve(feed, in: inner.fleet)
+            return (inner.fleet, inner.store.events.filter { query.matches($0, scope: scope, userID: userID) })
         }
+        var selected = matching
         // The store is mostly in time order already: checking is linear, sorting is not.
         if !query.isDefaultOrder, zip(selected, selected.dropFirst()).contains(where: { query.ordered($1, $0) }) {
             selected.sort(by: query.ordered)
         }
         let total = selected.count
-        let start = min(total, (query.page - 1) * query.perPage)
+        var start = min(total, (query.page - 1) * query.perPage)
+        if start == total, total > 0, feed.repeatsLastPage { start = (total - 1) / query.perPage * query.perPage }
         let end = min(total, start + query.perPage)
         var body = "["
         body.reserveCapacity((end - start) * 1_300 + 2)  // a generated event is about 1.2 KB
         for (index, event) in selected[start..<end].enumerated() {
             if index > 0 { body += "," }
-            body += event.json(identity: identity, seed: seed)
+            body += event.json(identity: fleet.member(Int(event.simIndex)), seed: seed)
         }
         body += "]"
         var headers = Response.pagingHeaders(

@@ -17,6 +17,11 @@ struct StoredEvent: Sendable {
     /// The event names the emulated endpoint / SIM (so it shows in their feeds).
     var hasEndpoint: Bool
     var hasSim: Bool
+    /// The fleet member it names (`Fleet.member`), when `hasSim` or `hasEndpoint`.
+    var simIndex: Int32 = 0
+    /// A user event: the organisation's user (generated ones) or `userID` (raw ones) raised it.
+    var hasUser = false
+    var userID: Int64?
     var body: Body
 }
 
@@ -60,12 +65,19 @@ extension StoredEvent {
             ),
         ]
         if kind.isOrganisationOnly {
-            members.append(
-                (
-                    "user",
-                    .object([("id", .int(identity.userID)), ("name", "Jane Doe"), ("username", "jane@example.org")])
+            if kind.namesUser {
+                members.append(
+                    (
+                        "user",
+                        .object([
+                            ("id", .int(identity.userID)), ("name", "Jane Doe"), ("username", "jane@example.org"),
+                        ])
+                    )
                 )
-            )
+            }
+            if let detail = detail(kind: kind, session: session, identity: identity, random: &random) {
+                members.append(("detail", detail))
+            }
             return .object(members)
         }
         if hasEndpoint, let endpointID = identity.endpointID {
@@ -124,6 +136,11 @@ extension StoredEvent {
         case .purgeGPRSLocation: return "SGSN location information has been purged for IMSI='\(identity.imsi)'."
         case .quotaThresholdReached: return "Endpoint quota threshold reached, volume is below 80%."
         case .quotaUsedUp: return "Quota volume is completely used up and data access denied for endpoint."
+        case .multiFactorAuthentication:
+            return
+                "MFA key with Id '\(Int.random(in: 100...999, using: &random))' of Type 'Time-Based One-Time Password' deleted for user 'jane@example.org'"
+        case .userVerified: return "User 'jane@example.org' verified successfully"
+        case .organisationUpdated: return "Organisation data updated."
         }
     }
 
@@ -184,6 +201,21 @@ extension StoredEvent {
                 (
                     "quota",
                     .object([("threshold_percentage", 80), ("threshold_volume", .double(0.8)), ("volume", volume)])
+                )
+            ])
+        case .organisationUpdated:
+            // The shape of the documented example (31-organisation-updated-1.json).
+            return .object([
+                (
+                    "changed_data",
+                    .array([
+                        .object([
+                            (
+                                "name",
+                                .object([("old", .string(identity.organisationName)), ("new", "Emulated Org Ltd.")])
+                            )
+                        ])
+                    ])
                 )
             ])
         default:

@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Speak HTTP/2 over TLS as well (ALPN offers h2 and http/1.1).") var http2 = false
     @Flag(help: "Send a CDN's response header block (CloudFront and Express, about 1.4 KB, per-response ids).")
     var cdnHeaders = false
+    @Option(help: "SIMs of the organisation, each with an endpoint (the history is the first SIM's).") var sims = 1
 
     enum TLSOption: String, ExpressibleByArgument, CaseIterable {
         case none
@@ -57,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         if let historySpan, !(historySpan > 0 && historySpan <= 30 * 86_400) {
             throw ValidationError("--history-span must be more than 0 and at most 30 days (2592000 s)")
         }
+        guard (1...1_000_000).contains(sims) else { throw ValidationError("--sims must be 1...1000000") }
         guard eventRate >= 0 else { throw ValidationError("--event-rate must not be negative") }
         if caFile != nil && tls == .none { throw ValidationError("--ca-file needs --tls self-signed or untrusted") }
         if http2 && tls == .none { throw ValidationError("--http2 needs --tls self-signed or untrusted") }
@@ -78,6 +80,7 @@ struct Serve: AsyncParsableCommand {
             idleTimeout: idleTimeout.map { .milliseconds(Int64($0 * 1000)) })
         configuration.http2 = http2
         configuration.cdnHeaders = cdnHeaders
+        configuration.sims = sims
         let emulator = try await EmulatorServer.start(configuration)
         if let caFile { try emulator.writeCACertificate(to: caFile) }
         // Unbuffered, so a parent reading a pipe sees the line at once.

@@ -68,4 +68,58 @@ public final class TestEmulator: Sendable {
             baseURL + pathAndQuery, method: method, body: body, headers: headers, caFile: caFile,
             extraArguments: extraArguments, timeout: timeout)
     }
+
+    /// A control call (`/_emulator/…`) over HTTP with a JSON body; fails on an answer outside 2xx.
+    @discardableResult
+    public func controlCall(_ method: String, _ path: String, json: String? = nil) async throws -> Curl.Result {
+        let result = try await curl("/_emulator/" + path, method: method, body: json)
+        guard (200..<300).contains(result.status) else {
+            throw TestSupportError("\(method) /_emulator/\(path): \(result.status) \(result.bodyText)")
+        }
+        return result
+    }
+
+    /// `POST /_emulator/sims {"count":N}`: grows the organisation to `count` SIMs.
+    public func growFleet(to count: Int) async throws {
+        try await controlCall("POST", "sims", json: #"{"count":\#(count)}"#)
+    }
+
+    /// `POST /_emulator/events/generate`: `count` events for these SIM ids in turn (nil: random
+    /// SIMs), at once; returns the new ids.
+    public func generateEvents(count: Int, simIDs: [Int64]? = nil) async throws -> [Int64] {
+        let sims = simIDs.map { "\($0)" } ?? #""random""#
+        let result = try await controlCall("POST", "events/generate", json: #"{"count":\#(count),"sims":\#(sims)}"#)
+        let object = try result.jsonObject() as? [String: Any]
+        return (object?["ids"] as? [NSNumber])?.map(\.int64Value) ?? []
+    }
+
+    /// `POST /_emulator/streams` with this JSON (see `DataStreamRequest`); returns the stream id.
+    public func createStream(json: String) async throws -> Int {
+        let result = try await controlCall("POST", "streams", json: json)
+        guard let id = (try result.jsonObject() as? [String: Any])?["id"] as? Int else {
+            throw TestSupportError("stream creation answered \(result.bodyText)")
+        }
+        return id
+    }
+
+    /// `GET /_emulator/streams/{id}` decoded.
+    public func stream(_ id: Int) async throws -> [String: Any] {
+        let result = try await controlCall("GET", "streams/\(id)")
+        return try result.jsonObject() as? [String: Any] ?? [:]
+    }
+
+    /// Polls the stream's status until `condition` holds (generous deadline; no timing asserted).
+    public func waitForStream(
+        _ id: Int, timeout: Duration = .seconds(60), until condition: ([String: Any]) -> Bool
+    ) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let status = try await stream(id)
+            if condition(status) { return status }
+            guard ContinuousClock.now < deadline else {
+                throw TestSupportError("stream \(id) did not reach the expected state: \(status)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
 }
