@@ -137,15 +137,26 @@ extension MQTTFailoverConnection {
         }
     }
 
-    /// Subscribes again on a new link (after a failover); a failure is logged, the stream stays open.
+    /// Subscribes again on a new link (after a failover), retrying with backoff while the link is current: right
+    /// after a node died, NATS refused SUBSCRIBEs on the survivors (SUBACK 0x80) until JetStream had new leaders.
     func renew(_ id: UInt64, filter: String, qos: Int, on link: Link) async {
-        do throws(MQTTError) {
-            let messages = try await link.connection.subscribe(filter, qos: qos)
-            forward(messages, to: id, from: link)
-        } catch {
-            logger.error(
-                "MQTT could not renew a subscription after the failover",
-                metadata: ["filter": "\(filter)", "broker": "\(describe(link.hostIndex))", "error": "\(error)"])
+        var pause = settings.reconnectDelay.min
+        while true {
+            do throws(MQTTError) {
+                let messages = try await link.connection.subscribe(filter, qos: qos)
+                forward(messages, to: id, from: link)
+                return
+            } catch {
+                logger.warning(
+                    "MQTT could not renew a subscription after the failover; retrying",
+                    metadata: ["filter": "\(filter)", "broker": "\(describe(link.hostIndex))", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, settings.reconnectDelay.max)
+            let current = state.withLock { s in
+                s.phase == .running && s.link?.generation == link.generation && s.subscriptions[id] != nil
+            }
+            if !current { return }
         }
     }
 

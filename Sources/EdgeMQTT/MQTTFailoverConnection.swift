@@ -23,9 +23,11 @@ public final class MQTTFailoverConnection: Sendable {
     public let hosts: [(host: String, port: Int)]
     /// The settings of every host's connection (their `host` and `port` are replaced by each host's).
     public let settings: MQTTSettings
-    /// How long a lost connection may stay down before the next host is tried; also how long each host has to
-    /// answer a connect during `start` and during a failover.
+    /// How long a lost connection may stay down before the next host is tried.
     public let failoverAfter: Duration
+    /// How long each host has to answer a connect (CONNACK) during `start` and a failover. NATS answers only once
+    /// JetStream has leaders again: right after a node died, the survivors took 3-10 s here.
+    public let connectTimeout: Duration
     let logger: Logger
     let state = Locked(State())
 
@@ -67,10 +69,12 @@ public final class MQTTFailoverConnection: Sendable {
     /// `hosts` in the order to try them (at least one); `settings.host`/`port` are ignored.
     public init(
         hosts: [(host: String, port: Int)], settings: MQTTSettings, failoverAfter: Duration = .seconds(5),
-        logger: Logger
+        connectTimeout: Duration = .seconds(10), logger: Logger
     ) throws(MQTTError) {
         guard !hosts.isEmpty else { throw .invalidSettings("[mqtt] hosts is empty: name at least one broker") }
-        guard failoverAfter >= .seconds(1) else { throw .invalidSettings("failover delay must be at least 1s") }
+        guard failoverAfter >= .seconds(1), connectTimeout >= .seconds(1) else {
+            throw .invalidSettings("the failover delay and the connect timeout must be at least 1s")
+        }
         for (host, port) in hosts {
             var one = settings
             one.host = host
@@ -80,6 +84,7 @@ public final class MQTTFailoverConnection: Sendable {
         self.hosts = hosts
         self.settings = settings
         self.failoverAfter = failoverAfter
+        self.connectTimeout = connectTimeout
         self.logger = logger
     }
 
@@ -122,7 +127,7 @@ public struct MQTTHostEvent: Sendable {
 // MARK: - Start, failover, stop
 
 extension MQTTFailoverConnection {
-    /// Connects to the first host that accepts within `failoverAfter`, in order, round-robin until `timeout`.
+    /// Connects to the first host that accepts within `connectTimeout`, in order, round-robin until `timeout`.
     /// Throws at once what no other host would change (bad credentials, not authorized, a TLS or settings
     /// problem); otherwise `.brokerUnreachable` naming the last host tried, when `timeout` passed.
     public func start(timeout: Duration) async throws(MQTTError) {
@@ -144,7 +149,7 @@ extension MQTTFailoverConnection {
             if state.withLock({ $0.phase != .starting }) { throw .stopped }
             let remaining = ContinuousClock.now.duration(to: deadline)
             do throws(MQTTError) {
-                let (connection, events) = try await connect(index, timeout: min(failoverAfter, remaining))
+                let (connection, events) = try await connect(index, timeout: min(connectTimeout, remaining))
                 let installed = install(connection, events: events, hostIndex: index, from: [.starting])
                 if !installed {
                     await connection.stop(timeout: .zero)
@@ -265,7 +270,7 @@ extension MQTTFailoverConnection {
         var pause = settings.reconnectDelay.min
         while !Task.isCancelled && state.withLock({ $0.phase == .running }) {
             do throws(MQTTError) {
-                let (connection, events) = try await connect(index, timeout: failoverAfter)
+                let (connection, events) = try await connect(index, timeout: connectTimeout)
                 if !install(connection, events: events, hostIndex: index, from: [.running]) {
                     await connection.stop(timeout: .zero)  // stopped meanwhile
                 }
