@@ -28,6 +28,18 @@ EXECUTABLE = next((p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server") 
 PROBE = "/usr/bin/mosquitto_pub"
 
 
+_taken_ports = set()
+
+
+def _distinct_port() -> int:
+    """A free port not handed out before in this process (two probes may get the same one)."""
+    while True:
+        port = free_port()
+        if port not in _taken_ports:
+            _taken_ports.add(port)
+            return port
+
+
 def _die_with_parent() -> None:
     """In the child: SIGKILL when the driver dies, however it ends (prctl PR_SET_PDEATHSIG)."""
     import ctypes
@@ -39,10 +51,7 @@ class Node:
         self.index = index
         self.name = f"n{index + 1}"
         self.directory = directory
-        self.client_port = free_port()
-        self.cluster_port = free_port()
-        self.mqtt_port = free_port()
-        self.http_port = free_port()
+        self.client_port, self.cluster_port, self.mqtt_port, self.http_port = (_distinct_port() for _ in range(4))
         self.process = None
 
     @property
@@ -184,7 +193,8 @@ class Cluster:
                 return
             time.sleep(0.25)
         raise TimeoutError(f"NATS node {node.index + 1} not ready after {timeout:.0f} s (routes "
-                           f"{self.routes(node.index)}, healthz {self.healthz(node.index)}): {self.log_tail(node.index)}")
+                           f"{self.routes(node.index)}, healthz {self.healthz(node.index)}): "
+                           f"{self.log_tail(node.index)}")
 
     def routes(self, node: int) -> int:
         """How many other nodes this one has a route to (monitoring endpoint /routez), -1 if it does not answer."""
