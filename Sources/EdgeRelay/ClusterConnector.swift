@@ -2,33 +2,38 @@ import EdgeCommon
 import EdgeMQTT
 import Logging
 
-/// The first connection to the cluster: each node in turn until one accepts, for as long as it
-/// takes (cancellation ends it). A refusal (credentials, protocol) is not retried: it will not
-/// change by itself, and the operator must read it.
+extension MQTTFailoverConnection: RelayCluster {}
+
+/// The first connection to the cluster: the nodes in turn (`MQTTFailoverConnection`) for as long
+/// as it takes, since the relay is useless without one and systemd should not see a crash loop
+/// while the cluster restarts; cancellation (SIGTERM) ends the wait. A refusal (credentials,
+/// protocol, TLS) is not retried: it will not change by itself, and the operator must read it.
 enum ClusterConnector {
     static func connect(
         _ settings: MQTTSettings, nodes: [(host: String, port: Int)], logger: Logger
-    ) async throws -> MQTTConnection {
+    ) async throws -> MQTTFailoverConnection {
         var round = 0
         while true {
-            for node in nodes {
-                try Task.checkCancellation()
-                var attempt = settings
-                attempt.host = node.host
-                attempt.port = node.port
-                let connection = try MQTTConnection(settings: attempt, logger: logger)
-                do throws(MQTTError) {
-                    try await connection.start(timeout: .seconds(10))
+            try Task.checkCancellation()
+            let connection = try MQTTFailoverConnection(hosts: nodes, settings: settings, logger: logger)
+            do throws(MQTTError) {
+                try await connection.start(timeout: .seconds(60))
+                if let node = connection.currentHost {
                     logger.notice("connected to the cluster", metadata: ["node": "\(node.host):\(node.port)"])
-                    return connection
-                } catch {
-                    if case .connectionRefused = error { throw error }
+                }
+                return connection
+            } catch {
+                switch error {
+                case .brokerUnreachable, .notConnected:
+                    round += 1
                     logger.warning(
-                        "cluster node not reachable; trying the next", metadata: ["node": "\(node.host):\(node.port)", "error": "\(error)"])
+                        "no cluster node answers; trying again",
+                        metadata: ["nodes": "\(nodes.map { "\($0.host):\($0.port)" })", "error": "\(error)"])
+                    try await Task.sleep(for: .seconds(min(30, 2 * round)))
+                default:
+                    throw error
                 }
             }
-            round += 1
-            try await Task.sleep(for: .seconds(min(30, 2 * round)))
         }
     }
 }
