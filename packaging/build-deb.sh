@@ -56,7 +56,8 @@ rm -rf "$src"
 mkdir -p "$src/staging/usr/bin" "$src/staging/man" "$src/man"
 cp -a "$root/packaging/debian" "$src/debian"
 cp -a "$root/firmware-config" "$src/firmware-config"
-cp "$root/packaging/man/emnify-edge.toml.5" "$src/man/"
+cp "$root/packaging/man/emnify-edge.toml.5" "$root/packaging/man/emnify-edge-relay.toml.5" "$src/man/"
+cp "$root/packaging/relay.toml" "$src/relay.toml"
 install -m 0755 "$bin/emnify-edge" "$bin/emnify-emulator" "$src/staging/usr/bin/"
 
 if [[ -n "${EMNIFY_DEB_VERSION:-}" ]]; then

@@ -86,6 +86,7 @@ mkdir -p "$chroot_dir/tmp/v1" "$chroot_dir/tmp/v2"
 cp "$work"/v1/*.deb "$chroot_dir/tmp/v1/"
 cp "$work"/v2/*.deb "$chroot_dir/tmp/v2/"
 unit=/lib/systemd/system/emnify-edge.service
+relay_unit=/lib/systemd/system/emnify-edge-relay.service
 
 # --- install ---
 say "install $version"
@@ -110,10 +111,21 @@ check "without a token config check fails, as run would" \
 check "no token shipped" test ! -e "$chroot_dir/etc/emnify-edge/application-token"
 check "$unit 644 root root" is "$(mode_of $unit)" "644 root root"
 check "unit enabled (multi-user.target.wants)" test -L "$chroot_dir/etc/systemd/system/multi-user.target.wants/emnify-edge.service"
+# The fleet relay's unit and file: installed on every machine, enabled on none (gateways run the agent).
+check "$relay_unit 644 root root" is "$(mode_of $relay_unit)" "644 root root"
+check "relay unit not enabled" test ! -e "$chroot_dir/etc/systemd/system/multi-user.target.wants/emnify-edge-relay.service"
+check "/etc/emnify-edge/relay.toml 644 root root" is "$(mode_of /etc/emnify-edge/relay.toml)" "644 root root"
+check "relay.toml is a conffile" \
+    bash -c "chroot '$chroot_dir' dpkg-query -W -f='\${Conffiles}' emnify-edge | grep -q '/etc/emnify-edge/relay.toml'"
+check "the shipped relay.toml passes config check (detected by its name)" \
+    bash -c "EMNIFY_APPLICATION_TOKEN=package-test-token EMNIFY_WEBHOOK_TOKEN=package-test-webhook-token chroot '$chroot_dir' /usr/bin/emnify-edge config check --config /etc/emnify-edge/relay.toml | grep -q '^configuration OK'"
+check "without a webhook token config check --relay fails" \
+    bash -c "! env -u EMNIFY_WEBHOOK_TOKEN EMNIFY_APPLICATION_TOKEN=package-test-token chroot '$chroot_dir' /usr/bin/emnify-edge config check --relay 2>/dev/null"
 check "sysusers.d file" is "$(mode_of /usr/lib/sysusers.d/emnify-edge.conf)" "644 root root"
 check "board profiles in /usr/share/emnify-edge/boards" test -s "$chroot_dir/usr/share/emnify-edge/boards/quectel-ec25.toml"
 for page in man1/emnify-edge.1.gz man1/emnify-edge-run.1.gz man1/emnify-edge-events.1.gz \
-    man1/emnify-edge-identity.1.gz man1/emnify-edge-config-check.1.gz man5/emnify-edge.toml.5.gz; do
+    man1/emnify-edge-identity.1.gz man1/emnify-edge-config-check.1.gz man5/emnify-edge.toml.5.gz \
+    man5/emnify-edge-relay.toml.5.gz; do
     check "man page $page" test -s "$chroot_dir/usr/share/man/$page"
 done
 check "examples: mosquitto snippet and udev rules" test -s "$chroot_dir/usr/share/doc/emnify-edge/examples/mosquitto/emnify-edge.conf" -a \
@@ -160,6 +172,7 @@ check "dpkg -r emnify-edge" in_root dpkg -r emnify-edge
 check "status: config-files" is "$(installed_version emnify-edge)" "$upgrade_version rc "
 check "binary removed" test ! -e "$chroot_dir/usr/bin/emnify-edge"
 check "unit removed" test ! -e "$chroot_dir$unit"
+check "relay unit removed" test ! -e "$chroot_dir$relay_unit"
 check "remove keeps the configuration (with the local edit)" grep -q '^# local edit' "$chroot_dir/etc/emnify-edge/emnify-edge.toml"
 check "remove keeps the token" test -s "$chroot_dir/etc/emnify-edge/application-token"
 check "remove keeps the state" test -e "$chroot_dir/var/lib/emnify-edge/cursors.json"

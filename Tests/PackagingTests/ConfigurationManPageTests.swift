@@ -136,6 +136,7 @@ enum ConfigurationManPage {
             .BR emnify\\-edge (1),
             .BR emnify\\-edge\\-run (1),
             .BR emnify\\-edge\\-config\\-check (1),
+            .BR emnify\\-edge\\-relay.toml (5),
             .BR systemd.exec (5),
             .BR systemd\\-creds (1)
 

@@ -72,3 +72,92 @@ import Testing
         #expect(explained, "a directive group without a comment")
     }
 }
+
+/// `packaging/debian/emnify-edge.emnify-edge-relay.service`, the fleet relay's unit: installed with
+/// the package, not enabled (`debian/rules`), hardened like the agent's.
+@Suite struct RelayUnitTests {
+    static let unitPath = "packaging/debian/emnify-edge.emnify-edge-relay.service"
+    static let execStart = "ExecStart=/usr/bin/emnify-edge relay --config /etc/emnify-edge/relay.toml"
+
+    static func values(_ key: String) throws -> [String] {
+        try RepositoryFiles.text(unitPath).split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix("#") && $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    @Test func exposureScoreIsAtMostTwo() throws {
+        try #require(Tool.exists(SystemdUnitTests.analyze), "systemd-analyze is missing: apt-get install systemd")
+        let directory = try RepositoryFiles.temporaryDirectory("unit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let unit = directory.appendingPathComponent("emnify-edge-relay.service")
+        try FileManager.default.copyItem(at: RepositoryFiles.url(Self.unitPath), to: unit)
+        let result = try Tool.run(SystemdUnitTests.analyze, ["security", "--offline=true", "--no-pager", unit.path])
+        let line = result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
+        let score = line.flatMap { line -> Double? in
+            guard let unitName = line.range(of: ".service: ") else { return nil }
+            return line[unitName.upperBound...].split(separator: " ").first.flatMap { Double($0) }
+        }
+        #expect(score != nil, "no score in: \(result.output.suffix(400))")
+        if let score { #expect(score <= 2.0, "exposure \(score)") }
+    }
+
+    @Test func verifies() throws {
+        try #require(Tool.exists(SystemdUnitTests.analyze), "systemd-analyze is missing: apt-get install systemd")
+        let directory = try RepositoryFiles.temporaryDirectory("unit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = try RepositoryFiles.text(Self.unitPath)
+        #expect(text.contains("\n\(Self.execStart)\n"))
+        let unit = directory.appendingPathComponent("emnify-edge-relay.service")
+        try text.replacingOccurrences(of: "ExecStart=/usr/bin/emnify-edge relay", with: "ExecStart=/bin/true relay")
+            .write(to: unit, atomically: true, encoding: .utf8)
+        let result = try Tool.run(SystemdUnitTests.analyze, ["verify", "--man=no", unit.path])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.isEmpty, "\(result.output)")
+    }
+
+    /// What the relay needs and what it is given, next to the agent's unit.
+    @Test func isTheAgentsHardeningWithoutTheModem() throws {
+        #expect(try Self.values("Type") == SystemdUnitTests.agentValues("Type"))
+        #expect(try Self.values("Type") == ["notify"])
+        #expect(try Self.values("ExecReload") == SystemdUnitTests.agentValues("ExecReload"))
+        #expect(try Self.values("User") == ["emnify-edge"])
+        #expect(try Self.values("SupplementaryGroups").isEmpty, "no dialout: the relay reads no modem")
+        #expect(try Self.values("StateDirectory") == ["emnify-edge-relay"])
+        #expect(
+            try Self.values("LoadCredential") == [
+                "application-token:/etc/emnify-edge/application-token", "webhook-token:/etc/emnify-edge/webhook-token",
+            ])
+        #expect(
+            try Self.values("ConditionPathExists") == [
+                "/etc/emnify-edge/application-token", "/etc/emnify-edge/webhook-token",
+            ])
+        #expect(try Self.values("PrivateDevices") == ["yes"])
+        #expect(try Self.values("CapabilityBoundingSet") == [""])
+        #expect(try Self.values("RestrictAddressFamilies") == ["AF_UNIX AF_INET AF_INET6"])
+        for key in [
+            "ProtectSystem", "ProtectHome", "PrivateTmp", "NoNewPrivileges", "UMask", "SystemCallFilter",
+            "MemoryDenyWriteExecute", "ProtectKernelTunables", "RestrictNamespaces", "SystemCallArchitectures",
+        ] {
+            #expect(try Self.values(key) == SystemdUnitTests.agentValues(key), "\(key) as the agent's")
+        }
+    }
+
+    /// debian/rules installs the unit without enabling or starting it, and the agent's call leaves it alone.
+    @Test func isInstalledButNotEnabled() throws {
+        let rules = try RepositoryFiles.text("packaging/debian/rules")
+        #expect(
+            rules.contains(
+                "\tdh_installsystemd --name=emnify-edge-relay --no-enable --no-start --restart-after-upgrade\n"))
+        #expect(rules.contains("\tdh_installsystemd --restart-after-upgrade emnify-edge.service\n"))
+        let install = try RepositoryFiles.text("packaging/debian/emnify-edge.install")
+        #expect(install.contains("\nrelay.toml etc/emnify-edge\n"))
+        let build = try RepositoryFiles.text("packaging/build-deb.sh")
+        #expect(build.contains("cp \"$root/packaging/relay.toml\" \"$src/relay.toml\""))
+    }
+}
+
+extension SystemdUnitTests {
+    static func agentValues(_ key: String) throws -> [String] {
+        try RepositoryFiles.text(unitPath).split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix("#") && $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+}
