@@ -44,7 +44,7 @@ command -v swift >/dev/null || { echo "build-deb.sh: swift not found (set SWIFT_
 # --- 2. Release binaries ---------------------------------------------------------------
 # -z relro -z now: full RELRO (the GOT is read-only after start-up, binding is immediate).
 link_flags=(-Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
-for product in emnify-edge emnify-emulator; do
+for product in emnify-edge emnify-edge-relay emnify-emulator; do
     say "swift build $product (release, static Swift stdlib)"
     swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$product" "${link_flags[@]}"
 done
@@ -53,12 +53,14 @@ bin="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --
 # --- 3. Staging tree -------------------------------------------------------------------
 src="$out/src"
 rm -rf "$src"
-mkdir -p "$src/staging/usr/bin" "$src/staging/man" "$src/man"
+mkdir -p "$src/staging/usr/bin" "$src/staging/usr/libexec/emnify-edge" "$src/staging/man" "$src/man"
 cp -a "$root/packaging/debian" "$src/debian"
 cp -a "$root/firmware-config" "$src/firmware-config"
 cp "$root/packaging/man/emnify-edge.toml.5" "$root/packaging/man/emnify-edge-relay.toml.5" "$src/man/"
 cp "$root/packaging/relay.toml" "$src/relay.toml"
 install -m 0755 "$bin/emnify-edge" "$bin/emnify-emulator" "$src/staging/usr/bin/"
+# `emnify-edge relay` execs it: the relay's HTTP server and TLS stack stay out of the agent's binary.
+install -m 0755 "$bin/emnify-edge-relay" "$src/staging/usr/libexec/emnify-edge/"
 
 if [[ -n "${EMNIFY_DEB_VERSION:-}" ]]; then
     maintainer="$(sed -n 's/^Maintainer: //p' "$src/debian/control")"

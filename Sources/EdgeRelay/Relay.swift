@@ -52,7 +52,8 @@ public final class Relay: Service, Sendable {
     /// `onListening` gets the webhook's bound port (the one picked for port 0).
     public init(
         settings: Settings, api: any OrgEventSource, cluster: any RelayCluster, webhookSecret: [UInt8],
-        logger: Logger, clock: @escaping @Sendable () -> Int64, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        logger: Logger, clock: @escaping @Sendable () -> Int64,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.onListening = onListening
         self.settings = settings

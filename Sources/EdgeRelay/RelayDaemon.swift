@@ -6,6 +6,7 @@ import EmnifyAPI
 import FoundationEssentials
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `emnify-edge relay` as a service: validates `relay.toml`, connects to the cluster (retrying
 /// until a node answers: the relay is useless without one, and systemd should not see a crash
@@ -67,6 +68,14 @@ public struct RelayDaemon: Service {
             })
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await relay.run() }
+            group.addTask { [logger] in
+                // SIGHUP would end the process (its default action); a reload is a restart for the relay.
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    logger.notice(
+                        "SIGHUP ignored: a changed relay.toml takes a restart (systemctl restart emnify-edge-relay), which loses nothing"
+                    )
+                }
+            }
             if let interval = notifier.watchdogInterval {
                 group.addTask {
                     while !Task.isCancelled {

@@ -95,7 +95,8 @@ public struct WebhookIntake: Sendable {
         do {
             outcome = try await publishWithinTimeout(events)
         } catch {
-            logger.warning("webhook events not acknowledged by the cluster; answering 503", metadata: ["error": "\(error)"])
+            logger.warning(
+                "webhook events not acknowledged by the cluster; answering 503", metadata: ["error": "\(error)"])
             return unavailable("the cluster did not acknowledge the events: \(error)")
         }
         let body =

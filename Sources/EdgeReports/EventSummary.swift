@@ -32,9 +32,11 @@ public struct EventSummary: Sendable, Equatable {
     public func render(window: String, top: Int = 10) -> String {
         var text = "\(total) events in the last \(window)"
         text += withoutSIM > 0 ? " (\(withoutSIM) without a SIM: users and the organisation)\n\n" : "\n\n"
-        text += TextTable.render(header: ["EVENT TYPE", "COUNT"], rows: Self.ranked(byType).map { [$0.key, "\($0.value)"] })
+        text += TextTable.render(
+            header: ["EVENT TYPE", "COUNT"], rows: Self.ranked(byType).map { [$0.key, "\($0.value)"] })
         text += "\n"
-        text += TextTable.render(header: ["SEVERITY", "COUNT"], rows: Self.ranked(bySeverity).map { [$0.key, "\($0.value)"] })
+        text += TextTable.render(
+            header: ["SEVERITY", "COUNT"], rows: Self.ranked(bySeverity).map { [$0.key, "\($0.value)"] })
         text += "\n"
         let sims = Self.ranked(warningsBySIM).prefix(top)
         if sims.isEmpty {

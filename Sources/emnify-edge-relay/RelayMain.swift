@@ -17,7 +17,8 @@ import UnixSignals
 struct RelayMain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emnify-edge relay",
-        abstract: "Run the fleet relay: the organisation's emnify events, taken once, published per SIM on the cluster.",
+        abstract:
+            "Run the fleet relay: the organisation's emnify events, taken once, published per SIM on the cluster.",
         discussion: """
             Receives emnify's Data Streamer on its webhook, polls the organisation's events (GET /api/v1/event) \
             to reconcile, and publishes each event on emnify/<iccid>/event/<type> (QoS 1) of the MQTT cluster \

@@ -122,7 +122,8 @@ final class InMemoryOrgFeed: OrgEventSource {
         for id in 1...9 { feed.add(id: Int64(id), atSecond: start - 100 + Int64(id)) }
         feed.advance(toSecond: start)
         var report = OrgPoller.Report()
-        _ = try await poller.poll(from: OrgPollCursor(freshUntil: start - 200, settledUntil: start - 200), fresh: true, report: &report)
+        _ = try await poller.poll(
+            from: OrgPollCursor(freshUntil: start - 200, settledUntil: start - 200), fresh: true, report: &report)
         #expect(Set(publishedIDs) == Set(1...9))
         // Three full pages, then the repeated last page (emnify's answer past the last) ends it.
         #expect(report.requests == 4)

@@ -118,7 +118,8 @@ final class TopicRecorder: Sendable {
     }
 
     /// Waits (generously) until `condition` holds; false if it never did.
-    func wait(timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (TopicRecorder) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(20), _ condition: @escaping @Sendable (TopicRecorder) -> Bool) async -> Bool
+    {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(self) { return true }

@@ -12,17 +12,23 @@ import Testing
         let broker = try MosquittoBroker()
         let recorder = try await TopicRecorder(brokerPort: broker.port)
         let relay = try await RunningRelay.start(brokerPort: broker.port)
-        let body = "[" + [EventJSON.sim(id: 1, at: "2026-12-01T10:00:01Z"), EventJSON.user(id: 2, at: "2026-12-01T10:00:02Z")]
+        let body =
+            "["
+            + [EventJSON.sim(id: 1, at: "2026-12-01T10:00:01Z"), EventJSON.user(id: 2, at: "2026-12-01T10:00:02Z")]
             .joined(separator: ",") + "]"
         let answer = try await relay.post(body)
         #expect(answer.status == 200, "\(answer.bodyText)")
         #expect(await recorder.wait { $0.events().count == 2 })
-        #expect(Set(recorder.events().map(\.topic)) == [
-            "emnify/8988303000012345678/event/create-pdp-context", "emnify/org/event/user-authentication-failed",
-        ])
+        #expect(
+            Set(recorder.events().map(\.topic)) == [
+                "emnify/8988303000012345678/event/create-pdp-context", "emnify/org/event/user-authentication-failed",
+            ])
         #expect(await recorder.wait { $0.last("emnify/relay/relay-a/status") == "online" })
         #expect(await recorder.wait { $0.last("emnify/8988303000012345678/state")?.contains("\"up\"") == true })
-        #expect(await recorder.wait { $0.last("emnify/relay/relay-a/health")?.contains("\"published_from_stream\":2") == true })
+        #expect(
+            await recorder.wait {
+                $0.last("emnify/relay/relay-a/health")?.contains("\"published_from_stream\":2") == true
+            })
         // PUT and PATCH too (the stream's configured method).
         #expect(try await relay.post(EventJSON.sim(id: 3, at: "2026-12-01T10:00:03Z"), method: "PUT").status == 200)
         #expect(try await relay.post(EventJSON.sim(id: 4, at: "2026-12-01T10:00:04Z"), method: "PATCH").status == 200)
@@ -52,7 +58,8 @@ import Testing
             extraArguments: ["--data-binary", "@" + big])
         #expect(tooLarge.status == 413)
         // Deeply nested, an id past 64 bits, an event without a SIM: each as documented.
-        let deep = "[" + String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000) + "]"
+        let deep =
+            "[" + String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000) + "]"
         let deepFile = relay.directory.file("deep.json")
         try deep.write(toFile: deepFile, atomically: true, encoding: .utf8)
         let deepAnswer = try await Curl.request(

@@ -40,7 +40,8 @@ import Testing
                 "emnify/8988303000012345678/event/create-pdp-context", "emnify/org/event/user-authentication-failed",
             ])
         // Oldest first, payload exactly as sent.
-        #expect(String(decoding: events[0].payload, as: UTF8.self) == EventJSON.sim(id: 1, at: "2026-12-01T10:00:01.000Z"))
+        #expect(
+            String(decoding: events[0].payload, as: UTF8.self) == EventJSON.sim(id: 1, at: "2026-12-01T10:00:01.000Z"))
         let state = cluster.published.filter(\.retain)
         #expect(state.map(\.topic) == ["emnify/8988303000012345678/state"])
         #expect(String(decoding: state[0].payload, as: UTF8.self).contains("\"data_session\":\"up\""))
@@ -57,7 +58,8 @@ import Testing
     @Test(arguments: [nil, "", "Bearer", "Bearer s3cre", "Bearer s3cret2", "Basic s3cret", "Bearer S3CRET"])
     func aWrongOrMissingTokenIs401AndPublishesNothing(header: String?) async {
         let (intake, pipeline) = intake()
-        let answer = await intake.receive(authorization: header, body: body([EventJSON.sim(id: 1, at: "2026-12-01T10:00:00Z")]))
+        let answer = await intake.receive(
+            authorization: header, body: body([EventJSON.sim(id: 1, at: "2026-12-01T10:00:00Z")]))
         #expect(answer.status == 401)
         #expect(cluster.published.isEmpty)
         #expect(pipeline.counters.withLock { $0.webhookRefused } == 1)
@@ -101,13 +103,16 @@ import Testing
             .split(separator: "\n")
         #expect(lines.count == 4)
         #expect(lines[0].contains("18446744073709551616"))
-        let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/dead-letter.jsonl")[.posixPermissions]
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/dead-letter.jsonl")[
+            .posixPermissions]
         #expect(mode as? Int == 0o600)
     }
 
     @Test func repeatsOfTheStreamerArePublishedOnce() async {
         let (intake, _) = intake()
-        let request = body([EventJSON.sim(id: 1, at: "2026-12-01T10:00:00Z"), EventJSON.sim(id: 1, at: "2026-12-01T10:00:00Z")])
+        let request = body([
+            EventJSON.sim(id: 1, at: "2026-12-01T10:00:00Z"), EventJSON.sim(id: 1, at: "2026-12-01T10:00:00Z"),
+        ])
         #expect(await intake.receive(authorization: "Bearer s3cret", body: request).status == 200)
         let again = await intake.receive(authorization: "Bearer s3cret", body: request)
         #expect(again.status == 200)
