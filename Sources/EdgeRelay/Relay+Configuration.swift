@@ -20,8 +20,11 @@ extension Relay.Settings {
 }
 
 extension MQTTSettings {
-    /// The cluster connection of `[mqtt]` for the relay: its own client id, a clean session (it
-    /// subscribes again after every connect), and the status topic's Last Will.
+    /// The cluster connection of `[mqtt]` for the relay: its own client id, a clean session (every
+    /// connect subscribes again, and the retained statuses and states arrive again), and the status
+    /// topic's Last Will. A persistent session would also bring the events the other relay published
+    /// while this one was down (fewer repeats after a restart), but messages a resumed session delivers
+    /// before the subscription is renewed on a new node are lost to the relay (MQTTFailoverConnection).
     public static func relayConfigured(
         _ configuration: EdgeConfiguration, password: Secret?, topics: RelayTopics
     ) -> MQTTSettings {

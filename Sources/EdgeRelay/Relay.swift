@@ -60,7 +60,8 @@ public final class Relay: Service, Sendable {
         self.cluster = cluster
         self.logger = logger
         self.clock = clock
-        let pipeline = RelayPipeline(cluster: cluster, topics: settings.topics)
+        let pipeline = RelayPipeline(cluster: cluster, topics: settings.topics, clock: clock)
+        pipeline.restore(RecentIDsFile.load(from: settings.stateDirectory))
         self.pipeline = pipeline
         let deadLetters = DeadLetterFile(directory: settings.stateDirectory)
         self.poller = OrgPoller(
@@ -141,8 +142,9 @@ public final class Relay: Service, Sendable {
 
     /// Publishes `offline` (retained) before the connection closes: a clean stop, not a will.
     public func shutdown() async {
+        if let interval = settings.pollInterval { saveRecentIDs(interval: interval) }
         do {
-            try await publishHealth()
+            try await cluster.publish([MQTTMessage.json(health, topic: settings.topics.health, retain: true)])
             try await cluster.publish([MQTTMessage(topic: settings.topics.status, text: "offline", retain: true)])
         } catch {
             logger.warning("could not publish offline at shutdown", metadata: ["error": "\(error)"])
@@ -155,7 +157,8 @@ public final class Relay: Service, Sendable {
         while !Task.isCancelled {
             if leadership.isLeader {
                 let start = cursor.map { $0.merged(with: sharedCursor.withLock { $0 }) } ?? sharedCursor.withLock { $0 }
-                let fresh = !streamIsAlive(within: interval)
+                // Health topics come every `healthInterval`: a stream is alive if one said so lately.
+                let fresh = !streamIsAlive(within: max(interval, settings.healthInterval * 2))
                 var report = OrgPoller.Report()
                 do {
                     let next = try await poller.poll(from: start, fresh: fresh, report: &report)
@@ -176,7 +179,19 @@ public final class Relay: Service, Sendable {
                     pollStatus.withLock { $0.error = "\(error)" }
                 }
             }
+            saveRecentIDs(interval: interval)
             try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// What a reconciliation after a restart would re-read: the look-back window and a few intervals.
+    func saveRecentIDs(interval: Duration) {
+        let keep = settings.poller.lookBack + interval * 3 + .seconds(60)
+        do {
+            try RecentIDsFile.save(
+                pipeline.recentIDs(since: clock() - keep.wholeMilliseconds), in: settings.stateDirectory)
+        } catch {
+            logger.debug("recent ids not saved", metadata: ["error": "\(error)"])
         }
     }
 
@@ -208,8 +223,13 @@ public final class Relay: Service, Sendable {
             simStates: pipeline.states.count, counters: counters)
     }
 
+    /// The health, and `online` again: a relay that missed the status (it was failing over when it was
+    /// published) learns it within one health interval, so two relays never both poll for long.
     func publishHealth() async throws(MQTTError) {
-        try await cluster.publish([MQTTMessage.json(health, topic: settings.topics.health, retain: true)])
+        try await cluster.publish([
+            MQTTMessage.json(health, topic: settings.topics.health, retain: true),
+            MQTTMessage(topic: settings.topics.status, text: "online", qos: 1, retain: true),
+        ])
     }
 
     func loadCursor() -> OrgPollCursor? {

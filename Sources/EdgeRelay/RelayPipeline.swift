@@ -26,7 +26,13 @@ public final class RelayPipeline: Sendable {
     let recent: Locked<RecentEventIDs>
     public let counters = Locked(RelayCounters())
 
-    public init(cluster: any ClusterPublishing, topics: RelayTopics, recentCapacity: Int = 1_000_000) {
+    let clock: @Sendable () -> Int64
+
+    public init(
+        cluster: any ClusterPublishing, topics: RelayTopics, recentCapacity: Int = 1_000_000,
+        clock: @escaping @Sendable () -> Int64 = { 0 }
+    ) {
+        self.clock = clock
         self.cluster = cluster
         self.topics = topics
         self.states = SIMStateBook(topics: topics)
@@ -35,9 +41,17 @@ public final class RelayPipeline: Sendable {
 
     public func isKnown(_ id: Int64) -> Bool { recent.withLock { $0.contains(id) } }
 
+    /// The ids recorded since `since` (ms), to save; and ids saved before, to restore at start.
+    public func recentIDs(since: Int64) -> [(id: Int64, at: Int64)] { recent.withLock { $0.ids(recordedSince: since) } }
+
+    public func restore(_ ids: [(id: Int64, at: Int64)]) {
+        recent.withLock { recent in for entry in ids { recent.insert(entry.id, at: entry.at) } }
+    }
+
     /// An event id seen on the cluster (published by either relay).
     public func observed(id: Int64) {
-        recent.withLock { _ = $0.insert(id) }
+        let now = clock()
+        recent.withLock { _ = $0.insert(id, at: now) }
     }
 
     /// Publishes the events not on the cluster yet, oldest first; returns when all are acknowledged.
@@ -52,7 +66,8 @@ public final class RelayPipeline: Sendable {
         let outcome = Outcome(published: fresh.count, duplicates: events.count - fresh.count)
         if !fresh.isEmpty {
             try await cluster.publish(fresh.map(message(for:)))
-            recent.withLock { recent in for event in fresh { recent.insert(event.id) } }
+            let now = clock()
+            recent.withLock { recent in for event in fresh { recent.insert(event.id, at: now) } }
             states.apply(fresh)
         }
         counters.withLock { $0.count(outcome, from: source) }

@@ -118,7 +118,8 @@ import Testing
     @Test func isTheAgentsHardeningWithoutTheModem() throws {
         #expect(try Self.values("Type") == SystemdUnitTests.agentValues("Type"))
         #expect(try Self.values("Type") == ["notify"])
-        #expect(try Self.values("ExecReload") == SystemdUnitTests.agentValues("ExecReload"))
+        // No reload: a changed relay.toml takes a restart, and the relay ignores SIGHUP.
+        #expect(try Self.values("ExecReload").isEmpty)
         #expect(try Self.values("User") == ["emnify-edge"])
         #expect(try Self.values("SupplementaryGroups").isEmpty, "no dialout: the relay reads no modem")
         #expect(try Self.values("StateDirectory") == ["emnify-edge-relay"])
