@@ -41,8 +41,11 @@ public final class StreamActivity: Sendable {
 
     public var newestMillis: Int64? { last.withLock { $0.values.max() } }
 
-    public func isAlive(within window: Duration, nowMillis: Int64) -> Bool {
-        guard let newest = newestMillis else { return false }
+    /// Whether one of `relays` (the online ones: a stopped relay's retained health stays on the
+    /// cluster) had the stream deliver within `window`.
+    public func isAlive(within window: Duration, nowMillis: Int64, among relays: Set<String>) -> Bool {
+        let newest = last.withLock { $0.filter { relays.contains($0.key) }.values.max() }
+        guard let newest else { return false }
         return nowMillis - newest <= window.wholeMilliseconds
     }
 }

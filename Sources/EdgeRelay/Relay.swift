@@ -199,7 +199,8 @@ public final class Relay: Service, Sendable {
         if let own = pipeline.counters.withLock({ $0.lastStreamDeliveryMillis }) {
             activity.delivered(relay: settings.topics.relayID, atMillis: own)
         }
-        return activity.isAlive(within: window, nowMillis: clock())
+        let online = Set(leadership.onlineRelays).union([settings.topics.relayID])
+        return activity.isAlive(within: window, nowMillis: clock(), among: online)
     }
 
     func healthLoop() async {

@@ -35,3 +35,26 @@ import Testing
         #expect(b.isLeader)
     }
 }
+
+@Suite struct StreamActivityTests {
+    @Test func onlyOnlineRelaysCount() {
+        let activity = StreamActivity()
+        activity.delivered(relay: "gone", atMillis: 1_000)
+        #expect(activity.isAlive(within: .seconds(60), nowMillis: 2_000, among: ["gone", "me"]))
+        // A stopped relay's retained health says it streamed lately: it must not stop the fresh reads.
+        #expect(!activity.isAlive(within: .seconds(60), nowMillis: 2_000, among: ["me"]))
+        activity.delivered(relay: "me", atMillis: 1_500)
+        #expect(activity.isAlive(within: .seconds(60), nowMillis: 2_000, among: ["me"]))
+        #expect(!activity.isAlive(within: .seconds(60), nowMillis: 100_000, among: ["me"]))
+    }
+
+    @Test func recentIDsSinceATimeOldestFirst() {
+        var recent = RecentEventIDs(capacity: 3)
+        recent.insert(1, at: 10)
+        recent.insert(2, at: 20)
+        recent.insert(3, at: 30)
+        recent.insert(4, at: 40)
+        #expect(recent.ids(recordedSince: 25).map(\.id) == [3, 4])
+        #expect(recent.ids(recordedSince: 0).map(\.id) == [2, 3, 4])
+    }
+}
