@@ -70,17 +70,22 @@ import Testing
         api.add(makeEvent(id: 9, millis: now - 300_000), to: .endpoint(900))
         clock.advance(seconds: 60)
         _ = await agent.pollOnce()
-        // The next read of the whole window, at most `fullReadPeriod` after the last one, finds it.
+        // The next reconciliation, at most `fullReadPeriod` after the last one, finds it.
         clock.advance(seconds: 240)
         _ = await agent.pollOnce()
         #expect(publisher.eventIDs == [10, 9])
     }
 
-    /// A busy SIM: polls between two reads of the whole window ask only for what follows the newest
-    /// published event (less a short overlap), and the window does not slide until the next full
-    /// read, so an event that appears late is published by it, once.
-    @Test func pollsBetweenFullReadsAskOnlyForWhatIsNew() async {
+    /// A busy SIM: polls between two reconciliations ask only for what follows the newest published
+    /// event (less a short overlap), and the window does not slide until the next reconciliation,
+    /// which reads the window again in its closed buckets, so an event that appears late is
+    /// published by it, once.
+    @Test func pollsBetweenReconciliationsAskOnlyForWhatIsNew() async {
+        // Half a minute into a bucket (the test clock starts on a bucket boundary): the next one
+        // closes between the fourth and the fifth poll after the start.
+        clock.advance(seconds: 30)
         let start = now
+        let bucket = start - 30_000
         api.add(makeEvent(id: 1, millis: start - 60_000), to: .endpoint(900))
         let agent = agent()
         _ = await agent.pollOnce()  // a start: the whole window
@@ -100,11 +105,15 @@ import Testing
         api.add(makeEvent(id: 5, millis: start - 30_000), to: .endpoint(900))
         clock.advance(seconds: 60)
         #expect(await agent.pollOnce().description == "no new events", "a short read does not see it")
-        clock.advance(seconds: 60)  // five minutes since the full read
+        clock.advance(seconds: 60)  // the bucket of the start has closed
         #expect(await agent.pollOnce().description == "published 1 event")
         #expect(publisher.eventIDs == [1, 2, 3, 4, 5])
-        let last = api.data.withLock { $0.windowStarts[.endpoint(900)]!.last! }
-        #expect(last == window / 1000, "the whole window again")
+        let (from, until) = api.data.withLock { ($0.windowStarts[.endpoint(900)]!, $0.windowEnds[.endpoint(900)]!) }
+        // The closed buckets from the one holding the window's start, each its own query, then a short read.
+        let buckets = stride(from: bucket - 900_000, through: bucket, by: 300_000).map { $0 / 1000 }
+        #expect(Array(from.suffix(5).prefix(4)) == buckets, "the window again, bucket by bucket")
+        #expect(Array(until.suffix(5).prefix(4)) == buckets.map { $0 + 300 })
+        #expect(from.last == (start + 120_000 - 2_000) / 1000)
         #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart > window, "and then it slides")
     }
 

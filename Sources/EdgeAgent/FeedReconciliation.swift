@@ -1,0 +1,60 @@
+/// How one poll reads one feed: what follows the newest published event (a short read), and once
+/// per reconciliation bucket the look-back window again, for events that appear in the API late.
+///
+/// The window is read again in fixed buckets, `fullReadPeriod` long and aligned to multiples of
+/// their length on the API's clock. A bucket's query (`from` its start, `until` its end) does not
+/// change once the bucket is in the past, so its ETag answers 304 unless an event was added to it:
+/// on a busy SIM the window's contents change with every event, and reading it as one query
+/// downloaded all of it each time. The bucket still open is covered by the short reads and read as
+/// a bucket once it has closed; the window slides only over buckets read after they closed.
+enum FeedRead: Equatable {
+    /// Only what follows the newest published event, less the short overlap.
+    case short
+    /// The whole window in one query: at a start far behind (a backfill, a long outage) where buckets
+    /// would be many requests, and on a feed without new events since the window last slid, whose
+    /// one query then stays the same and costs a 304.
+    case full(closedUntil: Int64)
+    /// The closed buckets starting at `starts` (ms, the first holds `windowStart`), each a query of
+    /// its own, then a short read. Every bucket up to `closedUntil` has then been read after closing.
+    case buckets(starts: [Int64], closedUntil: Int64)
+
+    /// A bucket counts as closed this long after its end: events a moment late (the short overlap)
+    /// and the one-second resolution of the API's time should be in it when it is first read.
+    static let settleMillis: Int64 = 5_000
+
+    /// The end of the newest closed bucket at `now` (ms, API time).
+    static func closedUntil(now: Int64, bucketMillis: Int64) -> Int64 {
+        let settled = now - settleMillis
+        return settled - settled.modulo(bucketMillis)
+    }
+
+    /// What a poll at `now` reads, given the feed's cursor and the end of the buckets reconciled by
+    /// this process (nil after a start: the window is read again, nothing of it is known).
+    static func plan(
+        now: Int64, cursor: FeedCursor, reconciledThrough: Int64?, bucketMillis: Int64, lookBackMillis: Int64
+    ) -> FeedRead {
+        let closedUntil = closedUntil(now: now, bucketMillis: bucketMillis)
+        if let reconciledThrough, closedUntil <= reconciledThrough { return .short }
+        // No event since the window last slid: its one query is unchanged (a 304), buckets would be several.
+        guard let newest = cursor.newestMillis, newest - lookBackMillis > cursor.windowStart else {
+            return .full(closedUntil: closedUntil)
+        }
+        let first = cursor.windowStart - cursor.windowStart.modulo(bucketMillis)
+        // The window spans about `lookBack + fullReadPeriod`; much more is a start far behind.
+        let most = lookBackMillis / bucketMillis + 3
+        guard first < closedUntil, (closedUntil - first) / bucketMillis <= most else {
+            return .full(closedUntil: closedUntil)
+        }
+        return .buckets(
+            starts: Array(stride(from: first, to: closedUntil, by: Int(bucketMillis))), closedUntil: closedUntil)
+    }
+}
+
+extension Int64 {
+    /// The remainder towards minus infinity (`%` keeps the dividend's sign): bucket starts before 1970
+    /// stay aligned.
+    fileprivate func modulo(_ divisor: Int64) -> Int64 {
+        let remainder = self % divisor
+        return remainder < 0 ? remainder + divisor : remainder
+    }
+}
