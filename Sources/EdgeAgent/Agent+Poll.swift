@@ -74,20 +74,28 @@ extension Agent {
         case .full(let closedUntil):
             let etagKey = key + "/full"
             let read = try await read(
-                feed, window: (cursor.windowStart / 1000, until), ifNoneMatch: etags[etagKey], slides: true,
+                feed, window: (cursor.windowStart / 1000, until), ifNoneMatch: etags[etagKey], slidesUntil: .max,
                 cursor: &cursor, topics: topics)
             etags[etagKey] = read.etag
             published += read.published
             // Read up to now: every bucket closed before is covered, the known ETags of none changed.
             reconciledThroughMillis[key] = closedUntil
             return published
-        case .buckets(let starts, let closedUntil):
+        case .buckets(let headFrom, let starts, let closedUntil):
+            let bucketMillis = settings.fullReadPeriod.wholeMilliseconds
+            if let headFrom {
+                // Before the buckets, in time order; it may slide the window, but not into them.
+                let headUntil = starts.first ?? closedUntil
+                let read = try await read(
+                    feed, window: (headFrom / 1000, headUntil / 1000), ifNoneMatch: nil, slidesUntil: headUntil,
+                    cursor: &cursor, topics: topics)
+                published += read.published
+            }
             var known = bucketETags[key] ?? [:]
             for start in starts {
-                let end = start + settings.fullReadPeriod.wholeMilliseconds
                 let read = try await read(
-                    feed, window: (start / 1000, end / 1000), ifNoneMatch: known[start], slides: false,
-                    cursor: &cursor, topics: topics)
+                    feed, window: (start / 1000, (start + bucketMillis) / 1000), ifNoneMatch: known[start],
+                    slidesUntil: nil, cursor: &cursor, topics: topics)
                 known[start] = read.etag
                 bucketETags[key] = known
                 published += read.published
@@ -96,7 +104,7 @@ extension Agent {
             // Every bucket from the one holding `windowStart` to `closedUntil` was read after it closed.
             cursor.slide(lookBackMillis: lookBack, readUntil: closedUntil)
             state.cursors[key] = cursor
-            bucketETags[key] = known.filter { $0.key + settings.fullReadPeriod.wholeMilliseconds > cursor.windowStart }
+            bucketETags[key] = known.filter { $0.key + bucketMillis > cursor.windowStart }
             reconciledThroughMillis[key] = closedUntil
             return published
         case .short:
@@ -110,7 +118,8 @@ extension Agent {
         let etagKey = Self.key(feed) + "/short"
         let from = cursor.shortReadStart(overlapMillis: settings.shortOverlap.wholeMilliseconds) / 1000
         let read = try await read(
-            feed, window: (from, until), ifNoneMatch: etags[etagKey], slides: false, cursor: &cursor, topics: topics)
+            feed, window: (from, until), ifNoneMatch: etags[etagKey], slidesUntil: nil, cursor: &cursor,
+            topics: topics)
         etags[etagKey] = read.etag
         return read.published
     }
@@ -123,14 +132,15 @@ extension Agent {
     }
 
     /// Reads one query page by page and publishes what is new; the cursor (and the state) moves past
-    /// each batch once the broker acknowledged it. `slides`: the query reads the whole window up to
-    /// now, so the window may slide (see `FeedCursor.slide`).
+    /// each batch once the broker acknowledged it. `slidesUntil`: the query reads the window from its
+    /// start in time order, so the window may slide over what it read, up to there (see
+    /// `FeedCursor.slide`); nil for the other reads.
     private func read(
-        _ feed: EventFeed, window: (from: Int64, until: Int64), ifNoneMatch: String?, slides: Bool,
+        _ feed: EventFeed, window: (from: Int64, until: Int64), ifNoneMatch: String?, slidesUntil: Int64?,
         cursor: inout FeedCursor, topics: TopicLayout
     ) async throws -> QueryRead {
         let key = Self.key(feed)
-        var progress = FeedProgress(key: key, cursor: cursor, slides: slides)
+        var progress = FeedProgress(key: key, cursor: cursor, slidesUntil: slidesUntil)
         var page = 1
         var firstQuery = pageQuery(1, window: window)
         firstQuery.ifNoneMatch = ifNoneMatch
@@ -199,7 +209,7 @@ extension Agent {
                 if progress.inFlight != nil {
                     progress.inFlight?.skipped += skipped
                 } else {
-                    Self.mark(skipped, in: &progress.cursor)
+                    progress.mark(skipped)
                 }
                 if lastPage {
                     try await settle(&progress)
@@ -215,7 +225,7 @@ extension Agent {
             cursor = progress.cursor
             throw error
         }
-        progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds)
+        progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds, complete: true)
         state.cursors[key] = progress.cursor
         cursor = progress.cursor
         return QueryRead(published: progress.published, etag: etag)
@@ -254,14 +264,30 @@ extension Agent {
     struct FeedProgress {
         let key: String
         var cursor: FeedCursor
-        /// Whether the query reads the whole window up to now, so the window may slide (see `FeedCursor.slide`).
-        let slides: Bool
+        /// How far the window may slide (see `FeedCursor.slide`): the query reads it from its start in
+        /// time order, up to here; nil: it may not.
+        let slidesUntil: Int64?
         var inFlight: InFlightBatch?
         var published = 0
 
-        mutating func settled(lookBackMillis: Int64) {
-            if slides {
-                cursor.slide(lookBackMillis: lookBackMillis)
+        /// The newest event this query marked: it is read in time order, so up to there it is read.
+        var readThrough: Int64?
+
+        mutating func mark(_ events: some Sequence<EmnifyEvent>) {
+            for event in events {
+                let timestamp = event.timestamp.millisecondsSinceEpoch
+                cursor.markPublished(id: event.id, timestampMillis: timestamp)
+                readThrough = max(readThrough ?? timestamp, timestamp)
+            }
+        }
+
+        /// `complete`: every page of the query was handled. Before, the window slides no further than
+        /// the query has come: the newest event could be from an earlier read, ahead of this one.
+        mutating func settled(lookBackMillis: Int64, complete: Bool = false) {
+            if let slidesUntil {
+                cursor.slide(
+                    lookBackMillis: lookBackMillis,
+                    readUntil: complete ? slidesUntil : min(slidesUntil, readThrough ?? .min))
             } else {
                 cursor.keepWithinBound()
             }
@@ -275,19 +301,13 @@ extension Agent {
         var skipped: [EmnifyEvent] = []
     }
 
-    private static func mark(_ events: some Sequence<EmnifyEvent>, in cursor: inout FeedCursor) {
-        for event in events {
-            cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
-        }
-    }
-
     /// Waits for the batch in flight, then moves the cursor past it and saves the state.
     private func settle(_ progress: inout FeedProgress) async throws {
         guard let batch = progress.inFlight else { return }
         progress.inFlight = nil
         try await acknowledged(batch.acknowledgement)
-        Self.mark(batch.events, in: &progress.cursor)
-        Self.mark(batch.skipped, in: &progress.cursor)
+        progress.mark(batch.events)
+        progress.mark(batch.skipped)
         for event in batch.events { state.connectivity.apply(event) }
         progress.published += batch.events.count
         progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds)

@@ -10,13 +10,14 @@
 enum FeedRead: Equatable {
     /// Only what follows the newest published event, less the short overlap.
     case short
-    /// The whole window in one query: at a start far behind (a backfill, a long outage) where buckets
-    /// would be many requests, and on a feed without new events since the window last slid, whose
-    /// one query then stays the same and costs a 304.
+    /// The whole window in one query: a feed without new events since the window last slid, whose
+    /// one query then stays the same and costs a 304 (buckets would be several requests).
     case full(closedUntil: Int64)
-    /// The closed buckets starting at `starts` (ms, the first holds `windowStart`), each a query of
-    /// its own, then a short read. Every bucket up to `closedUntil` has then been read after closing.
-    case buckets(starts: [Int64], closedUntil: Int64)
+    /// The window again: from `headFrom` (the window's start, when it lies before the buckets: a
+    /// start far behind, a backfill) to the first bucket in one query, then the closed buckets
+    /// starting at `bucketStarts` (ms), each a query of its own, then a short read. Every bucket up
+    /// to `closedUntil` has then been read after it closed.
+    case buckets(headFrom: Int64?, bucketStarts: [Int64], closedUntil: Int64)
 
     /// A bucket counts as closed this long after its end: events a moment late (the short overlap)
     /// and the one-second resolution of the API's time should be in it when it is first read.
@@ -29,24 +30,29 @@ enum FeedRead: Equatable {
     }
 
     /// What a poll at `now` reads, given the feed's cursor and the end of the buckets reconciled by
-    /// this process (nil after a start: the window is read again, nothing of it is known).
+    /// this process (nil after a start: the window is read again, no bucket's ETag is known).
     static func plan(
         now: Int64, cursor: FeedCursor, reconciledThrough: Int64?, bucketMillis: Int64, lookBackMillis: Int64
     ) -> FeedRead {
         let closedUntil = closedUntil(now: now, bucketMillis: bucketMillis)
-        if let reconciledThrough, closedUntil <= reconciledThrough { return .short }
-        // No event since the window last slid: its one query is unchanged (a 304), buckets would be several.
+        guard let reconciledThrough else { return buckets(cursor: cursor, closedUntil, bucketMillis, lookBackMillis) }
+        if closedUntil <= reconciledThrough { return .short }
         guard let newest = cursor.newestMillis, newest - lookBackMillis > cursor.windowStart else {
             return .full(closedUntil: closedUntil)
         }
-        let first = cursor.windowStart - cursor.windowStart.modulo(bucketMillis)
-        // The window spans about `lookBack + fullReadPeriod`; much more is a start far behind.
-        let most = lookBackMillis / bucketMillis + 3
-        guard first < closedUntil, (closedUntil - first) / bucketMillis <= most else {
-            return .full(closedUntil: closedUntil)
-        }
+        return buckets(cursor: cursor, closedUntil, bucketMillis, lookBackMillis)
+    }
+
+    /// The buckets the next reconciliations read again (the window of a busy feed spans about
+    /// `lookBack + bucket`), and before them what else of the window there is, in one query.
+    private static func buckets(
+        cursor: FeedCursor, _ closedUntil: Int64, _ bucketMillis: Int64, _ lookBackMillis: Int64
+    ) -> FeedRead {
+        let holdingStart = cursor.windowStart - cursor.windowStart.modulo(bucketMillis)
+        let first = max(holdingStart, closedUntil - (lookBackMillis / bucketMillis + 1) * bucketMillis)
         return .buckets(
-            starts: Array(stride(from: first, to: closedUntil, by: Int(bucketMillis))), closedUntil: closedUntil)
+            headFrom: cursor.windowStart < first ? cursor.windowStart : nil,
+            bucketStarts: Array(stride(from: first, to: closedUntil, by: Int(bucketMillis))), closedUntil: closedUntil)
     }
 }
 
