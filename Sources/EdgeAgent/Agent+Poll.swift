@@ -47,7 +47,8 @@ extension Agent {
         }
     }
 
-    /// Reads one feed from its window and publishes what is new, page by page in time order.
+    /// Reads one feed and publishes what is new, page by page in time order: what follows the newest
+    /// published event, and once per reconciliation bucket the look-back window again (`FeedRead`).
     func poll(_ feed: EventFeed, topics: TopicLayout) async throws -> Int {
         let key = Self.key(feed)
         // The API's time: its events' timestamps and the window are on its clock.
@@ -61,27 +62,94 @@ extension Agent {
             try await announceGap(feed, cursor: cursor, oldestKept: oldestKept, topics: topics)
             cursor.windowStart = oldestKept
         }
-        // The whole window every `fullReadPeriod` (and after a start), otherwise only what is new.
-        let monotonicNow = clock.monotonicMilliseconds()
-        let fullRead =
-            fullReadAtMillis[key].map { monotonicNow - $0 >= settings.fullReadPeriod.wholeMilliseconds } ?? true
-        let readStart =
-            fullRead
-            ? cursor.windowStart : cursor.shortReadStart(overlapMillis: settings.shortOverlap.wholeMilliseconds)
-        let from = readStart / 1000
+        let lookBack = settings.lookBack.wholeMilliseconds
         // `until` rounded up to the hour: the query stays the same between idle polls, so the
         // server can answer a matching If-None-Match with 304 and no body.
         let until = (now / 1000 / 3600 + 2) * 3600
-        let etagKey = key + (fullRead ? "/full" : "/short")
-        var progress = FeedProgress(key: key, cursor: cursor, slides: fullRead)
+        let plan = FeedRead.plan(
+            now: now, cursor: cursor, reconciledThrough: reconciledThroughMillis[key],
+            bucketMillis: settings.fullReadPeriod.wholeMilliseconds, lookBackMillis: lookBack)
+        var published = 0
+        switch plan {
+        case .full(let closedUntil):
+            let etagKey = key + "/full"
+            let read = try await read(
+                feed, window: (cursor.windowStart / 1000, until), ifNoneMatch: etags[etagKey], slidesUntil: .max,
+                cursor: &cursor, topics: topics)
+            etags[etagKey] = read.etag
+            published += read.published
+            // Read up to now: every bucket closed before is covered, the known ETags of none changed.
+            reconciledThroughMillis[key] = closedUntil
+            return published
+        case .buckets(let headFrom, let starts, let closedUntil):
+            let bucketMillis = settings.fullReadPeriod.wholeMilliseconds
+            if let headFrom {
+                // Before the buckets, in time order; it may slide the window, but not into them.
+                let headUntil = starts.first ?? closedUntil
+                let read = try await read(
+                    feed, window: (headFrom / 1000, headUntil / 1000), ifNoneMatch: nil, slidesUntil: headUntil,
+                    cursor: &cursor, topics: topics)
+                published += read.published
+            }
+            var known = bucketETags[key] ?? [:]
+            for start in starts {
+                let read = try await read(
+                    feed, window: (start / 1000, (start + bucketMillis) / 1000), ifNoneMatch: known[start],
+                    slidesUntil: nil, cursor: &cursor, topics: topics)
+                known[start] = read.etag
+                bucketETags[key] = known
+                published += read.published
+            }
+            published += try await shortRead(feed, until: until, cursor: &cursor, topics: topics)
+            // Every bucket from the one holding `windowStart` to `closedUntil` was read after it closed.
+            cursor.slide(lookBackMillis: lookBack, readUntil: closedUntil)
+            state.cursors[key] = cursor
+            bucketETags[key] = known.filter { $0.key + bucketMillis > cursor.windowStart }
+            reconciledThroughMillis[key] = closedUntil
+            return published
+        case .short:
+            return try await shortRead(feed, until: until, cursor: &cursor, topics: topics)
+        }
+    }
+
+    private func shortRead(
+        _ feed: EventFeed, until: Int64, cursor: inout FeedCursor, topics: TopicLayout
+    ) async throws -> Int {
+        let etagKey = Self.key(feed) + "/short"
+        let from = cursor.shortReadStart(overlapMillis: settings.shortOverlap.wholeMilliseconds) / 1000
+        let read = try await read(
+            feed, window: (from, until), ifNoneMatch: etags[etagKey], slidesUntil: nil, cursor: &cursor,
+            topics: topics)
+        etags[etagKey] = read.etag
+        return read.published
+    }
+
+    /// What one query brought: the events acknowledged, and the ETag to send next time (nil when the
+    /// server sent none, or the answer had several pages).
+    struct QueryRead {
+        var published: Int
+        var etag: String?
+    }
+
+    /// Reads one query page by page and publishes what is new; the cursor (and the state) moves past
+    /// each batch once the broker acknowledged it. `slidesUntil`: the query reads the window from its
+    /// start in time order, so the window may slide over what it read, up to there (see
+    /// `FeedCursor.slide`); nil for the other reads.
+    private func read(
+        _ feed: EventFeed, window: (from: Int64, until: Int64), ifNoneMatch: String?, slidesUntil: Int64?,
+        cursor: inout FeedCursor, topics: TopicLayout
+    ) async throws -> QueryRead {
+        let key = Self.key(feed)
+        var progress = FeedProgress(key: key, cursor: cursor, slidesUntil: slidesUntil)
         var page = 1
-        var firstQuery = pageQuery(1, window: (from, until))
-        firstQuery.ifNoneMatch = etags[etagKey]
+        var firstQuery = pageQuery(1, window: window)
+        firstQuery.ifNoneMatch = ifNoneMatch
         var fetching = prefetch(feed, firstQuery)
         defer { fetching.cancel() }
         // The previous page's ids: a page that brings none new means the server ignores `page` (it
         // repeats the page). One page only: a backfill of 100,000 events must not hold all their ids.
         var previousPage = Set<Int64>()
+        var etag: String?
         do {
             while true {
                 let current = fetching
@@ -90,10 +158,8 @@ extension Agent {
                 } onCancel: {
                     current.cancel()
                 }
-                if result.notModified {
-                    if fullRead { fullReadAtMillis[key] = monotonicNow }
-                    return 0
-                }
+                // Unchanged since the read that stored this ETag, which was handled completely.
+                if result.notModified { return QueryRead(published: 0, etag: ifNoneMatch) }
                 // An id of the previous page was handled there (its batch may still be in flight, so
                 // the cursor may not show it yet): a page that overlaps it must not publish it again.
                 let unseen = result.events.filter { !previousPage.contains($0.id) }
@@ -109,7 +175,7 @@ extension Agent {
                 let lastPage = paging != .nextPage
                 // The next page is fetched while this one goes to the broker: a backfill pays for
                 // the slower of the two, not for both.
-                if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: (from, until))) }
+                if !lastPage { fetching = prefetch(feed, pageQuery(page + 1, window: window)) }
                 for rejected in result.rejected {
                     logger.error(
                         "emnify sent an event that cannot be read; it is not published",
@@ -143,11 +209,12 @@ extension Agent {
                 if progress.inFlight != nil {
                     progress.inFlight?.skipped += skipped
                 } else {
-                    Self.mark(skipped, in: &progress.cursor)
+                    progress.mark(skipped)
                 }
                 if lastPage {
                     try await settle(&progress)
-                    etags[etagKey] = page == 1 ? result.etag : nil
+                    // Kept only once all of the answer is handled: a 304 to it then means nothing to do.
+                    etag = page == 1 ? result.etag : nil
                     break
                 }
                 page += 1
@@ -155,12 +222,13 @@ extension Agent {
         } catch {
             // What the broker acknowledged before the failure still moves the cursor.
             try? await settle(&progress)
+            cursor = progress.cursor
             throw error
         }
-        progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds)
+        progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds, complete: true)
         state.cursors[key] = progress.cursor
-        if fullRead { fullReadAtMillis[key] = monotonicNow }
-        return progress.published
+        cursor = progress.cursor
+        return QueryRead(published: progress.published, etag: etag)
     }
 
     /// A cursor may lie this far ahead of the API's time estimate (the `Date` header has
@@ -196,14 +264,30 @@ extension Agent {
     struct FeedProgress {
         let key: String
         var cursor: FeedCursor
-        /// Whether this poll reads the whole window, so the window may slide (see `FeedCursor.slide`).
-        let slides: Bool
+        /// How far the window may slide (see `FeedCursor.slide`): the query reads it from its start in
+        /// time order, up to here; nil: it may not.
+        let slidesUntil: Int64?
         var inFlight: InFlightBatch?
         var published = 0
 
-        mutating func settled(lookBackMillis: Int64) {
-            if slides {
-                cursor.slide(lookBackMillis: lookBackMillis)
+        /// The newest event this query marked: it is read in time order, so up to there it is read.
+        var readThrough: Int64?
+
+        mutating func mark(_ events: some Sequence<EmnifyEvent>) {
+            for event in events {
+                let timestamp = event.timestamp.millisecondsSinceEpoch
+                cursor.markPublished(id: event.id, timestampMillis: timestamp)
+                readThrough = max(readThrough ?? timestamp, timestamp)
+            }
+        }
+
+        /// `complete`: every page of the query was handled. Before, the window slides no further than
+        /// the query has come: the newest event could be from an earlier read, ahead of this one.
+        mutating func settled(lookBackMillis: Int64, complete: Bool = false) {
+            if let slidesUntil {
+                cursor.slide(
+                    lookBackMillis: lookBackMillis,
+                    readUntil: complete ? slidesUntil : min(slidesUntil, readThrough ?? .min))
             } else {
                 cursor.keepWithinBound()
             }
@@ -217,19 +301,13 @@ extension Agent {
         var skipped: [EmnifyEvent] = []
     }
 
-    private static func mark(_ events: some Sequence<EmnifyEvent>, in cursor: inout FeedCursor) {
-        for event in events {
-            cursor.markPublished(id: event.id, timestampMillis: event.timestamp.millisecondsSinceEpoch)
-        }
-    }
-
     /// Waits for the batch in flight, then moves the cursor past it and saves the state.
     private func settle(_ progress: inout FeedProgress) async throws {
         guard let batch = progress.inFlight else { return }
         progress.inFlight = nil
         try await acknowledged(batch.acknowledgement)
-        Self.mark(batch.events, in: &progress.cursor)
-        Self.mark(batch.skipped, in: &progress.cursor)
+        progress.mark(batch.events)
+        progress.mark(batch.skipped)
         for event in batch.events { state.connectivity.apply(event) }
         progress.published += batch.events.count
         progress.settled(lookBackMillis: settings.lookBack.wholeMilliseconds)

@@ -29,8 +29,11 @@ public actor Agent {
     /// The ETag of each feed's last answer, per kind of read (a short read and a full read ask
     /// for different windows).
     var etags: [String: String] = [:]
-    /// When each feed's whole look-back window was last read (monotonic ms).
-    var fullReadAtMillis: [String: Int64] = [:]
+    /// The ETag of each reconciliation bucket of each feed, by bucket start (see `FeedRead`); in
+    /// memory, so a start reads the window again.
+    var bucketETags: [String: [Int64: String]] = [:]
+    /// The end of the buckets (API time, ms) each feed has read again after they closed, in this process.
+    var reconciledThroughMillis: [String: Int64] = [:]
     var gapNoticeSent: Set<String> = []
     var publishedStateJSON: [UInt8] = []
     /// Whether this process has published the retained identity: a broker that lost it (a power

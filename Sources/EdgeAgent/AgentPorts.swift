@@ -40,13 +40,14 @@ public struct AgentSettings: Sendable {
     public var backfill: Duration = .seconds(24 * 3600)
     public var lookBack: Duration = .seconds(600)
     /// What a poll reads again before the newest published event, for events that appear a
-    /// moment late. The whole look-back window is read again only every `fullReadPeriod`: on a
-    /// SIM with events every few seconds, reading the window on every poll downloaded it again each
-    /// time (both feeds), for a few late events a day.
+    /// moment late. The look-back window is read again only once per `fullReadPeriod`, in buckets
+    /// whose ETags answer 304 unless an event arrived late (`FeedRead`): on a SIM with events every
+    /// few seconds, reading the window as one query downloaded it again each time (both feeds).
     public var shortOverlap: Duration = .seconds(2)
-    /// How often the whole look-back window is read again: events later than `shortOverlap` (but
-    /// within `lookBack`) are published by the next such read, so at most this much later.
-    public var fullReadPeriod: Duration { lookBack / 2 }
+    /// The length of the reconciliation buckets, aligned on the API's clock: once per bucket the
+    /// look-back window is read again, so events later than `shortOverlap` (but within `lookBack`)
+    /// are published at most about this much later.
+    public var fullReadPeriod: Duration { max(lookBack / 2, .seconds(1)) }
     public var topicPrefix = "emnify"
     public var stateDirectory = "/var/lib/emnify-edge"
     /// After new events, poll this often for `fastPollPeriod` (connectivity changes come in bursts).

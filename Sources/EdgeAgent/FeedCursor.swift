@@ -56,12 +56,14 @@ public struct FeedCursor: Codable, Sendable, Equatable {
         self.windowStart = windowStart
     }
 
-    /// Moves the window to `lookBack` before the newest published event (never backwards) and
-    /// forgets ids before it; enforces the size bound. Only after a read of the whole window: a
-    /// short read has not looked for late events in it.
-    public mutating func slide(lookBackMillis: Int64) {
+    /// Moves the window to `lookBack` before the newest published event (never backwards), but not
+    /// beyond `readUntil`, and forgets ids before it; enforces the size bound. Only over what was read
+    /// again after the short reads passed it: a short read has not looked for late events before it.
+    /// So `readUntil` is the end of the last reconciliation bucket read after it closed (see
+    /// `FeedRead`), or nothing after a read of the whole window up to now.
+    public mutating func slide(lookBackMillis: Int64, readUntil: Int64 = .max) {
         if let newestMillis {
-            windowStart = max(windowStart, newestMillis - lookBackMillis)
+            windowStart = max(windowStart, min(newestMillis - lookBackMillis, readUntil))
         }
         keepWithinBound()
     }

@@ -15,6 +15,15 @@ public final class InMemoryAPI: AgentAPI {
         public var failNext: EmnifyError?
         /// Answers every page number with the first page, as a server that ignores `page`.
         public var ignoresPage = false
+        /// The `until` of each event query, in seconds, by feed (beside `windowStarts`).
+        public var windowEnds: [EventFeed: [Int64]] = [:]
+        /// Sends an ETag with each page (of its events and the total) and answers a matching
+        /// If-None-Match with 304, as emnify does; off, as a server that never sends one.
+        public var sendsETags = false
+        /// How many queries were answered 304, by feed.
+        public var notModifiedAnswers: [EventFeed: Int] = [:]
+        /// Fails the queries it returns true for, before answering them.
+        public var failsQuery: (@Sendable (EventFeed, EventQuery) -> Bool)?
     }
 
     public let data = Mutex(Data())
@@ -41,10 +50,16 @@ public final class InMemoryAPI: AgentAPI {
     public func eventPage(_ feed: EventFeed, query: EventQuery) async throws(EmnifyError) -> EventPage {
         try data.withLock { (data) throws(EmnifyError) -> EventPage in
             data.requests.append(feed.description)
-            if let window = query.window { data.windowStarts[feed, default: []].append(window.from) }
+            if let window = query.window {
+                data.windowStarts[feed, default: []].append(window.from)
+                data.windowEnds[feed, default: []].append(window.until)
+            }
             if let failure = data.failNext {
                 data.failNext = nil
                 throw failure
+            }
+            if let failsQuery = data.failsQuery, failsQuery(feed, query) {
+                throw EmnifyError.serverError(status: 503, path: feed.path, snippet: "injected by the test")
             }
             var events = data.feeds[feed] ?? []
             if let window = query.window {
@@ -56,10 +71,17 @@ public final class InMemoryAPI: AgentAPI {
             let start = data.ignoresPage ? 0 : (query.page - 1) * query.perPage
             let slice = start < events.count ? Array(events[start..<min(start + query.perPage, events.count)]) : []
             let pages = (events.count + query.perPage - 1) / query.perPage
-            return EventPage(
-                events: slice, rejected: [],
-                paging: PagingHeaders(totalCount: events.count, totalPages: pages, currentPage: query.page),
-                etag: nil, notModified: false)
+            let paging = PagingHeaders(totalCount: events.count, totalPages: pages, currentPage: query.page)
+            var etag: String?
+            if data.sendsETags {
+                let contents = slice.map { "\($0.id)@\($0.timestamp.millisecondsSinceEpoch)" }.joined(separator: ",")
+                etag = "W/\"\(events.count):\(contents)\""
+                if query.ifNoneMatch == etag {
+                    data.notModifiedAnswers[feed, default: 0] += 1
+                    return EventPage(events: [], rejected: [], paging: paging, etag: etag, notModified: true)
+                }
+            }
+            return EventPage(events: slice, rejected: [], paging: paging, etag: etag, notModified: false)
         }
     }
 

@@ -24,13 +24,13 @@ def run(bench, peers_kinds) -> dict:
         before = {}
         for peer in peers:
             counters = peer.emulator.counters()
-            before[peer.kind] = (peer.emulator.relay.snapshot(), counters, peer.emulator.polls(),
+            before[peer.kind] = (peer.emulator.relay.snapshot(), counters, _polls(bench, peer),
                                  set(bench.subscriber.ids(peer.prefix)))
         time.sleep(seconds)
         results = {}
         for peer in peers:
             relay0, counters0, polls0, ids0 = before[peer.kind]
-            relay, counters, polls = peer.emulator.relay.snapshot(), peer.emulator.counters(), peer.emulator.polls()
+            relay, counters, polls = peer.emulator.relay.snapshot(), peer.emulator.counters(), _polls(bench, peer)
             new_ids = set(bench.subscriber.ids(peer.prefix)) - ids0
             feeds = sum(1 for path in counters["requests_per_path"] if path.endswith("/event"))
             polled = max(1, polls - polls0)
@@ -41,11 +41,21 @@ def run(bench, peers_kinds) -> dict:
                 "bytes_per_new_event": downloaded / max(1, len(new_ids)),
                 "events_compressed": _compressed(bench, peer, new_ids, polled),
                 "requests_per_poll": (counters["total_requests"] - counters0["total_requests"]) / polled,
+                "not_modified_per_poll": (counters["status_codes"].get("304", 0)
+                                          - counters0["status_codes"].get("304", 0)) / polled,
             }
         _add_floor(results, bench.results.get("idle_keepalive"))
         return results
     finally:
         bench.stop(peers)
+
+
+def _polls(bench, peer) -> int:
+    """Polls so far. The agent publishes its health topic once a poll, and a poll may read the
+    endpoint's feed more than once (the look-back window's buckets); the peers read it once a poll."""
+    if peer.kind == "edge":
+        return bench.subscriber.health_messages(peer.prefix)
+    return peer.emulator.polls()
 
 
 def _compressed(bench, peer, ids, polls: int) -> int:
@@ -78,6 +88,7 @@ def rows(r: dict, row, names) -> list:
             lambda m: f"{m['floor'] / m['polls']:,.0f}" if "floor" in m else "–"),
         row("× the floor", busy, lambda m: f"{m['ratio_to_floor']:.2f}" if "ratio_to_floor" in m else "–"),
         row("requests per poll (feeds read)", busy, lambda m: f"{m['requests_per_poll']:.2f} ({m['feeds']})"),
+        row("of which answered 304", busy, lambda m: f"{m.get('not_modified_per_poll', 0):.2f}"),
         "",
     ]
 

@@ -87,6 +87,7 @@ class Subscriber:
     def __init__(self, port: int):
         self.arrivals = {}  # first topic level -> {event id: monotonic time}
         self.bodies = {}  # first topic level -> {event id: payload}
+        self.health = {}  # first topic level -> health messages received (the agent: one a poll)
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-sub-{os.getpid()}")
         self.client.on_message = self._message
@@ -96,8 +97,12 @@ class Subscriber:
 
     def _message(self, _client, _userdata, message) -> None:
         levels = message.topic.split("/")
+        if levels[-1] == "health":
+            with self._lock:
+                self.health[levels[0]] = self.health.get(levels[0], 0) + 1
+            return
         if not (levels[-1] == "events" or "event" in levels[:-1]):
-            return  # the agent's state, identity, status and health topics
+            return  # the agent's state, identity and status topics
         try:
             event_id = json.loads(message.payload)["id"]
         except (ValueError, KeyError, TypeError):
@@ -116,6 +121,10 @@ class Subscriber:
         with self._lock:
             self.arrivals.pop(prefix, None)
             self.bodies.pop(prefix, None)
+
+    def health_messages(self, prefix: str) -> int:
+        with self._lock:
+            return self.health.get(prefix, 0)
 
     def ids(self, prefix: str) -> list:
         with self._lock:

@@ -70,17 +70,22 @@ import Testing
         api.add(makeEvent(id: 9, millis: now - 300_000), to: .endpoint(900))
         clock.advance(seconds: 60)
         _ = await agent.pollOnce()
-        // The next read of the whole window, at most `fullReadPeriod` after the last one, finds it.
+        // The next reconciliation, at most `fullReadPeriod` after the last one, finds it.
         clock.advance(seconds: 240)
         _ = await agent.pollOnce()
         #expect(publisher.eventIDs == [10, 9])
     }
 
-    /// A busy SIM: polls between two reads of the whole window ask only for what follows the newest
-    /// published event (less a short overlap), and the window does not slide until the next full
-    /// read, so an event that appears late is published by it, once.
-    @Test func pollsBetweenFullReadsAskOnlyForWhatIsNew() async {
+    /// A busy SIM: polls between two reconciliations ask only for what follows the newest published
+    /// event (less a short overlap), and the window does not slide until the next reconciliation,
+    /// which reads the window again in its closed buckets, so an event that appears late is
+    /// published by it, once.
+    @Test func pollsBetweenReconciliationsAskOnlyForWhatIsNew() async {
+        // Half a minute into a bucket (the test clock starts on a bucket boundary): the next one
+        // closes between the fourth and the fifth poll after the start.
+        clock.advance(seconds: 30)
         let start = now
+        let bucket = start - 30_000
         api.add(makeEvent(id: 1, millis: start - 60_000), to: .endpoint(900))
         let agent = agent()
         _ = await agent.pollOnce()  // a start: the whole window
@@ -93,32 +98,40 @@ import Testing
         let starts = api.data.withLock { $0.windowStarts[.endpoint(900)]! }
         #expect(starts[0] == (start - 24 * 3_600_000) / 1000, "the first poll reads the backfill window")
         let newestBefore = [start - 60_000, start, start + 60_000]
-        #expect(Array(starts[1...3]) == newestBefore.map { ($0 - 2_000) / 1000 }, "then only what is new")
+        // (The start read the window as a reconciliation does: its start, its closed buckets, a short read.)
+        #expect(Array(starts[5...7]) == newestBefore.map { ($0 - 2_000) / 1000 }, "then only what is new")
         #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart == window, "no slide without a full read")
 
         // Late: older than the newest published event by more than the overlap.
         api.add(makeEvent(id: 5, millis: start - 30_000), to: .endpoint(900))
         clock.advance(seconds: 60)
         #expect(await agent.pollOnce().description == "no new events", "a short read does not see it")
-        clock.advance(seconds: 60)  // five minutes since the full read
+        clock.advance(seconds: 60)  // the bucket of the start has closed
         #expect(await agent.pollOnce().description == "published 1 event")
         #expect(publisher.eventIDs == [1, 2, 3, 4, 5])
-        let last = api.data.withLock { $0.windowStarts[.endpoint(900)]!.last! }
-        #expect(last == window / 1000, "the whole window again")
+        let (from, until) = api.data.withLock { ($0.windowStarts[.endpoint(900)]!, $0.windowEnds[.endpoint(900)]!) }
+        // The window again: its start up to the last three closed buckets in one query, each of those
+        // a query of its own (they keep their ETags), then a short read.
+        let buckets = stride(from: bucket - 600_000, through: bucket, by: 300_000).map { $0 / 1000 }
+        #expect(Array(from.suffix(5)) == [window / 1000] + buckets + [(start + 120_000 - 2_000) / 1000])
+        #expect(Array(until.suffix(5).prefix(4)) == buckets + [bucket / 1000 + 300])
         #expect(await agent.currentState.cursors["endpoint:900"]!.windowStart > window, "and then it slides")
     }
 
     /// A server that ignores `page` repeats the first page: the poll stops at the repeat instead of
     /// asking for ever (it compares a page with the one before, not with every id of the poll).
     @Test func aServerThatIgnoresThePageNumberIsNotFollowedForever() async {
+        // In the bucket still open: a start reads the window's closed buckets (empty here) before.
         for id in 1...25 {
-            api.add(makeEvent(id: Int64(id), millis: now - 600_000 + Int64(id) * 1000), to: .endpoint(900))
+            api.add(makeEvent(id: Int64(id), millis: now - 30_000 + Int64(id) * 1000), to: .endpoint(900))
         }
         api.data.withLock { $0.ignoresPage = true }
         let outcome = await agent().pollOnce()
         #expect(outcome.description == "published 10 events")
         #expect(publisher.eventIDs == Array(1...10))
-        #expect(api.requests.filter { $0 == EventFeed.endpoint(900).description }.count == 2, "page 1, then its repeat")
+        #expect(
+            api.requests.filter { $0 == EventFeed.endpoint(900).description }.count == 4 + 2,
+            "the window's start and its three closed buckets, empty; then page 1, then its repeat")
     }
 
     @Test func aBrokerFailureKeepsTheCursorSoNothingIsLost() async {

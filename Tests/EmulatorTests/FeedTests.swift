@@ -83,6 +83,33 @@ struct FeedTests {
         await test.stop()
     }
 
+    /// The agent reads its look-back window again in closed time buckets (`FeedRead`): the same
+    /// query of a window in the past keeps its ETag (a 304) while newer events arrive, and changes
+    /// when an event appears in the window late.
+    @Test func aWindowInThePastKeepsItsETagUntilALateEventLandsInIt() async throws {
+        let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", history: 30))
+        let token = try await test.authToken()
+        let sim = test.emulator.simID
+        let format = ISO8601DateFormatter()
+        let now = Date()
+        let window =
+            "q=from:\(format.string(from: now.addingTimeInterval(-3 * 86_400))),"
+            + "until:\(format.string(from: now.addingTimeInterval(-60)))"
+        let path = "/api/v1/sim/\(sim)/event?page=1&per_page=1000&sort=timestamp,id&\(window)"
+        let first = try await test.curl(path, token: token, extraArguments: ["--compressed"])
+        #expect(first.status == 200)
+        #expect(try !first.jsonArray().isEmpty)
+        let etag = try #require(first.headers["etag"])
+        await test.control.inject(.updateLocation)  // now: after the window
+        let cached = try await test.curl(path, headers: ["If-None-Match: \(etag)"], token: token)
+        #expect(cached.status == 304 && cached.body.isEmpty)
+        await test.control.inject(.updateLocation, timestamp: now.addingTimeInterval(-3600))  // late, inside it
+        let changed = try await test.curl(path, headers: ["If-None-Match: \(etag)"], token: token)
+        #expect(changed.status == 200)
+        #expect(changed.headers["etag"] != etag)
+        await test.stop()
+    }
+
     @Test func unknownIdsAnswerEmptyArray() async throws {
         let test = try await TestEmulator.start(.init(tls: .none, applicationToken: "t", history: 10))
         let token = try await test.authToken()
