@@ -30,11 +30,13 @@ final class RunningRelay: Sendable {
     let task: Task<Void, any Error>
     let directory: TemporaryDirectory
 
-    var webhookURL: String { "http://127.0.0.1:\(port)/emnify/events" }
+    let scheme: String
+    var webhookURL: String { "\(scheme)://127.0.0.1:\(port)/emnify/events" }
 
     static func start(
         brokerPort: Int, relayID: String = "relay-a", api: any OrgEventSource = UnusedOrgFeed(),
-        pollInterval: Duration? = nil, maxBodySize: Int = 1 << 20, ackTimeout: Duration = .seconds(5)
+        pollInterval: Duration? = nil, maxBodySize: Int = 1 << 20, ackTimeout: Duration = .seconds(5),
+        tls: (certificate: String, key: String)? = nil
     ) async throws -> RunningRelay {
         let directory = try TemporaryDirectory(prefix: "relay")
         let topics = RelayTopics(prefix: "emnify", relayID: relayID)
@@ -48,7 +50,7 @@ final class RunningRelay: Sendable {
         var settings = Relay.Settings(
             topics: topics, pollInterval: pollInterval,
             poller: .init(backfill: .seconds(3600), lookBack: .seconds(600), pageSize: 100),
-            webhook: .init(host: "127.0.0.1", port: 0, path: "/emnify/events", maxBodySize: maxBodySize, tls: nil),
+            webhook: .init(host: "127.0.0.1", port: 0, path: "/emnify/events", maxBodySize: maxBodySize, tls: tls),
             ackTimeout: ackTimeout, stateDirectory: directory.path)
         settings.leadershipGrace = .milliseconds(500)
         settings.healthInterval = .seconds(1)
@@ -64,13 +66,15 @@ final class RunningRelay: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw TestSupportError("the relay did not listen") }
         return RunningRelay(
-            relay: relay, group: group, connection: connection, port: port, task: task, directory: directory)
+            relay: relay, group: group, connection: connection, port: port, task: task, directory: directory,
+            scheme: tls == nil ? "http" : "https")
     }
 
     private init(
         relay: Relay, group: ServiceGroup, connection: MQTTConnection, port: Int, task: Task<Void, any Error>,
-        directory: TemporaryDirectory
+        directory: TemporaryDirectory, scheme: String
     ) {
+        self.scheme = scheme
         self.relay = relay
         self.group = group
         self.connection = connection

@@ -103,4 +103,31 @@ import Testing
         await recorder.stop()
         _ = broker.stop()
     }
+
+    @Test func theWebhookOverHTTPSWithTheConfiguredCertificate() async throws {
+        let broker = try MosquittoBroker()
+        let directory = try TemporaryDirectory(prefix: "relay-tls")
+        let key = directory.file("key.pem")
+        let certificate = directory.file("certificate.pem")
+        let openssl = try await ChildProcess.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out",
+                certificate,
+            ])
+        try #require(openssl.exitCode == 0, "\(openssl.standardError)")
+        let relay = try await RunningRelay.start(brokerPort: broker.port, tls: (certificate, key))
+        #expect(relay.webhookURL.hasPrefix("https://"))
+        let event = EventJSON.sim(id: 30, at: "2026-12-01T10:00:00Z")
+        let answer = try await Curl.request(
+            relay.webhookURL, method: "POST", body: event, headers: ["Authorization: Bearer s3cret"],
+            caFile: certificate)
+        #expect(answer.status == 200, "\(answer.standardError)")
+        // Without trusting the certificate the client refuses the connection: TLS is real.
+        let untrusted = try await Curl.request(relay.webhookURL, method: "POST", body: event)
+        #expect(untrusted.exitCode == 60)
+        await relay.stop()
+        _ = broker.stop()
+    }
 }
