@@ -64,8 +64,10 @@ enum RelayManPage {
             Every key is optional; an empty file is a valid configuration. Unknown sections and
             keys are errors, so typing mistakes show up. Check a changed file with
             .B emnify\\-edge config check \\-\\-relay
-            (implied for a file named relay.toml) and reload the service with
-            .BR "systemctl reload emnify\\-edge\\-relay" .
+            (implied for a file named relay.toml) and restart the service with
+            .BR "systemctl restart emnify\\-edge\\-relay"
+            (nothing is lost: the Data Streamer sends again what was not acknowledged, and polling
+            continues from its cursor).
             .PP
             Durations are strings such as "500ms", "30s", "10m", "2h", "7d" or combinations
             ("1h30m"); a plain integer means seconds. Paths are absolute.
@@ -86,7 +88,7 @@ enum RelayManPage {
             (MQTT 3.1.1 is enough; NATS speaks nothing else) with the agent's topics, and answers a
             webhook request only when the cluster acknowledged all of its events, else 503 after
             .BR ack_timeout ,
-            so that the Data Streamer sends it again. SIGHUP reloads the configuration.
+            so that the Data Streamer sends it again. SIGHUP is ignored (a changed file takes a restart).
             The packaged unit
             .B emnify\\-edge\\-relay.service
             is installed but not enabled: gateways run
