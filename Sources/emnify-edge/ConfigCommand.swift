@@ -26,8 +26,7 @@ struct ConfigCommand: AsyncParsableCommand {
                 systemd credential application-token, or api.token_file, in that order) and the broker \
                 password file must be readable and hold one word. Says where the token comes from and warns \
                 when a secret file is readable by others or state_dir does not exist yet; the token itself is \
-                never printed. Exit code 0 when run would accept the configuration, 1 when it has problems.
-
+                never printed. Exit code 0 when run would accept the configuration, 1 when it has problems. \
                 With --relay (implied for a file named relay.toml) it checks the fleet relay's file as \
                 emnify-edge relay reads it: also the webhook token (EMNIFY_WEBHOOK_TOKEN, the systemd \
                 credential webhook-token, or relay.webhook_token_file) and the TLS certificate and key.
