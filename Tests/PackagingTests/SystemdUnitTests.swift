@@ -147,8 +147,9 @@ import Testing
         let rules = try RepositoryFiles.text("packaging/debian/rules")
         #expect(
             rules.contains(
-                "\tdh_installsystemd --name=emnify-edge-relay --no-enable --no-start --restart-after-upgrade\n"))
-        #expect(rules.contains("\tdh_installsystemd --restart-after-upgrade emnify-edge.service\n"))
+                "\tdh_installsystemd -pemnify-edge --name=emnify-edge-relay --no-enable --no-start --restart-after-upgrade\n"
+            ))
+        #expect(rules.contains("\tdh_installsystemd -pemnify-edge --restart-after-upgrade emnify-edge.service\n"))
         let install = try RepositoryFiles.text("packaging/debian/emnify-edge.install")
         #expect(install.contains("\nrelay.toml etc/emnify-edge\n"))
         let build = try RepositoryFiles.text("packaging/build-deb.sh")
