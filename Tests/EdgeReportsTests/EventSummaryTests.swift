@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 @Suite struct EventSummaryTests {
+    // emnify's documented examples, as copied into the repository (a fresh clone has no ../shared).
     let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../../shared/fixtures/emnify-doc-events").standardized
+        .appendingPathComponent("../EmnifyAPITests/Fixtures/emnify-doc-events").standardized
 
     func fixture(_ name: String) throws -> EmnifyEvent {
         try EmnifyEvent(json: Array(try Data(contentsOf: fixtures.appendingPathComponent(name))))
