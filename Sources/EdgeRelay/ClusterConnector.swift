@@ -12,6 +12,7 @@ enum ClusterConnector {
     static func connect(
         _ settings: MQTTSettings, nodes: [(host: String, port: Int)], logger: Logger
     ) async throws -> MQTTFailoverConnection {
+        let backoff = Backoff(base: .seconds(2), factor: 2, cap: .seconds(30))
         var round = 0
         while true {
             try Task.checkCancellation()
@@ -29,7 +30,7 @@ enum ClusterConnector {
                     logger.warning(
                         "no cluster node answers; trying again",
                         metadata: ["nodes": "\(nodes.map { "\($0.host):\($0.port)" })", "error": "\(error)"])
-                    try await Task.sleep(for: .seconds(min(30, 2 * round)))
+                    try await Task.sleep(for: backoff.delay(attempt: round))
                 default:
                     throw error
                 }

@@ -1,5 +1,6 @@
 import EdgeCommon
 import EdgeMQTT
+import EdgeRuntime
 import EmnifyAPI
 import FoundationEssentials
 import Logging
@@ -93,7 +94,8 @@ public struct WebhookIntake: Sendable {
         }
         let outcome: RelayPipeline.Outcome
         do {
-            outcome = try await publishWithinTimeout(events)
+            let (pipeline, batch) = (self.pipeline, events)
+            outcome = try await withTimeout(ackTimeout) { try await pipeline.publish(batch, from: .stream) }
         } catch {
             logger.warning(
                 "webhook events not acknowledged by the cluster; answering 503", metadata: ["error": "\(error)"])
@@ -103,23 +105,6 @@ public struct WebhookIntake: Sendable {
             "{\"published\":\(outcome.published),\"duplicates\":\(outcome.duplicates),"
             + "\"dead_lettered\":\(rejected.count),\"usage_ignored\":\(usage)}"
         return Answer(status: 200, body: body)
-    }
-
-    private func publishWithinTimeout(_ events: [EmnifyEvent]) async throws -> RelayPipeline.Outcome {
-        let pipeline = self.pipeline
-        let timeout = ackTimeout
-        return try await withThrowingTaskGroup(of: RelayPipeline.Outcome?.self) { group in
-            group.addTask { try await pipeline.publish(events, from: .stream) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let outcome = first else {
-                throw MQTTError.publishFailed(topic: "(webhook batch)", detail: "no acknowledgement within \(timeout)")
-            }
-            return outcome
-        }
     }
 
     private func unavailable(_ reason: String) -> Answer {

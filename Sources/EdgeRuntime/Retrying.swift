@@ -19,16 +19,23 @@ func retrying<T: Sendable>(_ what: String, logger: Logger, _ body: () async thro
     }
 }
 
-struct TimedOut: Error {}
+/// What `withTimeout` throws when `limit` passed first.
+public struct TimedOut: Error, CustomStringConvertible {
+    public let limit: Duration
+    public var description: String { "no answer within \(limit)" }
+}
 
-func withTimeout(_ limit: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
+/// `body`'s result, or `TimedOut` once `limit` passed (`body` is cancelled then).
+public func withTimeout<T: Sendable>(
+    _ limit: Duration, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
             try await Task.sleep(for: limit)
-            throw TimedOut()
+            throw TimedOut(limit: limit)
         }
-        try await group.next()
-        group.cancelAll()
+        defer { group.cancelAll() }
+        return try await group.next()!
     }
 }
