@@ -31,7 +31,6 @@ public struct OrgPoller: Sendable {
     public struct Report: Sendable, Equatable {
         public var requests = 0
         public var published = 0
-        public var rejected: [String] = []
     }
 
     let api: any OrgEventSource
@@ -76,39 +75,30 @@ public struct OrgPoller: Sendable {
     /// Every page of `[from, until]`, sorted by time then id; events arriving meanwhile only shift
     /// later items to later pages (read again, not skipped), and the pipeline drops repeats.
     func read(from: Int64, until: Int64, report: inout Report) async throws {
-        var page = 1
-        var previous = Set<Int64>()
-        while true {
-            var query = EventQuery(page: page, perPage: settings.pageSize, sort: "timestamp,id")
+        var requests = 0
+        var published = 0
+        let (api, pipeline, deadLetters, logger, pageSize) = (api, pipeline, deadLetters, logger, settings.pageSize)
+        let (end, last) = try await EventPaging.walk(perPage: pageSize, maxPages: 100_000) { page in
+            var query = EventQuery(page: page, perPage: pageSize, sort: "timestamp,id")
             query.window = (from, until)
-            let result = try await api.eventPage(.organisation, query: query)
-            report.requests += 1
-            let ids = Set(result.events.map(\.id))
-            let new = ids.subtracting(previous).count
+            requests += 1
+            return try await api.eventPage(.organisation, query: query)
+        } _: { result in
             if !result.rejected.isEmpty {
                 try deadLetters.append(
-                    result.rejected.map { (reason: "org feed page \(page): \($0.reason)", raw: $0.raw) },
+                    result.rejected.map { (reason: "org feed: \($0.reason)", raw: $0.raw) },
                     receivedAtMillis: await api.apiTimeMilliseconds())
                 pipeline.counters.withLock { $0.deadLettered += result.rejected.count }
-                report.rejected += result.rejected.map(\.reason)
                 logger.warning(
                     "org feed elements set aside in the dead-letter file",
-                    metadata: ["count": "\(result.rejected.count)", "page": "\(page)"])
+                    metadata: ["count": "\(result.rejected.count)"])
             }
-            let outcome = try await pipeline.publish(result.events, from: .poll)
-            report.published += outcome.published
-            switch EventPaging.decide(
-                after: page, of: result, newEvents: new, perPage: settings.pageSize, maxPages: 100_000)
-            {
-            case .nextPage:
-                previous = ids
-                page += 1
-            case .lastPage:
-                return
-            case .repeatedPage:
-                logger.warning("the API repeated a page of the org feed; paging stops", metadata: ["page": "\(page)"])
-                return
-            }
+            published += try await pipeline.publish(result.events, from: .poll).published
+        }
+        report.requests += requests
+        report.published += published
+        if end == .repeatedPage {
+            logger.warning("the API repeated a page of the org feed; paging stops", metadata: ["page": "\(last)"])
         }
     }
 }

@@ -196,28 +196,16 @@ public actor EmnifyClient {
         _ feed: EventFeed, from: Int64, until: Int64, perPage: Int = 100, maxPages: Int = 1000,
         _ body: (EventPage) -> Void
     ) async throws(EmnifyError) {
-        var previous = Set<Int64>()
-        var page = 1
-        while true {
+        let (end, page) = try await EventPaging.walk(perPage: perPage, maxPages: maxPages) {
+            page throws(EmnifyError) in
             var query = EventQuery(page: page, perPage: perPage, sort: "id")
             query.window = (from, until)
-            var result = try await eventPage(feed, query: query)
-            let received = result.events
-            result.events = received.filter { !previous.contains($0.id) }
-            let new = result.events.count
-            previous = Set(received.map(\.id))
-            body(result)
-            result.events = received
-            switch EventPaging.decide(after: page, of: result, newEvents: new, perPage: perPage, maxPages: maxPages) {
-            case .nextPage:
-                page += 1
-            case .lastPage:
-                return
-            case .repeatedPage:
-                logger.warning(
-                    "the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
-                return
-            }
+            return try await eventPage(feed, query: query)
+        } _: { page throws(EmnifyError) in
+            body(page)
+        }
+        if end == .repeatedPage {
+            logger.warning("the API repeated a page; paging stops", metadata: ["feed": "\(feed)", "page": "\(page)"])
         }
     }
 
