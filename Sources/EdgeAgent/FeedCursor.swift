@@ -32,7 +32,7 @@ public struct FeedCursor: Codable, Sendable, Equatable {
             event.timestamp.millisecondsSinceEpoch >= windowStart && published[event.id] == nil
                 && seen.insert(event.id).inserted
         }
-        .sorted { ($0.timestamp.millisecondsSinceEpoch, $0.id) < ($1.timestamp.millisecondsSinceEpoch, $1.id) }
+        .sorted(by: EmnifyEvent.oldestFirst)
     }
 
     /// Records an event the broker acknowledged.

@@ -7,12 +7,17 @@ extension MQTTMessage {
     /// One event, its JSON unchanged; id, type and severity also as user properties so that a
     /// subscriber can route without parsing.
     public static func event(_ event: EmnifyEvent, topics: TopicLayout) -> MQTTMessage {
+        .event(event, topic: topics.event(event))
+    }
+
+    /// One event on a given topic (the relay's organisation events have no SIM's layout).
+    public static func event(_ event: EmnifyEvent, topic: String) -> MQTTMessage {
         var properties = [(name: "event_id", value: String(event.id)), ("event_type_id", String(event.type.id))]
         if let severity = event.severity {
             properties.append(("severity", severity.description ?? String(severity.id)))
         }
         return MQTTMessage(
-            topic: topics.event(event), payload: event.raw, qos: 1, retain: false,
+            topic: topic, payload: event.raw, qos: 1, retain: false,
             properties: MQTTProperties(contentType: "application/json", userProperties: properties))
     }
 

@@ -39,8 +39,6 @@ public final class RelayPipeline: Sendable {
         self.recent = Locked(RecentEventIDs(capacity: recentCapacity))
     }
 
-    public func isKnown(_ id: Int64) -> Bool { recent.withLock { $0.contains(id) } }
-
     /// The ids recorded since `since` (ms), to save; and ids saved before, to restore at start.
     public func recentIDs(since: Int64) -> [(id: Int64, at: Int64)] { recent.withLock { $0.ids(recordedSince: since) } }
 
@@ -62,7 +60,7 @@ public final class RelayPipeline: Sendable {
         let fresh = recent.withLock { recent in
             events.filter { seen.insert($0.id).inserted && !recent.contains($0.id) }
         }
-        .sorted { ($0.timestamp.millisecondsSinceEpoch, $0.id) < ($1.timestamp.millisecondsSinceEpoch, $1.id) }
+        .sorted(by: EmnifyEvent.oldestFirst)
         let outcome = Outcome(published: fresh.count, duplicates: events.count - fresh.count)
         if !fresh.isEmpty {
             try await cluster.publish(fresh.map(message(for:)))
@@ -83,13 +81,9 @@ public final class RelayPipeline: Sendable {
         states.published(pending)
     }
 
-    func message(for event: EmnifyEvent) -> MQTTMessage {
-        // The agent's message (payload exactly as emnify sent it, id and type as MQTT 5 properties)
-        // on the relay's topic, which for a SIM event is the agent's topic.
-        var message = MQTTMessage.event(event, topics: TopicLayout(prefix: topics.prefix, iccid: event.iccid ?? "_"))
-        message.topic = topics.event(event)
-        return message
-    }
+    /// The agent's message (payload exactly as emnify sent it, id and type as MQTT 5 properties) on
+    /// the relay's topic, which for a SIM event is the agent's topic.
+    func message(for event: EmnifyEvent) -> MQTTMessage { .event(event, topic: topics.event(event)) }
 }
 
 /// What the relay has done since it started, for its health topic and the benchmark.

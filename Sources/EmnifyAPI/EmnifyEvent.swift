@@ -43,6 +43,14 @@ public struct EmnifyEvent: Sendable, Identifiable, Equatable {
     }
 }
 
+extension EmnifyEvent {
+    /// The order events are published and applied in: by time, ties by id (the API's clock has
+    /// millisecond resolution, so two events can share a timestamp).
+    public static func oldestFirst(_ a: EmnifyEvent, _ b: EmnifyEvent) -> Bool {
+        (a.timestamp.millisecondsSinceEpoch, a.id) < (b.timestamp.millisecondsSinceEpoch, b.id)
+    }
+}
+
 // Initialisers in an extension: the struct keeps Swift's memberwise initializer, which both
 // readers (this `Decodable` path and `EventFastReader`) fill.
 extension EmnifyEvent {
