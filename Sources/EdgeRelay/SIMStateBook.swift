@@ -10,10 +10,18 @@ import FoundationEssentials
 /// Events arrive unordered (the Data Streamer does not promise order): an event older than the
 /// state's last event is published as an event but does not change the state.
 public final class SIMStateBook: Sendable {
+    struct Entry {
+        var state = ConnectivityState()
+        /// `state.lastEvent` as (time, id), kept beside it: compared for every event, parsed once.
+        var order: (Int64, Int64) = (.min, .min)
+    }
+
     struct Book {
-        var states: [String: ConnectivityState] = [:]
-        /// Changed since last published: published with the next batch, again if that failed.
-        var dirty: Set<String> = []
+        var entries: [String: Entry] = [:]
+        /// ICCID → the change not acknowledged yet: its number tells a change made while the
+        /// publication was in flight (still pending) from the one published.
+        var pending: [String: UInt64] = [:]
+        var changes: UInt64 = 0
     }
 
     private let book = Locked(Book())
@@ -23,59 +31,66 @@ public final class SIMStateBook: Sendable {
         self.topics = topics
     }
 
-    public var count: Int { book.withLock { $0.states.count } }
+    public var count: Int { book.withLock { $0.entries.count } }
 
-    public func state(iccid: String) -> ConnectivityState? { book.withLock { $0.states[iccid] } }
+    public func state(iccid: String) -> ConnectivityState? { book.withLock { $0.entries[iccid]?.state } }
 
     /// A retained state read from the cluster: taken when it is newer than what the book holds.
     public func seed(iccid: String, payload: [UInt8]) {
         guard let state = try? JSONDecoder().decode(ConnectivityState.self, from: Data(payload)) else { return }
+        let order = Self.order(of: state.lastEvent)
         book.withLock { book in
-            if Self.order(of: state.lastEvent) >= Self.order(of: book.states[iccid]?.lastEvent) {
-                book.states[iccid] = state
+            if order >= book.entries[iccid]?.order ?? (.min, .min) {
+                book.entries[iccid] = Entry(state: state, order: order)
             }
         }
     }
 
     /// Applies acknowledged events (any order) to their SIMs' states.
     public func apply(_ events: [EmnifyEvent]) {
-        let ordered = events.filter { $0.iccid?.isEmpty == false }.sorted {
-            ($0.timestamp.millisecondsSinceEpoch, $0.id) < ($1.timestamp.millisecondsSinceEpoch, $1.id)
-        }
+        let ordered = events.filter { $0.iccid?.isEmpty == false }.sorted(by: EmnifyEvent.oldestFirst)
         guard !ordered.isEmpty else { return }
         book.withLock { book in
             for event in ordered {
                 let iccid = event.iccid!
-                var state = book.states[iccid] ?? ConnectivityState()
-                guard (event.timestamp.millisecondsSinceEpoch, event.id) > Self.order(of: state.lastEvent) else {
-                    continue
-                }
-                state.apply(event)
-                book.states[iccid] = state
-                book.dirty.insert(iccid)
+                var entry = book.entries[iccid] ?? Entry()
+                let order = (event.timestamp.millisecondsSinceEpoch, event.id)
+                guard order > entry.order else { continue }
+                entry.state.apply(event)
+                entry.order = order
+                book.changes += 1
+                book.pending[iccid] = book.changes
+                book.entries[iccid] = entry
             }
         }
+    }
+
+    /// A state to publish: its SIM, the change it carries, the retained message.
+    public struct Pending: Sendable {
+        public let iccid: String
+        let change: UInt64
+        public let message: MQTTMessage
     }
 
     /// The retained messages of every state changed and not yet acknowledged.
-    public func pendingMessages() -> [(iccid: String, message: MQTTMessage)] {
+    public func pendingMessages() -> [Pending] {
         book.withLock { book in
-            book.dirty.sorted().compactMap { iccid in
-                book.states[iccid].map {
-                    (iccid, MQTTMessage.json($0, topic: topics.state(iccid: iccid), retain: true))
+            book.pending.compactMap { iccid, change in
+                book.entries[iccid].map {
+                    Pending(
+                        iccid: iccid, change: change,
+                        message: MQTTMessage.json($0.state, topic: topics.state(iccid: iccid), retain: true))
                 }
             }
+            .sorted { $0.iccid < $1.iccid }
         }
     }
 
-    /// The cluster acknowledged these states (unless a newer change came meanwhile, which stays dirty).
-    public func published(_ sent: [(iccid: String, message: MQTTMessage)]) {
+    /// The cluster acknowledged these states (a change made meanwhile stays pending).
+    public func published(_ sent: [Pending]) {
         book.withLock { book in
-            for (iccid, message) in sent {
-                guard let current = book.states[iccid],
-                    MQTTMessage.json(current, topic: message.topic, retain: true).payload == message.payload
-                else { continue }
-                book.dirty.remove(iccid)
+            for pending in sent where book.pending[pending.iccid] == pending.change {
+                book.pending[pending.iccid] = nil
             }
         }
     }
