@@ -88,7 +88,7 @@ public final class Relay: Service, Sendable {
         let states = try await cluster.subscribe(topics.stateFilter, qos: 0)
         let statuses = try await cluster.subscribe(topics.relayStatusFilter, qos: 1)
         let cursors = try await cluster.subscribe(topics.pollCursor, qos: 1)
-        let healths = try await cluster.subscribe("\(topics.prefix)/relay/+/health", qos: 0)
+        let healths = try await cluster.subscribe(topics.relayHealthFilter, qos: 0)
         try await cluster.publish([MQTTMessage(topic: topics.status, text: "online", qos: 1, retain: true)])
         logger.notice("relay online", metadata: ["relay": "\(topics.relayID)", "status topic": "\(topics.status)"])
 
@@ -195,12 +195,15 @@ public final class Relay: Service, Sendable {
         }
     }
 
+    /// This relay's deliveries come from its own counters, the others' from their health topics
+    /// (only relays online now: a stopped relay's retained health stays on the cluster).
     func streamIsAlive(within window: Duration) -> Bool {
-        if let own = pipeline.counters.withLock({ $0.lastStreamDeliveryMillis }) {
-            activity.delivered(relay: settings.topics.relayID, atMillis: own)
+        let now = clock()
+        if let own = pipeline.counters.withLock({ $0.lastStreamDeliveryMillis }), now - own <= window.wholeMilliseconds
+        {
+            return true
         }
-        let online = Set(leadership.onlineRelays).union([settings.topics.relayID])
-        return activity.isAlive(within: window, nowMillis: clock(), among: online)
+        return activity.isAlive(within: window, nowMillis: now, among: Set(leadership.onlineRelays))
     }
 
     func healthLoop() async {

@@ -43,6 +43,7 @@ public struct RelayTopics: Sendable, Equatable {
     public var eventFilter: String { "\(prefix)/+/event/+" }
     public var stateFilter: String { "\(prefix)/+/state" }
     public var relayStatusFilter: String { "\(prefix)/relay/+/status" }
+    public var relayHealthFilter: String { "\(prefix)/relay/+/health" }
 
     /// The ICCID level of a SIM topic (`<prefix>/<iccid>/state`), nil for anything else.
     public func iccid(inStateTopic topic: String) -> String? {
