@@ -76,8 +76,7 @@ struct EventsCommand: AsyncParsableCommand {
                     "no SIM with ICCID \(iccid) in this emnify organisation: check that the application token "
                         + "belongs to the organisation that owns the SIM")
             }
-            let until = SystemWallClock().nowSeconds() + 60
-            let from = until - 60 - Int64(window.components.seconds)
+            let (from, until) = Self.window(window)
             if sim.endpoint == nil {
                 context.logger.notice("SIM \(sim.id) is not assigned to an endpoint yet: showing the SIM's events only")
             }
@@ -85,9 +84,7 @@ struct EventsCommand: AsyncParsableCommand {
             for rejected in simEvents.rejected {
                 context.logger.warning("an event could not be read and is not shown: \(rejected.reason)")
             }
-            let events = simEvents.events.filter { event in
-                types.isEmpty || types.contains { $0 == event.typeSlug || $0 == String(event.type.id) }
-            }
+            let events = simEvents.events.filter(selected)
             if json {
                 print(EventTable.jsonLines(events), terminator: "")
             } else if events.isEmpty {
@@ -128,16 +125,13 @@ struct EventsCommand: AsyncParsableCommand {
     private func printScope(_ context: CommandContext, window: Duration) async throws {
         let client = try context.parts.apiClient()
         let feed: EventFeed = user.map { .user($0) } ?? .organisation
-        let until = SystemWallClock().nowSeconds() + 60
-        let from = until - 60 - Int64(window.components.seconds)
+        let (from, until) = Self.window(window)
         var summary = EventSummary()
         var shown = 0
         var unreadable = 0
         try await client.eachEventPage(feed, from: from, until: until, perPage: 1000, maxPages: 100_000) { page in
             unreadable += page.rejected.count
-            let events = page.events.filter { event in
-                types.isEmpty || types.contains { $0 == event.typeSlug || $0 == String(event.type.id) }
-            }
+            let events = page.events.filter(selected)
             shown += events.count
             if self.summary {
                 summary.add(events)
@@ -153,5 +147,16 @@ struct EventsCommand: AsyncParsableCommand {
         } else if shown == 0 && !json {
             print("No events in the last \(since) for \(feed).")
         }
+    }
+
+    /// The last `window`, a minute into the future (the gateway's clock may be behind the API's).
+    static func window(_ window: Duration) -> (from: Int64, until: Int64) {
+        let until = SystemWallClock().nowSeconds() + 60
+        return (until - 60 - Int64(window.components.seconds), until)
+    }
+
+    /// `--type`: by slug or type id; no `--type` shows every event.
+    func selected(_ event: EmnifyEvent) -> Bool {
+        types.isEmpty || types.contains { $0 == event.typeSlug || $0 == String(event.type.id) }
     }
 }
