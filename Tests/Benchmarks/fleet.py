@@ -122,6 +122,9 @@ def api_cost(args, workdir, cluster, emu, sims, stream_mode):
     if stream is not None:
         emulator.delete_stream(emu.url, emu.context, stream["id"])
     requests = org_requests(after) - org_requests(before)
+    # Every poll reads the feed at least once: zero means the count missed them, not that they were free.
+    if requests <= 0:
+        raise RuntimeError(f"no org feed request counted in {name}: {after.get('requests_per_path')}")
     per_poll = requests / polls
     return {"sims": sims, "mode": "stream" if stream_mode else "poll-only", "per_poll": per_poll,
             "per_month": per_poll * MONTH_POLLS, "share_of_quota": per_poll * MONTH_POLLS / QUOTA}

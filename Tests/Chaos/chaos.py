@@ -346,6 +346,16 @@ def main():
             pass
         received = recorder.snapshot()
         lost = missing()
+
+        # Exactly one relay polls once the faults are over (both online): the other must have learnt
+        # the first's status again, or the organisation's API cost doubles for good.
+        def pollers():
+            return sorted(name for name, health in recorder.health.items() if health.get("polling"))
+        try:
+            wait_for(lambda: len(pollers()) == 1, 60, "exactly one relay polling", step=1)
+        except TimeoutError:
+            pass
+        polling = pollers()
         duplicated = sum(c - 1 for i, c in received.items() if i in produced)
         invented = [i for i in received if i not in produced]
         print(f"produced {len(produced)}  received {len(set(received) & set(produced))}  lost {len(lost)}  "
@@ -369,7 +379,8 @@ def main():
         if lost:
             print(f"LOST (first 10): {[(i, produced[i]['timestamp'], (produced[i].get('sim') or {}).get('iccid')) for i in lost[:10]]}")
             print(f"  (run started at {time.strftime('%H:%M:%S', time.gmtime(wall_start))} UTC)")
-        ok = not lost and not invented and not recorder.wrong_topic and len(produced) > 0
+        print(f"  polling at the end: {polling or 'nobody'}")
+        ok = not lost and not invented and not recorder.wrong_topic and len(produced) > 0 and len(polling) == 1
         print("chaos: PASS" if ok else "chaos: FAIL")
     finally:
         for stop in reversed(parts):

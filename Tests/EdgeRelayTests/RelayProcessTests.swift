@@ -55,10 +55,17 @@ import Testing
             url, method: "POST", body: event, headers: ["Authorization: Bearer \(webhookSecret)x"])
         #expect(refused.status == 401)
         #expect(await recorder.wait { $0.events().contains { $0.topic.hasPrefix("emnify/8988303000000000777/") } })
-        // A forced re-authentication while it runs.
+        // A forced re-authentication while it runs: the next poll is refused, a new JWT issued, and
+        // polling goes on (the health topic counts polls that succeeded).
+        let authentications = await emulator.control.counters().authentications
+        let pollsBefore = Self.polls(recorder.last("emnify/relay/relay-p/health"))
         await emulator.control.revokeTokens()
-        try await Task.sleep(for: .seconds(5))
-        #expect(await recorder.wait { $0.last("emnify/relay/relay-p/health")?.contains("\"polls\"") == true })
+        let deadline = ContinuousClock.now + .seconds(30)
+        while await emulator.control.counters().authentications <= authentications, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(await emulator.control.counters().authentications > authentications)
+        #expect(await recorder.wait(timeout: .seconds(60)) { Self.polls($0.last("emnify/relay/relay-p/health")) > pollsBefore + 1 })
 
         let cmdline = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(relay.processIdentifier)/cmdline"))
         let argv = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
@@ -87,5 +94,13 @@ import Testing
         await recorder.stop()
         _ = broker.stop()
         await emulator.stop()
+    }
+
+    /// `counters.polls` of a relay health message (-1 without one).
+    static func polls(_ health: String?) -> Int {
+        guard let health, let object = try? JSONSerialization.jsonObject(with: Data(health.utf8)) as? [String: Any],
+            let counters = object["counters"] as? [String: Any], let polls = counters["polls"] as? Int
+        else { return -1 }
+        return polls
     }
 }
