@@ -14,33 +14,42 @@ import UnixSignals
 /// systemd (Type=notify) it reports READY once the webhook listens, and pings the watchdog while
 /// connected to a node.
 public struct RelayDaemon: Service {
-    public let configurationPath: String
-    public let environment: [String: String]
+    /// relay.toml as `config check --relay` accepts it, with the secrets it names (read once, at start).
+    public struct Validated: Sendable {
+        public let configuration: EdgeConfiguration
+        let token: Secret
+        let webhookToken: Secret
+        let mqttPassword: Secret?
+
+        /// Or every problem, one per line (`config check`'s words).
+        public init(path: String, environment: [String: String]) throws {
+            let check = ConfigurationCheck.run(path: path, environment: environment, role: .relay)
+            guard check.isValid, let configuration = check.configuration, case .success(let token)? = check.token,
+                case .success(let webhookToken)? = check.webhookToken
+            else {
+                throw CommandFailure(check.problems.joined(separator: "\n"))
+            }
+            self.configuration = configuration
+            self.token = token
+            self.webhookToken = webhookToken
+            self.mqttPassword = (try? check.mqttPassword?.get()) ?? nil
+        }
+    }
+
+    let validated: Validated
+    let environment: [String: String]
     let logger: Logger
 
-    public init(configurationPath: String, environment: [String: String], logger: Logger) {
-        self.configurationPath = configurationPath
+    public init(_ validated: Validated, environment: [String: String], logger: Logger) {
+        self.validated = validated
         self.environment = environment
         self.logger = logger
     }
 
-    /// The checked configuration and secrets, or every problem, one per line (`config check`'s words).
-    public static func validated(path: String, environment: [String: String]) throws -> (
-        EdgeConfiguration, token: Secret, webhookToken: Secret, mqttPassword: Secret?
-    ) {
-        let check = ConfigurationCheck.run(path: path, environment: environment, role: .relay)
-        guard check.isValid, let configuration = check.configuration, case .success(let token)? = check.token,
-            case .success(let webhookToken)? = check.webhookToken
-        else {
-            throw CommandFailure(check.problems.joined(separator: "\n"))
-        }
-        let password = try? check.mqttPassword?.get()
-        return (configuration, token, webhookToken, password ?? nil)
-    }
-
     public func run() async throws {
-        let (configuration, token, webhookToken, password) = try Self.validated(
-            path: configurationPath, environment: environment)
+        let (configuration, token, webhookToken, password) = (
+            validated.configuration, validated.token, validated.webhookToken, validated.mqttPassword
+        )
         for secret in [token, webhookToken] + (password.map { [$0] } ?? []) {
             if let finding = secret.permissionFinding { logger.warning("\(finding)") }
         }

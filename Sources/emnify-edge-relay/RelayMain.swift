@@ -36,21 +36,21 @@ struct RelayMain: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let level: Logger.Level
+        let validated: RelayDaemon.Validated
         do {
-            let (configuration, _, _, _) = try RelayDaemon.validated(path: config, environment: environment)
-            level = verbose ? .debug : Logger.Level(rawValue: configuration.log.level.rawValue) ?? .info
+            validated = try RelayDaemon.Validated(path: config, environment: environment)
         } catch {
             printError("\(error)")
             throw ExitCode(78)  // EX_CONFIG: systemd does not restart into the same broken file.
         }
+        let level = verbose ? .debug : Logger.Level(rawValue: validated.configuration.log.level.rawValue) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "emnify-edge.relay")
-        let daemon = RelayDaemon(configurationPath: config, environment: environment, logger: logger)
+        let daemon = RelayDaemon(validated, environment: environment, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
