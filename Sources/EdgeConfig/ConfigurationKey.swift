@@ -16,6 +16,8 @@ public struct ConfigurationKey: Sendable {
     public let summary: String
     /// Where a role's file needs other words (the relay's broker is a cluster, not the local one).
     private var roleSummaries: [ConfigurationRole: String] = [:]
+    /// Where unset means something else in a role's file (the relay's own client id).
+    private var roleUnsetMeanings: [ConfigurationRole: String] = [:]
     /// What an unset optional key means (`"the system trust store"`); nil for keys with a value.
     public let unsetMeaning: String?
 
@@ -45,10 +47,14 @@ public struct ConfigurationKey: Sendable {
     /// The summary as `role`'s reference gives it.
     public func summary(for role: ConfigurationRole) -> String { roleSummaries[role] ?? summary }
 
-    /// The same key with another summary in `role`'s reference.
-    func described(_ text: String, for role: ConfigurationRole) -> ConfigurationKey {
+    /// What unset means in `role`'s file.
+    public func unsetMeaning(for role: ConfigurationRole) -> String? { roleUnsetMeanings[role] ?? unsetMeaning }
+
+    /// The same key with another summary, or another meaning of unset, in `role`'s reference.
+    func described(_ text: String? = nil, unset: String? = nil, for role: ConfigurationRole) -> ConfigurationKey {
         var key = self
-        key.roleSummaries[role] = text
+        if let text { key.roleSummaries[role] = text }
+        if let unset { key.roleUnsetMeanings[role] = unset }
         return key
     }
 

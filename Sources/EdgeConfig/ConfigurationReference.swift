@@ -22,7 +22,8 @@ public enum ConfigurationReference {
             output += "| --- | --- | --- | --- |\n"
             for key in keys where key.section == section {
                 let defaultCell =
-                    key.render(EdgeConfiguration()).map { "`\($0)`" } ?? "unset: \(key.unsetMeaning ?? "none")"
+                    key.render(EdgeConfiguration()).map { "`\($0)`" }
+                    ?? "unset: \(key.unsetMeaning(for: role) ?? "none")"
                 let cells = ["`\(key.name)`", key.type, defaultCell, key.summary(for: role)].map(escapeCell)
                 output += "| " + cells.joined(separator: " | ") + " |\n"
             }

@@ -263,4 +263,16 @@ private let invalidRelayCases: [(String, String, String)] = [
         #expect(markdown.contains("NATS speaks 3.1.1 only"), "the relay's words for mqtt.protocol")
         #expect(!ConfigurationReference.markdown().contains("NATS"), "the agent's reference is unchanged")
     }
+
+    /// The relay's client id defaults to emnify-edge-relay-<relay_id> (EdgeRelay), not the agent's
+    /// emnify-edge-<hostname>: each reference says its own.
+    @Test func clientIDDefaultIsTheRolesOwn() {
+        #expect(
+            ConfigurationReference.markdown(role: .relay).contains(
+                "| `client_id` | string | unset: emnify-edge-relay-<relay_id> |"))
+        #expect(
+            ConfigurationReference.markdown(role: .agent).contains(
+                "| `client_id` | string | unset: emnify-edge-<hostname> |"))
+        #expect(ConfigurationKey.named("mqtt", "client_id")?.unsetMeaning == "emnify-edge-<hostname>")
+    }
 }
