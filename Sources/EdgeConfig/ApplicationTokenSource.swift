@@ -65,7 +65,7 @@ public enum SecretFile {
         case .success(let file):
             let source = SecretSource.file(path: path)
             let value = try ApplicationTokenSource.checked(file.text, source: source)
-            let finding = file.mode & 0o077 != 0 ? PermissionFinding(path: path, mode: file.mode) : nil
+            let finding = PermissionFinding.check(path: path, mode: file.mode)
             return Secret(value: value, source: source, permissionFinding: finding)
         case .failure(.notFound):
             return nil
