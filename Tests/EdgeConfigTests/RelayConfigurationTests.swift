@@ -225,6 +225,10 @@ private let invalidRelayCases: [(String, String, String)] = [
                 #expect(ConfigurationKey.named(key.section, key.name, role: role) != nil)
             }
             #expect(Set(keys.map(\.section)) == Set(role.sections))
+            // The references and man pages list a role's keys in table order: it must be the sections' order.
+            var order: [String] = []
+            for key in keys where !order.contains(key.section) { order.append(key.section) }
+            #expect(order == role.sections, "\(role)'s keys in the order of its sections")
         }
         #expect(ConfigurationKey.all.map(\.path) == ConfigurationKey.keys(for: .agent).map(\.path))
         #expect(ConfigurationKey.sections == ConfigurationRole.agent.sections)
