@@ -16,56 +16,17 @@ public enum ApplicationTokenSource {
         guard let found else { throw .applicationTokenMissing(tokenFile: api.tokenFile) }
         return found
     }
-
-    static func checked(_ raw: String, source: SecretSource) throws(SecretError) -> String {
-        let value = trimmed(raw)
-        guard !value.isEmpty else { throw .empty(source) }
-        guard !value.contains(where: { $0.isWhitespace }) else { throw .malformed(source) }
-        return value
-    }
-
-    static func trimmed(_ text: String) -> String {
-        String(Substring(text).drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-    }
 }
 
-/// The lookup both tokens share (`ApplicationTokenSource`, `WebhookTokenSource`): an environment
-/// variable (ignored when empty), then a systemd credential, then a file.
-enum SecretLookup {
-    /// nil when none of the three is there.
-    static func find(
-        variable: String, credential: String, file: String, environment: [String: String]
-    ) throws(SecretError) -> Secret? {
-        if let value = environment[variable], !ApplicationTokenSource.trimmed(value).isEmpty {
-            let source = SecretSource.environment(variable: variable)
-            return Secret(value: try ApplicationTokenSource.checked(value, source: source), source: source)
-        }
-        if let directory = environment["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
-            let path = directory.hasSuffix("/") ? directory + credential : directory + "/" + credential
-            switch TextFile.load(path, limit: 64 * 1024) {
-            case .success(let file):
-                // systemd makes credentials private to the service: no mode check.
-                let source = SecretSource.credential(path: path)
-                return Secret(value: try ApplicationTokenSource.checked(file.text, source: source), source: source)
-            case .failure(.notFound):
-                break
-            case .failure(let failure):
-                throw .unreadable(path: path, reason: failure.reason)
-            }
-        }
-        return try SecretFile.read(file)
-    }
-}
-
-/// Secret files: the token file and `mqtt.password_file`.
+/// Secret files: `api.token_file`, `relay.webhook_token_file` and `mqtt.password_file`.
 public enum SecretFile {
     /// The secret in `path` with its permission finding; nil when there is no such file.
     public static func read(_ path: String) throws(SecretError) -> Secret? {
         switch TextFile.load(path, limit: 64 * 1024) {
         case .success(let file):
             let source = SecretSource.file(path: path)
-            let value = try ApplicationTokenSource.checked(file.text, source: source)
-            let finding = file.mode & 0o077 != 0 ? PermissionFinding(path: path, mode: file.mode) : nil
+            let value = try SecretLookup.checked(file.text, source: source)
+            let finding = PermissionFinding.check(path: path, mode: file.mode)
             return Secret(value: value, source: source, permissionFinding: finding)
         case .failure(.notFound):
             return nil

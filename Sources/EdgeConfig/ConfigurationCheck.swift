@@ -61,28 +61,22 @@ public struct ConfigurationCheck: Sendable {
         } catch {
             password = .failure(error)
         }
-        guard role == .relay else {
-            return ConfigurationCheck(
-                path: path, role: role, configuration: configuration, error: nil, token: token, mqttPassword: password,
-                stateDirectory: StateDirectoryFinding.check(configuration.agent.stateDir), webhookToken: nil,
-                tlsFindings: [])
-        }
-        let webhookToken: Result<Secret, SecretError>
-        do {
-            webhookToken = .success(
-                try WebhookTokenSource.resolve(relay: configuration.relay, environment: environment))
-        } catch {
-            webhookToken = .failure(error)
+        // The relay's file also names the webhook token and the TLS files.
+        var webhookToken: Result<Secret, SecretError>? = nil
+        var tlsFindings: [TLSFileFinding] = []
+        if role == .relay {
+            do {
+                webhookToken = .success(
+                    try WebhookTokenSource.resolve(relay: configuration.relay, environment: environment))
+            } catch {
+                webhookToken = .failure(error)
+            }
+            tlsFindings = TLSFileFinding.check(configuration.relay)
         }
         return ConfigurationCheck(
             path: path, role: role, configuration: configuration, error: nil, token: token, mqttPassword: password,
-            stateDirectory: StateDirectoryFinding.check(configuration.relay.stateDir, role: .relay),
-            webhookToken: webhookToken, tlsFindings: TLSFileFinding.check(configuration.relay))
-    }
-
-    /// The state directory the role's daemon uses.
-    private var stateDirectoryPath: String? {
-        configuration.map { role == .relay ? $0.relay.stateDir : $0.agent.stateDir }
+            stateDirectory: StateDirectoryFinding.check(configuration.stateDir(for: role), role: role),
+            webhookToken: webhookToken, tlsFindings: tlsFindings)
     }
 
     /// Human-readable lines: the verdict (or every problem) first, then the secrets.
@@ -146,8 +140,8 @@ public struct ConfigurationCheck: Sendable {
             },
             token: token.flatMap { Report.SecretReport($0.map(Optional.some)) },
             mqttPassword: mqttPassword.flatMap(Report.SecretReport.init),
-            stateDir: stateDirectoryPath.map {
-                Report.StateDirectoryReport(path: $0, problem: stateDirectory?.description)
+            stateDir: configuration.map {
+                Report.StateDirectoryReport(path: $0.stateDir(for: role), problem: stateDirectory?.description)
             },
             role: role == .agent ? nil : role.rawValue,
             webhookToken: webhookToken.flatMap { Report.SecretReport($0.map(Optional.some)) },

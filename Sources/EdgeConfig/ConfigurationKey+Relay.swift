@@ -9,11 +9,8 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: "\"host:port\"", summary: summary, unsetMeaning: nil,
             assign: { value, configuration in
-                switch ValueReader.string(value).flatMap({ Validators.hostAndPort($0, example: examplePort) }) {
-                case .failure(let message): return message
-                case .success(let address):
-                    configuration[keyPath: keyPath] = address
-                    return nil
+                store(ValueReader.string(value).flatMap { Validators.hostAndPort($0, example: examplePort) }) {
+                    configuration[keyPath: keyPath] = $0
                 }
             },
             render: { quoted($0[keyPath: keyPath].description) }
@@ -27,12 +24,7 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: "array of \"host:port\"", summary: summary, unsetMeaning: unset,
             assign: { value, configuration in
-                switch ValueReader.addresses(value, examplePort: examplePort) {
-                case .failure(let message): return message
-                case .success(let addresses):
-                    configuration[keyPath: keyPath] = addresses
-                    return nil
-                }
+                store(ValueReader.addresses(value, examplePort: examplePort)) { configuration[keyPath: keyPath] = $0 }
             },
             render: { configuration in
                 let addresses = configuration[keyPath: keyPath]
@@ -55,13 +47,8 @@ extension ConfigurationKey {
                     configuration[keyPath: keyPath] = nil
                     return nil
                 }
-                switch ValueReader.duration(value) {
-                case .failure(let message): return Message(message.text + ", or \"off\"")
-                case .success(let duration):
-                    if let problem = check(duration) { return problem }
-                    configuration[keyPath: keyPath] = duration
-                    return nil
-                }
+                let read = ValueReader.duration(value).mapError { Message($0.text + ", or \"off\"") }
+                return store(read, check: check) { configuration[keyPath: keyPath] = $0 }
             },
             render: { configuration in quoted(configuration[keyPath: keyPath].map(DurationText.format) ?? "off") }
         )

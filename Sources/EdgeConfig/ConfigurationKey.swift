@@ -16,6 +16,8 @@ public struct ConfigurationKey: Sendable {
     public let summary: String
     /// Where a role's file needs other words (the relay's broker is a cluster, not the local one).
     private var roleSummaries: [ConfigurationRole: String] = [:]
+    /// Where unset means something else in a role's file (the relay's own client id).
+    private var roleUnsetMeanings: [ConfigurationRole: String] = [:]
     /// What an unset optional key means (`"the system trust store"`); nil for keys with a value.
     public let unsetMeaning: String?
 
@@ -45,10 +47,14 @@ public struct ConfigurationKey: Sendable {
     /// The summary as `role`'s reference gives it.
     public func summary(for role: ConfigurationRole) -> String { roleSummaries[role] ?? summary }
 
-    /// The same key with another summary in `role`'s reference.
-    func described(_ text: String, for role: ConfigurationRole) -> ConfigurationKey {
+    /// What unset means in `role`'s file.
+    public func unsetMeaning(for role: ConfigurationRole) -> String? { roleUnsetMeanings[role] ?? unsetMeaning }
+
+    /// The same key with another summary, or another meaning of unset, in `role`'s reference.
+    func described(_ text: String? = nil, unset: String? = nil, for role: ConfigurationRole) -> ConfigurationKey {
         var key = self
-        key.roleSummaries[role] = text
+        if let text { key.roleSummaries[role] = text }
+        if let unset { key.roleUnsetMeanings[role] = unset }
         return key
     }
 
@@ -75,7 +81,7 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: type, summary: summary, unsetMeaning: nil,
             assign: { value, configuration in
-                assignString(value, check: check) { configuration[keyPath: keyPath] = $0 }
+                store(ValueReader.string(value), check: check) { configuration[keyPath: keyPath] = $0 }
             },
             render: { quoted($0[keyPath: keyPath]) }
         )
@@ -93,7 +99,7 @@ extension ConfigurationKey {
                 let emptyMeansUnset: @Sendable (String) -> Message? = { text in
                     text.isEmpty ? "the value is empty; remove the line to get the default (\(unset))" : check(text)
                 }
-                return assignString(value, check: emptyMeansUnset) { configuration[keyPath: keyPath] = $0 }
+                return store(ValueReader.string(value), check: emptyMeansUnset) { configuration[keyPath: keyPath] = $0 }
             },
             render: { $0[keyPath: keyPath].map(quoted) }
         )
@@ -107,12 +113,7 @@ extension ConfigurationKey {
             section: section, name: name, type: type ?? "integer (\(range.lowerBound)–\(range.upperBound))",
             summary: summary, unsetMeaning: nil,
             assign: { value, configuration in
-                switch ValueReader.integer(value, in: range) {
-                case .failure(let message): return message
-                case .success(let number):
-                    configuration[keyPath: keyPath] = number
-                    return nil
-                }
+                store(ValueReader.integer(value, in: range)) { configuration[keyPath: keyPath] = $0 }
             },
             render: { String($0[keyPath: keyPath]) }
         )
@@ -125,13 +126,7 @@ extension ConfigurationKey {
         ConfigurationKey(
             section: section, name: name, type: "duration", summary: summary, unsetMeaning: nil,
             assign: { value, configuration in
-                switch ValueReader.duration(value, max: max) {
-                case .failure(let message): return message
-                case .success(let duration):
-                    if let problem = check(duration) { return problem }
-                    configuration[keyPath: keyPath] = duration
-                    return nil
-                }
+                store(ValueReader.duration(value, max: max), check: check) { configuration[keyPath: keyPath] = $0 }
             },
             render: { quoted(DurationText.format($0[keyPath: keyPath])) }
         )
@@ -145,27 +140,23 @@ extension ConfigurationKey {
             type: "one of " + E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "),
             summary: summary, unsetMeaning: nil,
             assign: { value, configuration in
-                switch ValueReader.choice(value, E.self) {
-                case .failure(let message): return message
-                case .success(let choice):
-                    configuration[keyPath: keyPath] = choice
-                    return nil
-                }
+                store(ValueReader.choice(value, E.self)) { configuration[keyPath: keyPath] = $0 }
             },
             render: { quoted($0[keyPath: keyPath].rawValue) }
         )
     }
 }
 
-/// Reads a string value, checks it, and stores it; returns the problem, if any.
-private func assignString(
-    _ value: ConfigurationValue, check: (String) -> Message?, store: (String) -> Void
+/// Stores a value that was read (`ValueReader`) and passes `check`; returns the problem, if any.
+/// What every key's `assign` does once its value is read.
+func store<Value>(
+    _ read: Result<Value, Message>, check: (Value) -> Message? = { _ in nil }, into store: (Value) -> Void
 ) -> Message? {
-    switch ValueReader.string(value) {
+    switch read {
     case .failure(let message): return message
-    case .success(let text):
-        if let problem = check(text) { return problem }
-        store(text)
+    case .success(let value):
+        if let problem = check(value) { return problem }
+        store(value)
         return nil
     }
 }

@@ -127,7 +127,7 @@ extension ConfigurationKey {
         .optionalString(
             "mqtt", "client_id", \.mqtt.clientID, unset: "emnify-edge-<hostname>", check: Validators.clientID,
             "MQTT client identifier; must be unique on the broker."
-        ),
+        ).described(unset: "emnify-edge-relay-<relay_id>", for: .relay),
         .string(
             "mqtt", "topic_prefix", \.mqtt.topicPrefix, check: Validators.topicPrefix,
             "First topic level: topics are <prefix>/<iccid>/event/<type>, …/state, …/identity, …/status, …/health."

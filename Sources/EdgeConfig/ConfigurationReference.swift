@@ -2,10 +2,9 @@
 /// and the `emnify-edge.toml(5)` and `emnify-edge-relay.toml(5)` man pages cannot drift from what the
 /// loader accepts.
 public enum ConfigurationReference {
-    /// `role`'s file: a Markdown table per section, in the order of `role.sections`.
+    /// `role`'s file: a Markdown table per section, in table order (which is `role.sections`' order).
     public static func markdown(role: ConfigurationRole) -> String {
-        let keys = ConfigurationKey.keys(for: role)
-        return markdown(keys: role.sections.flatMap { section in keys.filter { $0.section == section } }, role: role)
+        markdown(keys: ConfigurationKey.keys(for: role), role: role)
     }
 
     /// A Markdown table per section: key, type, default, description (the summary `role`'s reference gives).
@@ -22,7 +21,8 @@ public enum ConfigurationReference {
             output += "| --- | --- | --- | --- |\n"
             for key in keys where key.section == section {
                 let defaultCell =
-                    key.render(EdgeConfiguration()).map { "`\($0)`" } ?? "unset: \(key.unsetMeaning ?? "none")"
+                    key.render(EdgeConfiguration()).map { "`\($0)`" }
+                    ?? "unset: \(key.unsetMeaning(for: role) ?? "none")"
                 let cells = ["`\(key.name)`", key.type, defaultCell, key.summary(for: role)].map(escapeCell)
                 output += "| " + cells.joined(separator: " | ") + " |\n"
             }

@@ -16,6 +16,14 @@ public struct EdgeConfiguration: Sendable, Equatable {
     public var log = LogConfig()
 
     public init() {}
+
+    /// The state directory of `role`'s daemon: `agent.state_dir` or `relay.state_dir`.
+    public func stateDir(for role: ConfigurationRole) -> String {
+        switch role {
+        case .agent: return agent.stateDir
+        case .relay: return relay.stateDir
+        }
+    }
 }
 
 /// `[api]`: where emnify's REST API is and how to reach it.

@@ -44,6 +44,11 @@ public struct PermissionFinding: Sendable, Equatable, CustomStringConvertible {
         self.mode = mode
     }
 
+    /// The finding for a secret file of `mode`; nil when only its owner may read or change it.
+    public static func check(path: String, mode: UInt32) -> PermissionFinding? {
+        mode & 0o077 != 0 ? PermissionFinding(path: path, mode: mode) : nil
+    }
+
     /// `"0644"`.
     public var modeText: String {
         let octal = String(mode & 0o7777, radix: 8)

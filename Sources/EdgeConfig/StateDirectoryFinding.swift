@@ -6,9 +6,9 @@
     import Darwin
 #endif
 
-/// What is wrong with `agent.state_dir` (or the relay's `relay.state_dir`) before the daemon starts. A missing directory is a warning
-/// (`run` creates it); a path that is there but not a directory is an error (no state could be saved,
-/// so every restart would publish the backfill again).
+/// What is wrong with `agent.state_dir` (or the relay's `relay.state_dir`) before the daemon starts.
+/// A missing directory is a warning (`run` and `relay` create it); a path that is there but not a
+/// directory is an error (no state could be saved, so every restart would publish the backfill again).
 public struct StateDirectoryFinding: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         case missing
@@ -29,26 +29,17 @@ public struct StateDirectoryFinding: Sendable, Equatable, CustomStringConvertibl
     public var isError: Bool { kind == .notADirectory }
 
     public var description: String {
-        if role == .relay { return relayDescription }
+        let key = "\(role.rawValue).state_dir"  // [agent] and [relay]: each role's own section is named after it
+        // The relay's restart also polls the backfill again before publishing it.
+        let backfill = role == .relay ? "poll and publish the backfill again" : "publish the backfill again"
         switch kind {
         case .missing:
-            return "agent.state_dir \(path) does not exist; emnify-edge run creates it (its parent must be writable "
-                + "by the user that runs the agent), otherwise every restart publishes the backfill again"
+            let unit = role == .relay ? "; the packaged unit's StateDirectory= creates it" : ""
+            return "\(key) \(path) does not exist; \(role.command) creates it (its parent must be writable "
+                + "by the user that runs the \(role.rawValue)\(unit)), otherwise every restart would \(backfill)"
         case .notADirectory:
-            return "agent.state_dir \(path) is not a directory; the agent could save no state and every restart "
-                + "would publish the backfill again: remove it or choose another state_dir"
-        }
-    }
-
-    private var relayDescription: String {
-        switch kind {
-        case .missing:
-            return "relay.state_dir \(path) does not exist; emnify-edge relay creates it (its parent must be "
-                + "writable by the user that runs the relay; the packaged unit's StateDirectory= creates it), "
-                + "otherwise every restart polls and publishes the backfill again"
-        case .notADirectory:
-            return "relay.state_dir \(path) is not a directory; the relay could save no state and every restart "
-                + "would poll and publish the backfill again: remove it or choose another state_dir"
+            return "\(key) \(path) is not a directory; the \(role.rawValue) could save no state and every restart "
+                + "would \(backfill): remove it or choose another state_dir"
         }
     }
 

@@ -33,38 +33,31 @@ public struct TLSFileFinding: Sendable, Equatable, CustomStringConvertible {
 
     /// The findings for `relay`'s files; none without TLS.
     static func check(_ relay: RelayConfig) -> [TLSFileFinding] {
-        var found: [TLSFileFinding] = []
-        if let path = relay.tlsCertificate {
-            switch TextFile.load(path) {
-            case .success(let file):
-                if !file.text.contains("-----BEGIN CERTIFICATE-----") {
-                    found.append(
-                        TLSFileFinding(key: "relay.tls_certificate", path: path, kind: .notPEM(expected: "CERTIFICATE"))
-                    )
-                }
-            case .failure(let failure):
-                found.append(
-                    TLSFileFinding(key: "relay.tls_certificate", path: path, kind: .unreadable(reason: failure.reason)))
+        let certificate = relay.tlsCertificate.flatMap { path in
+            check("relay.tls_certificate", path, expected: "CERTIFICATE", isSecret: false) {
+                $0.contains("-----BEGIN CERTIFICATE-----")
             }
         }
-        if let path = relay.tlsKey {
-            switch TextFile.load(path) {
-            case .success(let file):
+        let key = relay.tlsKey.flatMap { path in
+            check("relay.tls_key", path, expected: "PRIVATE KEY", isSecret: true) {
                 // PKCS #8 ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"), PKCS #1 ("RSA PRIVATE KEY"), SEC 1 ("EC PRIVATE KEY").
-                if !(file.text.contains("-----BEGIN ") && file.text.contains("PRIVATE KEY-----")) {
-                    found.append(
-                        TLSFileFinding(key: "relay.tls_key", path: path, kind: .notPEM(expected: "PRIVATE KEY")))
-                } else if file.mode & 0o077 != 0 {
-                    found.append(
-                        TLSFileFinding(
-                            key: "relay.tls_key", path: path,
-                            kind: .permissions(PermissionFinding(path: path, mode: file.mode))))
-                }
-            case .failure(let failure):
-                found.append(
-                    TLSFileFinding(key: "relay.tls_key", path: path, kind: .unreadable(reason: failure.reason)))
+                $0.contains("-----BEGIN ") && $0.contains("PRIVATE KEY-----")
             }
         }
-        return found
+        return [certificate, key].compactMap { $0 }
+    }
+
+    /// The finding for one file: unreadable, without its PEM block, or (`isSecret`) readable by others.
+    private static func check(
+        _ key: String, _ path: String, expected: String, isSecret: Bool, holdsPEM: (String) -> Bool
+    ) -> TLSFileFinding? {
+        switch TextFile.load(path) {
+        case .failure(let failure):
+            return TLSFileFinding(key: key, path: path, kind: .unreadable(reason: failure.reason))
+        case .success(let file):
+            if !holdsPEM(file.text) { return TLSFileFinding(key: key, path: path, kind: .notPEM(expected: expected)) }
+            guard isSecret, let finding = PermissionFinding.check(path: path, mode: file.mode) else { return nil }
+            return TLSFileFinding(key: key, path: path, kind: .permissions(finding))
+        }
     }
 }

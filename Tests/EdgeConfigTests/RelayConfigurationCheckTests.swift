@@ -185,5 +185,9 @@ import Testing
         let asAgent = ConfigurationCheck.run(path: path, environment: [:])
         #expect(!asAgent.isValid)
         #expect(asAgent.lines.first?.contains("[relay] belongs in the relay's file") == true)
+        let agentFile = try directory.write("edge.toml", "[agent]\nstate_dir = \"\(directory.path)/state\"\n")
+        let asRelay = ConfigurationCheck.run(path: agentFile, environment: [:], role: .relay)
+        #expect(!asRelay.isValid)
+        #expect(asRelay.lines.first?.contains("[agent] belongs in the agent's file") == true, "\(asRelay.lines)")
     }
 }

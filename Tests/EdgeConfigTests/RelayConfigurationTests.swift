@@ -225,6 +225,10 @@ private let invalidRelayCases: [(String, String, String)] = [
                 #expect(ConfigurationKey.named(key.section, key.name, role: role) != nil)
             }
             #expect(Set(keys.map(\.section)) == Set(role.sections))
+            // The references and man pages list a role's keys in table order: it must be the sections' order.
+            var order: [String] = []
+            for key in keys where !order.contains(key.section) { order.append(key.section) }
+            #expect(order == role.sections, "\(role)'s keys in the order of its sections")
         }
         #expect(ConfigurationKey.all.map(\.path) == ConfigurationKey.keys(for: .agent).map(\.path))
         #expect(ConfigurationKey.sections == ConfigurationRole.agent.sections)
@@ -262,5 +266,17 @@ private let invalidRelayCases: [(String, String, String)] = [
         #expect(markdown.contains("| `listen` | \"host:port\" | `\"127.0.0.1:8088\"` |"))
         #expect(markdown.contains("NATS speaks 3.1.1 only"), "the relay's words for mqtt.protocol")
         #expect(!ConfigurationReference.markdown().contains("NATS"), "the agent's reference is unchanged")
+    }
+
+    /// The relay's client id defaults to emnify-edge-relay-<relay_id> (EdgeRelay), not the agent's
+    /// emnify-edge-<hostname>: each reference says its own.
+    @Test func clientIDDefaultIsTheRolesOwn() {
+        #expect(
+            ConfigurationReference.markdown(role: .relay).contains(
+                "| `client_id` | string | unset: emnify-edge-relay-<relay_id> |"))
+        #expect(
+            ConfigurationReference.markdown(role: .agent).contains(
+                "| `client_id` | string | unset: emnify-edge-<hostname> |"))
+        #expect(ConfigurationKey.named("mqtt", "client_id")?.unsetMeaning == "emnify-edge-<hostname>")
     }
 }

@@ -103,7 +103,7 @@ enum RelayManPage {
                 page += ".TP\n.B \(ConfigurationManPage.escape(key.name))\n"
                 let defaultText =
                     key.render(EdgeConfiguration()).map { "default: \($0)" }
-                    ?? "unset: \(key.unsetMeaning ?? "none")"
+                    ?? "unset: \(key.unsetMeaning(for: role) ?? "none")"
                 page += "(\(ConfigurationManPage.escape(key.type)); \(ConfigurationManPage.escape(defaultText))).\n"
                 page += ConfigurationManPage.escape(key.summary(for: role)) + "\n"
             }

@@ -4,50 +4,23 @@ import Testing
 /// `packaging/debian/emnify-edge.service`: systemd's own offline checks.
 @Suite struct SystemdUnitTests {
     static let unitPath = "packaging/debian/emnify-edge.service"
-    static let analyze = "/usr/bin/systemd-analyze"
 
     /// `systemd-analyze security --offline=true` rates the hardening; the issue asks for at most 2.0.
     @Test func exposureScoreIsAtMostTwo() throws {
-        try #require(Tool.exists(Self.analyze), "systemd-analyze is missing: apt-get install systemd")
-        let directory = try RepositoryFiles.temporaryDirectory("unit")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let unit = directory.appendingPathComponent("emnify-edge.service")
-        try FileManager.default.copyItem(at: RepositoryFiles.url(Self.unitPath), to: unit)
-        let result = try Tool.run(Self.analyze, ["security", "--offline=true", "--no-pager", unit.path])
-        let line = result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
-        // "-> Overall exposure level for emnify-edge.service: 1.7 OK :-)" (the smiley depends on the locale).
-        let score = line.flatMap { line -> Double? in
-            guard let unitName = line.range(of: ".service: ") else { return nil }
-            return line[unitName.upperBound...].split(separator: " ").first.flatMap { Double($0) }
-        }
-        #expect(score != nil, "no score in: \(result.output.suffix(400))")
-        if let score { #expect(score <= 2.0, "exposure \(score)") }
+        try SystemdUnit.expectExposureAtMostTwo(Self.unitPath)
     }
 
-    /// `systemd-analyze verify`: directives, values and dependencies. It also checks that
-    /// ExecStart= exists, so the copy runs /bin/true instead of the not yet installed binary.
+    /// `systemd-analyze verify`: directives, values and dependencies.
     @Test func verifies() throws {
-        try #require(Tool.exists(Self.analyze), "systemd-analyze is missing: apt-get install systemd")
-        let directory = try RepositoryFiles.temporaryDirectory("unit")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let text = try RepositoryFiles.text(Self.unitPath)
-        #expect(text.contains("\nExecStart=/usr/bin/emnify-edge run\n"))
-        let unit = directory.appendingPathComponent("emnify-edge.service")
-        try text.replacingOccurrences(of: "ExecStart=/usr/bin/emnify-edge run", with: "ExecStart=/bin/true run")
-            .write(to: unit, atomically: true, encoding: .utf8)
-        let result = try Tool.run(Self.analyze, ["verify", "--man=no", unit.path])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.isEmpty, "\(result.output)")
+        try SystemdUnit.expectVerifies(Self.unitPath, execStart: "ExecStart=/usr/bin/emnify-edge run")
     }
 
     /// What the agent needs stays allowed: the D-Bus socket (AF_UNIX) and the network for
     /// mmcli, the API and the broker; the modem's serial ports; the token credential.
     @Test func keepsWhatTheAgentNeeds() throws {
-        let lines = try RepositoryFiles.text(Self.unitPath).split(separator: "\n").map(String.init)
-        let directives = lines.filter { !$0.hasPrefix("#") && $0.contains("=") }
-        func values(_ key: String) -> [String] {
-            directives.filter { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
-        }
+        let text = try RepositoryFiles.text(Self.unitPath)
+        let lines = text.split(separator: "\n").map(String.init)
+        func values(_ key: String) -> [String] { SystemdUnit.values(key, inUnit: text) }
         #expect(values("Type") == ["notify"])
         #expect(values("User") == ["emnify-edge"])
         #expect(values("SupplementaryGroups") == ["dialout"])
@@ -80,43 +53,21 @@ import Testing
     static let execStart = "ExecStart=/usr/bin/emnify-edge relay --config /etc/emnify-edge/relay.toml"
 
     static func values(_ key: String) throws -> [String] {
-        try RepositoryFiles.text(unitPath).split(separator: "\n").map(String.init)
-            .filter { !$0.hasPrefix("#") && $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+        SystemdUnit.values(key, inUnit: try RepositoryFiles.text(unitPath))
     }
 
     @Test func exposureScoreIsAtMostTwo() throws {
-        try #require(Tool.exists(SystemdUnitTests.analyze), "systemd-analyze is missing: apt-get install systemd")
-        let directory = try RepositoryFiles.temporaryDirectory("unit")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let unit = directory.appendingPathComponent("emnify-edge-relay.service")
-        try FileManager.default.copyItem(at: RepositoryFiles.url(Self.unitPath), to: unit)
-        let result = try Tool.run(SystemdUnitTests.analyze, ["security", "--offline=true", "--no-pager", unit.path])
-        let line = result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
-        let score = line.flatMap { line -> Double? in
-            guard let unitName = line.range(of: ".service: ") else { return nil }
-            return line[unitName.upperBound...].split(separator: " ").first.flatMap { Double($0) }
-        }
-        #expect(score != nil, "no score in: \(result.output.suffix(400))")
-        if let score { #expect(score <= 2.0, "exposure \(score)") }
+        try SystemdUnit.expectExposureAtMostTwo(Self.unitPath)
     }
 
     @Test func verifies() throws {
-        try #require(Tool.exists(SystemdUnitTests.analyze), "systemd-analyze is missing: apt-get install systemd")
-        let directory = try RepositoryFiles.temporaryDirectory("unit")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let text = try RepositoryFiles.text(Self.unitPath)
-        #expect(text.contains("\n\(Self.execStart)\n"))
-        let unit = directory.appendingPathComponent("emnify-edge-relay.service")
-        try text.replacingOccurrences(of: "ExecStart=/usr/bin/emnify-edge relay", with: "ExecStart=/bin/true relay")
-            .write(to: unit, atomically: true, encoding: .utf8)
-        let result = try Tool.run(SystemdUnitTests.analyze, ["verify", "--man=no", unit.path])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(result.output.isEmpty, "\(result.output)")
+        try SystemdUnit.expectVerifies(Self.unitPath, execStart: Self.execStart)
     }
 
     /// What the relay needs and what it is given, next to the agent's unit.
     @Test func isTheAgentsHardeningWithoutTheModem() throws {
-        #expect(try Self.values("Type") == SystemdUnitTests.agentValues("Type"))
+        let agentUnit = try RepositoryFiles.text(SystemdUnitTests.unitPath)
+        #expect(try Self.values("Type") == SystemdUnit.values("Type", inUnit: agentUnit))
         #expect(try Self.values("Type") == ["notify"])
         // No reload: a changed relay.toml takes a restart, and the relay ignores SIGHUP.
         #expect(try Self.values("ExecReload").isEmpty)
@@ -138,7 +89,7 @@ import Testing
             "ProtectSystem", "ProtectHome", "PrivateTmp", "NoNewPrivileges", "UMask", "SystemCallFilter",
             "MemoryDenyWriteExecute", "ProtectKernelTunables", "RestrictNamespaces", "SystemCallArchitectures",
         ] {
-            #expect(try Self.values(key) == SystemdUnitTests.agentValues(key), "\(key) as the agent's")
+            #expect(try Self.values(key) == SystemdUnit.values(key, inUnit: agentUnit), "\(key) as the agent's")
         }
     }
 
@@ -157,9 +108,60 @@ import Testing
     }
 }
 
-extension SystemdUnitTests {
-    static func agentValues(_ key: String) throws -> [String] {
-        try RepositoryFiles.text(unitPath).split(separator: "\n").map(String.init)
+/// The checks both units take: systemd's offline analysis and the directives' values.
+enum SystemdUnit {
+    static let analyze = "/usr/bin/systemd-analyze"
+
+    /// The values of the `key=` lines (not comments) of the unit file `text`, in file order.
+    static func values(_ key: String, inUnit text: String) -> [String] {
+        text.split(separator: "\n").map(String.init)
             .filter { !$0.hasPrefix("#") && $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }
+    }
+
+    /// `systemd-analyze security --offline=true` rates the unit's hardening at most 2.0.
+    static func expectExposureAtMostTwo(
+        _ unitPath: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        try #require(Tool.exists(analyze), "systemd-analyze is missing: apt-get install systemd")
+        let directory = try RepositoryFiles.temporaryDirectory("unit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let unit = directory.appendingPathComponent(unitName(unitPath))
+        try FileManager.default.copyItem(at: RepositoryFiles.url(unitPath), to: unit)
+        let result = try Tool.run(analyze, ["security", "--offline=true", "--no-pager", unit.path])
+        let line = result.output.split(separator: "\n").first { $0.contains("Overall exposure level") }
+        // "-> Overall exposure level for emnify-edge.service: 1.7 OK :-)" (the smiley depends on the locale).
+        let score = line.flatMap { line -> Double? in
+            guard let unitName = line.range(of: ".service: ") else { return nil }
+            return line[unitName.upperBound...].split(separator: " ").first.flatMap { Double($0) }
+        }
+        #expect(score != nil, "no score in: \(result.output.suffix(400))", sourceLocation: sourceLocation)
+        if let score { #expect(score <= 2.0, "exposure \(score)", sourceLocation: sourceLocation) }
+    }
+
+    /// `systemd-analyze verify`: directives, values and dependencies, with no output at all. It also
+    /// checks that ExecStart= exists, so the copy runs /bin/true instead of the not yet installed
+    /// binary; `execStart` is the line the unit must have.
+    static func expectVerifies(
+        _ unitPath: String, execStart: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        try #require(Tool.exists(analyze), "systemd-analyze is missing: apt-get install systemd")
+        let directory = try RepositoryFiles.temporaryDirectory("unit")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = try RepositoryFiles.text(unitPath)
+        #expect(text.contains("\n\(execStart)\n"), sourceLocation: sourceLocation)
+        let unit = directory.appendingPathComponent(unitName(unitPath))
+        try text.replacingOccurrences(of: "ExecStart=/usr/bin/emnify-edge ", with: "ExecStart=/bin/true ")
+            .write(to: unit, atomically: true, encoding: .utf8)
+        let result = try Tool.run(analyze, ["verify", "--man=no", unit.path])
+        #expect(result.status == 0, "\(result.output)", sourceLocation: sourceLocation)
+        #expect(result.output.isEmpty, "\(result.output)", sourceLocation: sourceLocation)
+    }
+
+    /// The name systemd gives the installed unit: `emnify-edge.emnify-edge-relay.service` (debhelper's
+    /// `<package>.<unit>` form) is installed as `emnify-edge-relay.service`.
+    static func unitName(_ unitPath: String) -> String {
+        let file = URL(fileURLWithPath: unitPath).lastPathComponent
+        let parts = file.split(separator: ".")
+        return parts.count > 2 ? parts.dropFirst().joined(separator: ".") : file
     }
 }
