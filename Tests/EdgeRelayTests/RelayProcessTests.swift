@@ -65,7 +65,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(await emulator.control.counters().authentications > authentications)
-        #expect(await recorder.wait(timeout: .seconds(60)) { Self.polls($0.last("emnify/relay/relay-p/health")) > pollsBefore + 1 })
+        let health = "emnify/relay/relay-p/health"
+        #expect(await recorder.wait(timeout: .seconds(60)) { Self.polls($0.last(health)) > pollsBefore + 1 })
 
         let cmdline = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(relay.processIdentifier)/cmdline"))
         let argv = String(decoding: cmdline.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
