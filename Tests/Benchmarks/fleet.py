@@ -14,12 +14,9 @@
 
 import argparse
 import http.client
-import json
 import os
 import re
 import shutil
-import signal
-import ssl
 import subprocess
 import sys
 import tempfile

@@ -19,7 +19,7 @@ from relay import CountingRelay
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
 from waiting import free_port, wait_for  # noqa: E402
-from emulator_control import control  # noqa: E402
+from emulator_control import control, serve  # noqa: E402
 from mosquitto import Broker as _Broker  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +32,7 @@ class Emulator:
     def __init__(self, binary: str, workdir: str, history: int, token_lifetime: int = 4 * 3600, idle_timeout=None,
                  history_span=None, event_rate=None, http2=False, cdn_headers=False):
         self.ca_file = os.path.join(workdir, f"ca-{free_port()}.pem")
-        args = [binary, "serve", "--ca-file", self.ca_file, "--token", APPLICATION_TOKEN,
+        args = ["--ca-file", self.ca_file, "--token", APPLICATION_TOKEN,
                 "--history", str(history), "--token-lifetime", str(token_lifetime), "--seed", "7"]
         if history_span is not None:
             args += ["--history-span", str(history_span)]
@@ -40,11 +40,7 @@ class Emulator:
             args += ["--event-rate", str(event_rate)]
         args += ["--http2"] if http2 else []
         args += ["--cdn-headers"] if cdn_headers else []
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.process.stdout.readline()
-        if not line.startswith("EMULATOR_READY"):
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        fields = dict(part.split("=", 1) for part in line.split()[1:])
+        self.process, fields = serve(binary, args)
         self.url = fields["url"]
         self.port = int(self.url.rsplit(":", 1)[1])
         self.iccid = fields["iccid"]

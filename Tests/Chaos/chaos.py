@@ -18,7 +18,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -33,29 +32,20 @@ sys.path.insert(0, os.path.join(HERE, "..", "PythonSupport"))
 import emulator_control as emulator  # noqa: E402
 import nats_cluster  # noqa: E402
 from lb import RoundRobin  # noqa: E402
-from waiting import free_port, wait_for  # noqa: E402
+from waiting import die_with_parent, free_port, wait_for  # noqa: E402
 
 import paho.mqtt.client as mqtt  # noqa: E402
 
 WEBHOOK_SECRET = "chaos-webhook-secret-0123456789"
 
 
-def die_with_parent():
-    import ctypes
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 class Emulator:
     def __init__(self, bin_dir, workdir, sims):
         self.ca = os.path.join(workdir, "emulator-ca.pem")
-        self.process = subprocess.Popen(
-            [os.path.join(bin_dir, "emnify-emulator"), "serve", "--tls", "self-signed", "--ca-file", self.ca,
-             "--history", "0", "--sims", str(sims)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, preexec_fn=die_with_parent)
-        line = self.process.stdout.readline()
-        if not line.startswith("EMULATOR_READY"):
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        fields = dict(part.split("=", 1) for part in line.split()[1:])
+        self.process, fields = emulator.serve(
+            os.path.join(bin_dir, "emnify-emulator"),
+            ["--tls", "self-signed", "--ca-file", self.ca, "--history", "0", "--sims", str(sims)],
+            preexec_fn=die_with_parent)
         self.url, self.token = fields["url"], fields["token"]
         self.context = ssl.create_default_context(cafile=self.ca)
 

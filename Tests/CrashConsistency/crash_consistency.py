@@ -45,7 +45,7 @@ from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
 from waiting import free_port, wait_for  # noqa: E402
-from emulator_control import control  # noqa: E402
+from emulator_control import control, serve  # noqa: E402
 from mosquitto import Broker  # noqa: E402
 
 TOKEN = "crash-consistency-application-token"
@@ -68,13 +68,8 @@ def stop(process: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 15):
 class Emulator:
     def __init__(self, binary: str, workdir: str):
         self.ca_file = os.path.join(workdir, "emulator-ca.pem")
-        self.process = subprocess.Popen(
-            [binary, "serve", "--ca-file", self.ca_file, "--token", TOKEN, "--history", "30", "--seed", "11"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.process.stdout.readline()
-        if not line.startswith("EMULATOR_READY"):
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        fields = dict(part.split("=", 1) for part in line.split()[1:])
+        self.process, fields = serve(
+            binary, ["--ca-file", self.ca_file, "--token", TOKEN, "--history", "30", "--seed", "11"])
         self.url, self.iccid = fields["url"], fields["iccid"]
         self.context = ssl.create_default_context(cafile=self.ca_file)
 

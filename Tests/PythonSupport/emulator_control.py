@@ -1,7 +1,20 @@
 """The emulator's control API (`/_emulator/...`), as the Python test drivers call it."""
 
 import json
+import subprocess
 import urllib.request
+
+
+def serve(binary: str, arguments: list, preexec_fn=None):
+    """Starts `emnify-emulator serve ARGUMENTS` and reads its ready line: the process and the line's
+    fields (`url`, `iccid`, `sim_id`, `endpoint_id`, `token`, `ca`)."""
+    process = subprocess.Popen([binary, "serve"] + list(arguments), stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, preexec_fn=preexec_fn)
+    line = process.stdout.readline()
+    if not line.startswith("EMULATOR_READY"):
+        process.kill()
+        raise RuntimeError(f"emulator did not start: {line!r}")
+    return process, dict(part.split("=", 1) for part in line.split()[1:])
 
 
 def control(base_url: str, context, method: str, path: str, body=None, timeout: float = 120):

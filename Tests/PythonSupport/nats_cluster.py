@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.request
 
-from waiting import free_port
+from waiting import die_with_parent, free_port
 
 # Debian's package installs it in /usr/sbin.
 EXECUTABLE = next((p for p in ("/usr/sbin/nats-server", "/usr/bin/nats-server") if os.access(p, os.X_OK)),
@@ -38,12 +38,6 @@ def _distinct_port() -> int:
         if port not in _taken_ports:
             _taken_ports.add(port)
             return port
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGKILL when the driver dies, however it ends (prctl PR_SET_PDEATHSIG)."""
-    import ctypes
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
 
 
 class Node:
@@ -134,7 +128,7 @@ class Cluster:
     def _launch(self, node: Node) -> None:
         node.process = subprocess.Popen([EXECUTABLE, "-c", node.config_file], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=die_with_parent)
 
     def kill(self, node: int) -> None:
         """SIGKILL: the node dies at once (its JetStream store stays as it was)."""
