@@ -19,8 +19,7 @@ final class MQTTClientCore: Sendable {
     }
 
     struct State {
-        enum Phase { case idle, starting, running, stopping, stopped }
-        var phase = Phase.idle
+        var phase = LifecyclePhase.idle
         var connected = false
         var negotiatedVersion: Int?
         /// The protocol level libmosquitto is set to (properties are sent only with 5).

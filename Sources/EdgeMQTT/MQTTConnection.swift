@@ -55,17 +55,7 @@ extension MQTTConnection {
     /// with `.auto`, a refusal of MQTT 5 is retried with 3.1.1 first. After a throw the network thread is stopped.
     public func start(timeout: Duration) async throws(MQTTError) {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let proceed = core.state.withLock { s -> Result<Bool, MQTTError> in
-            switch s.phase {
-            case .idle:
-                s.phase = .starting
-                return .success(true)
-            case .running: return .success(false)
-            case .starting: return .failure(.invalidSettings("start called twice at the same time"))
-            case .stopping, .stopped: return .failure(.stopped)
-            }
-        }
-        guard try proceed.get() else { return }
+        guard try core.state.withLock({ s throws(MQTTError) in try s.phase.beginStart() }) else { return }
 
         var version = settings.protocolVersion.firstVersion
         while true {
@@ -243,12 +233,7 @@ extension MQTTConnection {
     /// does not publish the will) and stops the network thread. Publishes still waiting then throw `.stopped`.
     public func stop(timeout: Duration) async {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let proceed = core.state.withLock { s -> Bool in
-            guard s.phase != .stopped && s.phase != .stopping else { return false }
-            s.phase = .stopping
-            return true
-        }
-        guard proceed else { return }
+        guard core.state.withLock({ $0.phase.beginStop() }) else { return }
         core.state.withLock { $0.supervisor?.cancel() }
         // A start still waiting for its CONNACK ends now.
         let starting = core.state.withLock { s in

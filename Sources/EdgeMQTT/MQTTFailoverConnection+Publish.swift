@@ -19,7 +19,14 @@ extension MQTTFailoverConnection {
     /// waits for their PUBACKs and re-sends them if the host is given up first. The receipt keeps the messages
     /// until then. Every receipt must be awaited with `acknowledgement(of:)`.
     public func handOver(_ messages: [MQTTMessage]) async throws(MQTTError) -> FailoverPublishReceipt {
-        var replaced: Link?
+        try await handOver(messages, replacing: nil)
+    }
+
+    /// `handOver` on the first usable link that is not `replaced` (or is it, connected again).
+    private func handOver(_ messages: [MQTTMessage], replacing failed: Link?) async throws(MQTTError)
+        -> FailoverPublishReceipt
+    {
+        var replaced = failed
         while true {
             let link = try await usableLink(replacing: replaced)
             do throws(MQTTError) {
@@ -35,28 +42,18 @@ extension MQTTFailoverConnection {
     /// Returns when one host acknowledged every message of the receipt; re-sends them on the next host when the
     /// one they were handed to was given up before (duplicates possible, see the type).
     public func acknowledgement(of receipt: FailoverPublishReceipt) async throws(MQTTError) {
-        var link = receipt.link
-        var inner = receipt.inner
+        var current = receipt
         while true {
             do throws(MQTTError) {
-                try await link.connection.acknowledgement(of: inner)
+                try await current.link.connection.acknowledgement(of: current.inner)
                 return
             } catch {
-                guard canRetry(error, on: link) else { throw error }
+                guard canRetry(error, on: current.link) else { throw error }
             }
             logger.notice(
                 "MQTT re-sending a batch not fully acknowledged before the failover",
-                metadata: ["messages": "\(receipt.messages.count)", "from": "\(describe(link.hostIndex))"])
-            let replaced = link
-            while true {
-                link = try await usableLink(replacing: replaced)
-                do throws(MQTTError) {
-                    inner = try await link.connection.handOver(receipt.messages)
-                    break
-                } catch {
-                    guard canRetry(error, on: link) else { throw error }
-                }
-            }
+                metadata: ["messages": "\(receipt.messages.count)", "from": "\(describe(current.link.hostIndex))"])
+            current = try await handOver(receipt.messages, replacing: current.link)
         }
     }
 

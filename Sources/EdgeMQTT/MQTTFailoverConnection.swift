@@ -32,8 +32,7 @@ public final class MQTTFailoverConnection: Sendable {
     let state = Locked(State())
 
     struct State {
-        enum Phase { case idle, starting, running, stopping, stopped }
-        var phase = Phase.idle
+        var phase = LifecyclePhase.idle
         /// The current host's connection; nil while a failover looks for the next host.
         var link: Link?
         var generation: UInt64 = 0
@@ -132,17 +131,7 @@ extension MQTTFailoverConnection {
     /// problem); otherwise `.brokerUnreachable` naming the last host tried, when `timeout` passed.
     public func start(timeout: Duration) async throws(MQTTError) {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let proceed = state.withLock { s -> Result<Bool, MQTTError> in
-            switch s.phase {
-            case .idle:
-                s.phase = .starting
-                return .success(true)
-            case .running: return .success(false)
-            case .starting: return .failure(.invalidSettings("start called twice at the same time"))
-            case .stopping, .stopped: return .failure(.stopped)
-            }
-        }
-        guard try proceed.get() else { return }
+        guard try state.withLock({ s throws(MQTTError) in try s.phase.beginStart() }) else { return }
         var index = 0
         var lastError = MQTTError.brokerUnreachable(host: hosts[0].host, port: hosts[0].port, detail: "not tried")
         while ContinuousClock.now < deadline {
@@ -200,7 +189,7 @@ extension MQTTFailoverConnection {
     /// subscriptions on it and watches its events. Returns false (installing nothing) otherwise.
     private func install(
         _ connection: MQTTConnection, events: AsyncStream<MQTTConnectionEvent>, hostIndex: Int,
-        from phases: [State.Phase]
+        from phases: [LifecyclePhase]
     ) -> Bool {
         let link = state.withLock { s -> Link? in
             guard phases.contains(s.phase) else { return nil }
@@ -292,12 +281,7 @@ extension MQTTFailoverConnection {
     /// Waits (at most `timeout`) until the current host acknowledged every publish, sends DISCONNECT (no will) and
     /// stops. Publishes still waiting, or waiting for a host, then throw `.stopped`.
     public func stop(timeout: Duration) async {
-        let proceed = state.withLock { s -> Bool in
-            guard s.phase != .stopped && s.phase != .stopping else { return false }
-            s.phase = .stopping
-            return true
-        }
-        guard proceed else { return }
+        guard state.withLock({ $0.phase.beginStop() }) else { return }
         let (link, failover) = state.withLock { s in (s.link, s.failover) }
         failover?.cancel()
         await failover?.value

@@ -24,10 +24,9 @@ struct DataStream: Sendable {
 
     /// Moves the journal's new entries (those the stream's selection takes) into `pending`.
     mutating func takeNew(from store: EventStore) {
-        for id in store.journalEntries(from: journalPosition) {
-            if request.selection == .generated {
-                guard let event = store.event(id: id), case .generated = event.body else { continue }
-            }
+        // `.all` takes every entry without looking the event up.
+        for id in store.journalEntries(from: journalPosition)
+        where request.selection == .all || store.event(id: id).map(request.selection.takes) == true {
             pending.append(id)
         }
         journalPosition = store.journalEnd
@@ -40,6 +39,16 @@ struct DataStream: Sendable {
             headers: request.headers.map { "\($0.name):***" }, size: request.size, status: statusName,
             delivered: delivered, pending: pending.count, requests: requests, retries: retries, failures: failures,
             duplicates: duplicates, lastError: lastError, lastStatus: lastStatus)
+    }
+}
+
+extension DataStreamRequest.Selection {
+    /// Whether a stream with this selection delivers `event` (new or from the backlog).
+    func takes(_ event: StoredEvent) -> Bool {
+        switch (self, event.body) {
+        case (.all, _), (.generated, .generated): true
+        case (.generated, .raw): false
+        }
     }
 }
 

@@ -117,11 +117,8 @@ public struct EmulatorControl: Sendable {
             if let since = request.backlogSinceMillis {
                 // emnify keeps a stream's records for 7 days.
                 let oldest = max(since, EmulatorState.nowMillis - 7 * 86_400_000)
-                backlog = inner.store.events.filter { event in
-                    guard event.timestampMillis >= oldest else { return false }
-                    if request.selection == .generated, case .raw = event.body { return false }
-                    return true
-                }.map(\.id)
+                backlog = inner.store.events.filter { $0.timestampMillis >= oldest && request.selection.takes($0) }
+                    .map(\.id)
             }
             inner.streams[id] = DataStream(
                 id: id, request: request, journalPosition: inner.store.journalEnd, pending: backlog)

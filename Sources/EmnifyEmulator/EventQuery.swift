@@ -111,11 +111,13 @@ struct EventQuery: Sendable {
             }
             return result
         }
-        func digitStrings(_ value: Substring, _ name: String, count: Int) throws(Invalid) -> [String] {
+        func digitStrings(_ value: Substring, _ name: String, count: Int, hint: String = "") throws(Invalid)
+            -> [String]
+        {
             let parts = value.split(separator: "|", omittingEmptySubsequences: false)
             guard (1...6).contains(parts.count) else { throw invalid("Too many values for filter '\(name)' (up to 6)") }
             for part in parts where part.utf8.count != count || !part.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-                throw invalid("Invalid value '\(part)' for filter '\(name)': expected \(count) digits")
+                throw invalid("Invalid value '\(part)' for filter '\(name)': expected \(count) digits\(hint)")
             }
             return parts.map(String.init)
         }
@@ -138,16 +140,7 @@ struct EventQuery: Sendable {
                 guard value == "true" || value == "false" else { throw invalid("Invalid value '\(value)' for 'alert'") }
                 alert = value == "true"
             case "description": descriptionContains = String(value).lowercased()
-            case "iccid":
-                let values = value.split(separator: "|", omittingEmptySubsequences: false)
-                guard (1...6).contains(values.count) else {
-                    throw invalid("Too many values for filter 'iccid' (up to 6)")
-                }
-                for iccid in values where iccid.utf8.count != 19 || !iccid.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
-                    throw invalid(
-                        "Invalid value '\(iccid)' for filter 'iccid': expected 19 digits (without the Luhn digit)")
-                }
-                iccids = values.map(String.init)
+            case "iccid": iccids = try digitStrings(value, name, count: 19, hint: " (without the Luhn digit)")
             case "imsi": imsis = try digitStrings(value, name, count: 15)
             case "iccid_with_luhn": iccidsWithLuhn = try digitStrings(value, name, count: 20)
             case "endpoint": endpointIDs = try numbers(value, name)

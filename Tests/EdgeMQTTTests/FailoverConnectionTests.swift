@@ -45,6 +45,7 @@ extension RealNATSClusters {
             cluster.kill(0)
             let relay = try failover(cluster)
             try await relay.start(timeout: .seconds(90))
+            #expect(relay.currentHost != nil, "connected to no host")
             #expect(relay.currentHost?.port != cluster.mqttPort(0))
             try await relay.publish(MQTTMessage(topic: "fleet/skip", text: "up", qos: 1))
             await relay.stop(timeout: .seconds(5))
@@ -211,6 +212,8 @@ extension RealNATSClusters {
             let reconnected = await collect(events, timeout: .seconds(60)) { seen in
                 seen.filter { if case .connected = $0.event { true } else { false } }.count >= 2
             }
+            let connects = reconnected.filter { if case .connected = $0.event { true } else { false } }
+            #expect(connects.count >= 2, "no reconnect after the aborted socket: \(reconnected)")
             #expect(reconnected.allSatisfy { $0.port == cluster.mqttPort(0) })
             await relay.stop(timeout: .seconds(5))
             await watcher.stop(timeout: .seconds(5))

@@ -171,4 +171,35 @@ struct DataStreamerTests {
         await test.stop()
         await receiver.stop()
     }
+
+    /// The backlog takes the same events as new ones: a generated-only stream skips a raw event that an `all`
+    /// stream over the same backlog delivers (so the raw event is inside the backlog's window).
+    @Test func aGeneratedOnlyStreamSkipsRawEventsOfTheBacklog() async throws {
+        let generatedOnly = try await WebhookReceiver.start()
+        let everything = try await WebhookReceiver.start()
+        let test = try await organisation(sims: 1, history: 20)
+        let all = try await test.curl("/api/v1/event?per_page=1000", authenticated: true).jsonArray()
+        let history = all.compactMap { ($0["id"] as? NSNumber)?.int64Value }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let raw = try await test.control.injectRaw(
+            OrganisationFeedTests.documentedUserEvent.replacingOccurrences(
+                of: "2021-12-20T00:12:23.000Z", with: formatter.string(from: Date())))
+        let backlog = #""size":100,"interval_ms":0,"backlog_since":"2000-01-01T00:00:00Z""#
+        let generated = try await test.createStream(
+            json: #"{"url":"\#(generatedOnly.url)",\#(backlog),"events":"generated"}"#)
+        let control = try await test.createStream(json: #"{"url":"\#(everything.url)",\#(backlog)}"#)
+        let sent = { (status: [String: Any]) in
+            (status["pending"] as? Int) == 0 && (status["delivered"] as? Int ?? 0) > 0
+        }
+        let done = try await test.waitForStream(generated, until: sent)
+        _ = try await test.waitForStream(control, until: sent)
+        #expect(history.count == 20)
+        #expect(done["delivered"] as? Int == history.count)
+        #expect(Set(try generatedOnly.acknowledgedIDs()) == Set(history))
+        #expect(Set(try everything.acknowledgedIDs()) == Set(history + [raw]))
+        await test.stop()
+        await generatedOnly.stop()
+        await everything.stop()
+    }
 }
