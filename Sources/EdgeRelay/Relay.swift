@@ -20,6 +20,9 @@ public final class Relay: Service, Sendable {
         public var ackTimeout: Duration
         public var stateDirectory: String
         public var healthInterval: Duration = .seconds(15)
+        /// How often `online` is re-announced without a reason: the heartbeat by which a bridged
+        /// gateway knows that its bridge still delivers (its `quiet_limit` is a few of these).
+        public var statusRepeat: Duration = .seconds(300)
         /// Time to learn the other relays' statuses before deciding who polls.
         public var leadershipGrace: Duration = .seconds(3)
 
@@ -44,6 +47,8 @@ public final class Relay: Service, Sendable {
     let leadership: PollLeadership
     let activity = StreamActivity()
     let sharedCursor = Locked<OrgPollCursor?>(nil)
+    /// When `online` was last re-announced (see `announceOnline`).
+    let lastAnnouncement = Locked<Int64>(.min / 2)
     let pollStatus = Locked<(last: String?, error: String?, cursor: OrgPollCursor?)>((nil, nil, nil))
     let logger: Logger
     let clock: @Sendable () -> Int64
@@ -90,6 +95,7 @@ public final class Relay: Service, Sendable {
         let cursors = try await cluster.subscribe(topics.pollCursor, qos: 1)
         let healths = try await cluster.subscribe(topics.relayHealthFilter, qos: 0)
         try await cluster.publish([MQTTMessage(topic: topics.status, text: "online", qos: 1, retain: true)])
+        lastAnnouncement.withLock { $0 = clock() }
         logger.notice("relay online", metadata: ["relay": "\(topics.relayID)", "status topic": "\(topics.status)"])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -110,6 +116,10 @@ public final class Relay: Service, Sendable {
                 for await message in statuses {
                     if let relay = topics.relay(inStatusTopic: message.topic) {
                         leadership.update(relay: relay, payload: message.payload)
+                        // Our own Last Will, published while we failed over to another node.
+                        if relay == topics.relayID && message.payload != Array("online".utf8) {
+                            await self.announceOnline(because: "the cluster holds this relay's status as offline")
+                        }
                     }
                 }
             }
@@ -122,10 +132,15 @@ public final class Relay: Service, Sendable {
             }
             group.addTask { [activity] in
                 for await message in healths {
-                    if let health = try? JSONDecoder().decode(RelayHealth.self, from: Data(message.payload)),
-                        let delivered = health.lastStreamDeliveryMillis
-                    {
+                    guard let health = try? JSONDecoder().decode(RelayHealth.self, from: Data(message.payload)) else {
+                        continue
+                    }
+                    if let delivered = health.lastStreamDeliveryMillis {
                         activity.delivered(relay: health.relay, atMillis: delivered)
+                    }
+                    // A relay that missed our status (it was failing over when we announced it).
+                    if !health.onlineRelays.contains(topics.relayID) {
+                        await self.announceOnline(because: "relay \(health.relay) does not count this one as online")
                     }
                 }
             }
@@ -213,6 +228,7 @@ public final class Relay: Service, Sendable {
             } catch {
                 logger.debug("health not published", metadata: ["error": "\(error)"])
             }
+            await announceOnline(because: nil, notWithin: settings.statusRepeat)
             try? await Task.sleep(for: settings.healthInterval)
         }
     }
@@ -227,13 +243,26 @@ public final class Relay: Service, Sendable {
             simStates: pipeline.states.count, counters: counters)
     }
 
-    /// The health, and `online` again: a relay that missed the status (it was failing over when it was
-    /// published) learns it within one health interval, so two relays never both poll for long.
     func publishHealth() async throws(MQTTError) {
-        try await cluster.publish([
-            MQTTMessage.json(health, topic: settings.topics.health, retain: true),
-            MQTTMessage(topic: settings.topics.status, text: "online", qos: 1, retain: true),
-        ])
+        try await cluster.publish([MQTTMessage.json(health, topic: settings.topics.health, retain: true)])
+    }
+
+    /// `online` again: at once (at most once per health interval) when a relay's health shows it
+    /// missed our status (it was failing over when we announced it) or the cluster published our
+    /// will, so two relays never both poll for long; otherwise every `statusRepeat`, the bridged
+    /// gateways' heartbeat. Not with every health message: gateways bridge the statuses in over
+    /// cellular, and a repeat every 15 s would cost each of them megabytes a month.
+    func announceOnline(because reason: String?, notWithin gap: Duration? = nil) async {
+        let now = clock()
+        let gap = gap ?? settings.healthInterval
+        let due = lastAnnouncement.withLock { last in
+            guard now - last >= gap.wholeMilliseconds else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        if let reason { logger.info("announcing online again", metadata: ["reason": "\(reason)"]) }
+        try? await cluster.publish([MQTTMessage(topic: settings.topics.status, text: "online", qos: 1, retain: true)])
     }
 
     func loadCursor() -> OrgPollCursor? {
