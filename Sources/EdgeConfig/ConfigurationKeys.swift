@@ -112,6 +112,17 @@ extension ConfigurationKey {
             "How late an event may appear in the API and still be published; the whole window is read again "
                 + "every look_back / 2."
         ),
+        .choice(
+            "agent", "events", \.agent.events,
+            "Where events come from: poll reads the emnify API's feeds; bridge takes them from the fleet cluster "
+                + "through the local broker's bridge and calls the API only to close a gap."
+        ),
+        .duration(
+            "agent", "quiet_limit", \.agent.quietLimit,
+            check: { $0 < .seconds(60) ? "at least 60s: the relays re-announce their status every 5 minutes" : nil },
+            "Bridge mode: this long without any bridged message while the bridge is up, and the agent reads the API "
+                + "to close a possible gap (and polls while the bridge stays down)."
+        ),
 
         // [mqtt]
         .string(

@@ -77,6 +77,17 @@ public struct AgentConfig: Sendable, Equatable {
     public var backfill: Duration = .seconds(24 * 3600)
     /// How late an event may appear in the API and still be published (see `AgentSettings.fullReadPeriod`).
     public var lookBack: Duration = .seconds(600)
+    /// Where events come from: the API's feeds (`poll`), or the fleet cluster through the local
+    /// broker's bridge (`bridge`), the API only to close a gap.
+    public var events: EventSource = .poll
+    /// In bridge mode: this long without any bridged message (the relays re-announce their status
+    /// every few minutes) while the bridge says it is connected, and the agent reconciles from the API.
+    public var quietLimit: Duration = .seconds(900)
+
+    public enum EventSource: String, Sendable, Equatable, CaseIterable {
+        case poll
+        case bridge
+    }
 
     public init() {}
 }
