@@ -11,6 +11,7 @@ extension Agent {
             guard let identity else { return .waitingForSIM("no modem identity yet") }
             if let waiting = try await resolveSIM(identity) { return waiting }
             guard let simID = state.simID else { return .waitingForSIM("SIM not resolved") }
+            if settings.bridged { await recordHeldBridged() }
             var published = 0
             if let endpointID = state.endpointID {
                 published += try await poll(.endpoint(endpointID), topics: topicLayout(for: identity))
@@ -66,9 +67,14 @@ extension Agent {
         // `until` rounded up to the hour: the query stays the same between idle polls, so the
         // server can answer a matching If-None-Match with 304 and no body.
         let until = (now / 1000 / 3600 + 2) * 3600
-        let plan = FeedRead.plan(
-            now: now, cursor: cursor, reconciledThrough: reconciledThroughMillis[key],
-            bucketMillis: settings.fullReadPeriod.wholeMilliseconds, lookBackMillis: lookBack)
+        let bucketMillis = settings.fullReadPeriod.wholeMilliseconds
+        // A bridged agent reads seldom, so its cheapest reconciliation is one query per feed.
+        let plan =
+            readsWholeWindow
+            ? .full(closedUntil: FeedRead.closedUntil(now: now, bucketMillis: bucketMillis))
+            : FeedRead.plan(
+                now: now, cursor: cursor, reconciledThrough: reconciledThroughMillis[key], bucketMillis: bucketMillis,
+                lookBackMillis: lookBack)
         var published = 0
         switch plan {
         case .full(let closedUntil):
@@ -82,7 +88,6 @@ extension Agent {
             reconciledThroughMillis[key] = closedUntil
             return published
         case .buckets(let headFrom, let starts, let closedUntil):
-            let bucketMillis = settings.fullReadPeriod.wholeMilliseconds
             if let headFrom {
                 // Before the buckets, in time order; it may slide the window, but not into them.
                 let headUntil = starts.first ?? closedUntil

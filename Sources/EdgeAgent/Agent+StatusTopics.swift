@@ -58,7 +58,7 @@ extension Agent {
             authenticationsToday: usage.authentications,
             cursorLagSeconds: newest.map { (apiNow - $0) / 1000 },
             pollIntervalSeconds: Int64(settings.pollInterval.components.seconds),
-            clockOffsetSeconds: await api.clockOffsetMillis.map { $0 / 1000 })
+            clockOffsetSeconds: await api.clockOffsetMillis.map { $0 / 1000 }, bridge: bridgeHealth)
     }
 
     func announceGap(_ feed: EventFeed, cursor: FeedCursor, oldestKept: Int64, topics: TopicLayout) async throws {

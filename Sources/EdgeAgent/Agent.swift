@@ -51,6 +51,15 @@ public actor Agent {
     var configurationProblem: String?
     /// Called after each poll with a one-line summary (systemd STATUS=, watchdog).
     var onPoll: (@Sendable (PollOutcome) -> Void)?
+    /// Bridge mode (`Agent+Bridge`): reconciliations read the whole window in one query.
+    var readsWholeWindow = false
+    /// Bridged events that came before the SIM was resolved: recorded once it is.
+    var heldBridged: [EmnifyEvent] = []
+    /// Bridged events recorded since the state was last saved.
+    var bridgedUnsaved = 0
+    /// What the bridge loop knows (health topic), and the counts it keeps.
+    var bridgeHealth: BridgeHealth?
+    var bridgeHealthUnpublished = false
 
     public init(
         settings: AgentSettings, api: any AgentAPI, identity: any IdentityProvider, publisher: any MessagePublisher,

@@ -57,6 +57,10 @@ public struct AgentSettings: Sendable {
     public var identityInterval: Duration = .seconds(300)
     /// emnify keeps events this long; a cursor older than that means a possible gap.
     public var retention: Duration = .seconds(30 * 86400)
+    /// Where the events come from (`[agent] events`): the API's feeds, or the fleet's bridge.
+    public var bridged = false
+    /// Bridge mode: how long the bridge may bring nothing before the agent reads the API.
+    public var quietLimit: Duration = .seconds(900)
     /// Events per page and per broker batch: the API's largest page, so a backfill makes few
     /// requests and waits for few broker acknowledgement rounds.
     public var pageSize = 1000

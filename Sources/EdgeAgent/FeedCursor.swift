@@ -41,6 +41,14 @@ public struct FeedCursor: Codable, Sendable, Equatable {
         newestMillis = max(newestMillis ?? timestampMillis, timestampMillis)
     }
 
+    /// Records an event that reached the broker another way (bridged in from the fleet cluster):
+    /// a read of the API will not publish it again. `newestMillis` stays: it says how far the
+    /// API was read, and a read starting after a bridged event could skip one the bridge missed.
+    public mutating func markDelivered(id: Int64, timestampMillis: Int64) {
+        guard timestampMillis >= windowStart else { return }
+        published[id] = timestampMillis
+    }
+
     /// How far the cursor lies ahead of `apiNow` (ms; negative when behind it, as it should be).
     public func lead(over apiNow: Int64) -> Int64 {
         max(windowStart, newestMillis ?? .min) - apiNow

@@ -12,8 +12,11 @@ public struct HealthReport: Codable, Sendable, Equatable {
     public var pollIntervalSeconds: Int64
     /// The API's clock minus the gateway's (positive: the gateway is behind), seconds.
     public var clockOffsetSeconds: Int64?
+    /// Bridge mode only (absent when polling is the mode).
+    public var bridge: BridgeHealth?
 
     enum CodingKeys: String, CodingKey {
+        case bridge
         case lastSuccessfulPoll = "last_successful_poll"
         case lastError = "last_error"
         case requestsToday = "requests_today"
@@ -22,6 +25,36 @@ public struct HealthReport: Codable, Sendable, Equatable {
         case cursorLagSeconds = "cursor_lag_seconds"
         case pollIntervalSeconds = "poll_interval_seconds"
         case clockOffsetSeconds = "clock_offset_seconds"
+    }
+}
+
+/// The health topic's `bridge` object: what a bridged agent knows of its bridge.
+public struct BridgeHealth: Codable, Sendable, Equatable {
+    /// `up`, `down` or `unknown` (no notification from mosquitto yet).
+    public var link = "unknown"
+    public var relaysOnline: [String] = []
+    /// Why the agent polls the API now; nil while the bridge brings the events.
+    public var fallback: String?
+    public var reconciliations = 0
+    public var lastReconciliation: String?
+    /// Events the last reconciliation published: ones the bridge had not brought.
+    public var lastReconciliationPublished: Int?
+    public var fallbackPolls = 0
+    /// Events the bridge brought that this agent had not published itself.
+    public var eventsBridged = 0
+
+    public init() {}
+
+    /// What, when it changes, is published at once.
+    var summary: [String] { [link, fallback ?? ""] + relaysOnline }
+
+    enum CodingKeys: String, CodingKey {
+        case link, fallback, reconciliations
+        case relaysOnline = "relays_online"
+        case lastReconciliation = "last_reconciliation"
+        case lastReconciliationPublished = "last_reconciliation_published"
+        case fallbackPolls = "fallback_polls"
+        case eventsBridged = "events_bridged"
     }
 }
 

@@ -12,6 +12,7 @@ import EmnifyAPI
 /// | `<prefix>/<iccid>/status` | yes | `online` / `offline` (the Last Will) |
 /// | `<prefix>/<iccid>/health` | yes | last poll, last error, requests and bytes today, lag |
 /// | `<prefix>/<iccid>/notice` | no, QoS 1 | notices such as a possible gap in the event history |
+/// | `<prefix>/<iccid>/bridge` | yes | bridge mode: mosquitto's bridge state, `1` / `0` (not the agent's) |
 public struct TopicLayout: Sendable, Equatable {
     public let prefix: String
     public let iccid: String
@@ -32,6 +33,18 @@ public struct TopicLayout: Sendable, Equatable {
     public var health: String { base + "/health" }
     public var notice: String { base + "/notice" }
     public var eventWildcard: String { base + "/event/+" }
+    /// mosquitto's notification of the gateway's bridge to the fleet cluster ("1" up, "0" down).
+    public var bridge: String { base + "/bridge" }
+    /// The fleet relays' statuses, bridged in from the cluster (`RelayTopics`).
+    public var relayStatusFilter: String { prefix + "/relay/+/status" }
+
+    /// The relay id of `<prefix>/relay/<id>/status`.
+    public func relay(inStatusTopic topic: String) -> String? {
+        let head = prefix + "/relay/"
+        guard topic.hasPrefix(head), topic.hasSuffix("/status") else { return nil }
+        let middle = topic.dropFirst(head.count).dropLast("/status".count)
+        return middle.isEmpty || middle.contains("/") ? nil : String(middle)
+    }
 
     public func event(_ event: EmnifyEvent) -> String {
         base + "/event/" + TopicSegment.sanitize(event.typeSlug)

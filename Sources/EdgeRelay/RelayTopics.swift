@@ -55,10 +55,7 @@ public struct RelayTopics: Sendable, Equatable {
 
     /// The relay id level of `<prefix>/relay/<id>/status`.
     public func relay(inStatusTopic topic: String) -> String? {
-        let head = "\(prefix)/relay/"
-        guard topic.hasPrefix(head), topic.hasSuffix("/status") else { return nil }
-        let middle = topic.dropFirst(head.count).dropLast("/status".count)
-        return middle.isEmpty || middle.contains("/") ? nil : String(middle)
+        TopicLayout(prefix: prefix, iccid: "_").relay(inStatusTopic: topic)
     }
 
     /// One topic level NATS accepts: sanitized, and `.`/space replaced too.

@@ -80,6 +80,8 @@ private let invalidCases: [(String, String, String)] = [
             poll_interval = "2m"
             backfill = "7d"
             look_back = "15m"
+            events = "bridge"
+            quiet_limit = "20m"
 
             [mqtt]
             host = "broker.local"
@@ -118,6 +120,8 @@ private let invalidCases: [(String, String, String)] = [
         expected.agent.pollInterval = .seconds(120)
         expected.agent.backfill = .seconds(7 * 86_400)
         expected.agent.lookBack = .seconds(900)
+        expected.agent.events = .bridge
+        expected.agent.quietLimit = .seconds(1200)
         expected.mqtt.host = "broker.local"
         expected.mqtt.port = 8883
         expected.mqtt.clientID = "gw-1"

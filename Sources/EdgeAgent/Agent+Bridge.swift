@@ -1,0 +1,140 @@
+import EdgeCommon
+import EmnifyAPI
+import Logging
+
+/// Bridge mode (`[agent] events = "bridge"`): the events come from the fleet cluster through the
+/// local broker's bridge. The agent records each one in its feed cursors, as if it had published
+/// it, so that a reconciliation (`reconcile`, the ordinary poll reading each feed's whole window
+/// in one query) publishes only what the bridge did not bring. `BridgeLoop` decides when.
+extension Agent {
+    /// An event the local broker delivered on `<prefix>/<iccid>/event/+`: the bridge's, or one this
+    /// agent published itself (already recorded: nothing changes, and it is not counted as bridged).
+    public func observeBridged(_ message: MQTTMessage) {
+        guard let event = try? EmnifyEvent(json: message.payload) else {
+            logger.warning(
+                "a bridged message on an event topic is not an emnify event; ignored",
+                metadata: ["topic": "\(message.topic)", "bytes": "\(message.payload.count)"])
+            return
+        }
+        guard state.simID != nil else {
+            // Recorded once the SIM is resolved; bounded, since a start without the API can be long.
+            if heldBridged.count < FeedCursor.maxRecordedIDs { heldBridged.append(event) }
+            return
+        }
+        record(event)
+    }
+
+    /// The events held until the SIM was resolved, once it is: the feeds' cursors are made as the
+    /// first read would make them, so that this read does not publish them again.
+    func recordHeldBridged() async {
+        guard let simID = state.simID, !heldBridged.isEmpty else { return }
+        let windowStart = await api.apiTimeMilliseconds() - settings.backfill.wholeMilliseconds
+        for feed in [state.endpointID.map { EventFeed.endpoint($0) }, .sim(simID)].compactMap({ $0 }) {
+            if state.cursors[Self.key(feed)] == nil {
+                state.cursors[Self.key(feed)] = FeedCursor(windowStart: windowStart)
+            }
+        }
+        let held = heldBridged
+        heldBridged = []
+        for event in held { record(event) }
+    }
+
+    /// In the endpoint feed's cursor when it names our endpoint, as the poll attributes it, else in the SIM's.
+    private func record(_ event: EmnifyEvent) {
+        let key: String
+        if let endpointID = state.endpointID, event.endpointID == endpointID {
+            key = Self.key(.endpoint(endpointID))
+        } else if let simID = state.simID {
+            key = Self.key(.sim(simID))
+        } else {
+            return
+        }
+        let millis = event.timestamp.millisecondsSinceEpoch
+        guard var cursor = state.cursors[key] else {
+            // No read of this feed yet: recorded when the first one starts (`recordHeldBridged`).
+            heldBridged.append(event)
+            return
+        }
+        guard cursor.published[event.id] == nil else { return }
+        cursor.markDelivered(id: event.id, timestampMillis: millis)
+        state.cursors[key] = cursor
+        state.connectivity.apply(event)
+        bridgedUnsaved += 1
+        bridgeHealth?.eventsBridged += 1
+    }
+
+    /// Reads both feeds once, each in one query over its whole window, and publishes only what the
+    /// bridge has not brought.
+    public func reconcile(reason: String) async -> PollOutcome {
+        logger.info("reconciling from the API", metadata: ["reason": "\(reason)"])
+        readsWholeWindow = true
+        defer { readsWholeWindow = false }
+        let outcome = await pollOnce()
+        if !outcome.failed {
+            bridgeHealth?.reconciliations += 1
+            bridgeHealth?.lastReconciliation = reason
+            bridgeHealth?.lastReconciliationPublished = outcome.publishedCount
+        }
+        // The poll published the health before these counts: the next tick publishes them.
+        bridgeHealthUnpublished = true
+        return outcome
+    }
+
+    /// One poll while the bridge cannot bring events (`BridgeWatch.Action.poll`).
+    public func fallbackPoll() async -> PollOutcome {
+        let outcome = await pollOnce()
+        bridgeHealth?.fallbackPolls += 1
+        bridgeHealthUnpublished = true
+        return outcome
+    }
+
+    /// Called about once a second by the loop: re-reads the modem identity when due (a SIM swap
+    /// ends the loop), saves what was bridged, and publishes the retained state and health when
+    /// they changed. Returns why the loop must end, if it must.
+    public func bridgeTick(_ watch: BridgeWatch) async -> AgentStop? {
+        var health = bridgeHealth ?? BridgeHealth()
+        health.link = watch.link.rawValue
+        health.relaysOnline = watch.onlineRelays
+        health.fallback = watch.fallback
+        let changed = health.summary != bridgeHealth?.summary
+        bridgeHealth = health
+        do {
+            try await refreshIdentity()
+        } catch let stop as AgentStop {
+            stopReason = stop
+            return stop
+        } catch {
+            logger.warning("cannot read the modem identity", metadata: ["error": "\(error)"])
+        }
+        guard changed || bridgedUnsaved > 0 || bridgeHealthUnpublished, let identity else { return nil }
+        bridgeHealthUnpublished = false
+        if bridgedUnsaved > 0 {
+            bridgedUnsaved = 0
+            saveState()
+        }
+        // Best effort: the next change or reconciliation publishes them again.
+        try? await publishStatusTopics(identity)
+        return nil
+    }
+
+    public var stopRequestedOrDone: Bool { stopRequested || stopReason != nil }
+
+    /// Starts the bridge's health record (the health topic then carries it).
+    public func enterBridgeMode() {
+        if bridgeHealth == nil { bridgeHealth = BridgeHealth() }
+    }
+}
+
+extension PollOutcome {
+    var publishedCount: Int {
+        if case .published(let count) = self { return count }
+        return 0
+    }
+
+    public var failed: Bool {
+        switch self {
+        case .failed, .waitingForSIM: return true
+        case .published, .idle: return false
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import EdgeCommon
+import Logging
+
+/// The bridge mode's loop: every message of the agent's subscriptions on the local broker (its
+/// events, the bridge's notification, the relays' statuses) and a tick once a second go through
+/// one stream, handled one at a time, so that recording a bridged event never races with a
+/// reconciliation's cursor. What to do is `BridgeWatch`'s decision.
+public final class BridgeLoop: Sendable {
+    enum Input: Sendable {
+        case message(MQTTMessage)
+        case tick
+    }
+
+    let agent: Agent
+    let topics: TopicLayout
+    let quietLimit: Duration
+    let pollInterval: Duration
+    let clock: any MonotonicClock
+    let tick: Duration
+    let logger: Logger
+    let inputs: AsyncStream<Input>
+    let feed: AsyncStream<Input>.Continuation
+    /// When the loop last finished a step (the watchdog's sign of life).
+    public let lastStepMillis: Locked<Int64>
+
+    public init(
+        agent: Agent, topics: TopicLayout, quietLimit: Duration, pollInterval: Duration,
+        clock: any MonotonicClock = SystemMonotonicClock(), tick: Duration = .seconds(1),
+        logger: Logger = Logger(label: "emnify-edge.bridge")
+    ) {
+        self.agent = agent
+        self.topics = topics
+        self.quietLimit = quietLimit
+        self.pollInterval = pollInterval
+        self.clock = clock
+        self.tick = tick
+        self.logger = logger
+        (inputs, feed) = AsyncStream.makeStream(of: Input.self, bufferingPolicy: .unbounded)
+        lastStepMillis = Locked(clock.monotonicMilliseconds())
+    }
+
+    /// The topic filters to subscribe to on the local broker, before `run`.
+    public var filters: [String] { [topics.eventWildcard, topics.bridge, topics.relayStatusFilter] }
+
+    /// Hands over one subscription's messages (call once per filter's stream).
+    public func deliver(_ messages: AsyncStream<MQTTMessage>) -> Task<Void, Never> {
+        let feed = self.feed
+        return Task {
+            for await message in messages { feed.yield(.message(message)) }
+        }
+    }
+
+    /// Ends the loop after the step in progress (a reconciliation finishes its publishes).
+    public func stop() {
+        feed.finish()
+    }
+
+    /// Runs until `stop`, cancellation, or the SIM changes (returned, as `Agent.run` does).
+    public func run(onStep: @escaping @Sendable (PollOutcome) -> Void = { _ in }) async -> AgentStop? {
+        await agent.enterBridgeMode()
+        let feed = self.feed
+        let tick = self.tick
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                if case .terminated = feed.yield(.tick) { return }
+            }
+        }
+        defer { ticker.cancel() }
+        var watch = BridgeWatch(quietLimit: quietLimit, pollInterval: pollInterval, now: clock.monotonicMilliseconds())
+        for await input in inputs {
+            if Task.isCancelled { break }
+            if await agent.stopRequestedOrDone { break }
+            let now = clock.monotonicMilliseconds()
+            switch input {
+            case .message(let message):
+                logger.trace("bridged message", metadata: ["topic": "\(message.topic)"])
+                watch.delivered(now: now)
+                if message.topic == topics.bridge {
+                    watch.bridgeNotification(message.payload, now: now)
+                } else if let relay = topics.relay(inStatusTopic: message.topic) {
+                    watch.relayStatus(relay: relay, payload: message.payload, now: now)
+                } else {
+                    await agent.observeBridged(message)
+                }
+            case .tick:
+                if let stop = await agent.bridgeTick(watch) { return stop }
+                if let action = watch.next(now: now) {
+                    let outcome: PollOutcome
+                    switch action {
+                    case .reconcile(let reason): outcome = await agent.reconcile(reason: reason)
+                    case .poll(let reason):
+                        logger.notice("polling the API: the bridge cannot bring events", metadata: ["why": "\(reason)"])
+                        outcome = await agent.fallbackPoll()
+                    }
+                    onStep(outcome)
+                    watch.done(action, succeeded: !outcome.failed, now: clock.monotonicMilliseconds())
+                    if let stop = await agent.stopReasonIfAny { return stop }
+                }
+                lastStepMillis.withLock { $0 = clock.monotonicMilliseconds() }
+            }
+        }
+        return await agent.stopReasonIfAny
+    }
+}
+
+extension Agent {
+    public var stopReasonIfAny: AgentStop? { stopReason }
+}

@@ -1,0 +1,120 @@
+@testable import EdgeAgent
+import Testing
+
+/// When a bridged agent reads the API: at start, after a reconnect, after a quiet bridge, and
+/// while the bridge cannot bring events (polling). Times are milliseconds of a made-up clock.
+@Suite struct BridgeWatchTests {
+    var watch = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0)
+    let up = Array("1".utf8)
+    let down = Array("0".utf8)
+    let online = Array("online".utf8)
+    let offline = Array("offline".utf8)
+
+    /// Bridge up, one relay online, the start reconciliation done: the steady state.
+    mutating func steady() {
+        watch.delivered(now: 100)
+        watch.bridgeNotification(up, now: 100)
+        watch.delivered(now: 100)
+        watch.relayStatus(relay: "r1", payload: online, now: 100)
+        let start = watch.next(now: 5_000)
+        #expect(start == .reconcile(reason: "start"))
+        watch.done(start!, succeeded: true, now: 5_000)
+    }
+
+    @Test mutating func startReconcilesOnceTheBridgeHasDeliveredItsQueue() {
+        #expect(watch.next(now: 2_000) == nil, "3 s to let the bridge deliver first")
+        watch.delivered(now: 2_500)
+        #expect(watch.next(now: 3_500) == nil, "a message pushes it back by 2 s")
+        #expect(watch.next(now: 4_500) == .reconcile(reason: "start"))
+        for second in 5...100 { watch.delivered(now: Int64(second) * 1000) }
+        #expect(watch.next(now: 30_000) == .reconcile(reason: "start"), "a steady flow delays it at most 30 s")
+    }
+
+    @Test mutating func steadyStateMakesNoRequests() {
+        steady()
+        for minute in 1...14 {
+            watch.delivered(now: Int64(minute) * 60_000)
+            #expect(watch.next(now: Int64(minute) * 60_000 + 1) == nil)
+        }
+    }
+
+    @Test mutating func aReconnectReconcilesButTheFirstRetainedUpDoesNot() {
+        steady()
+        #expect(watch.next(now: 10_000) == nil, "the first '1' is the retained state, not a reconnect")
+        watch.bridgeNotification(down, now: 20_000)
+        #expect(watch.next(now: 25_000) == nil, "a link down is waited out: the cluster queues for us")
+        watch.bridgeNotification(up, now: 60_000)
+        #expect(watch.next(now: 62_000) == nil)
+        let action = watch.next(now: 63_000)
+        #expect(action == .reconcile(reason: "the bridge reconnected"))
+        watch.done(action!, succeeded: true, now: 63_000)
+        #expect(watch.next(now: 64_000) == nil, "once")
+    }
+
+    @Test mutating func aQuietBridgeIsReconciledOncePerQuietLimit() {
+        steady()
+        // The start reconciliation at 5 s counts as the last sign of the bridge.
+        #expect(watch.next(now: 904_000) == nil)
+        let action = watch.next(now: 905_000)
+        guard case .reconcile(let reason)? = action else {
+            Issue.record("expected a reconciliation, got \(String(describing: action))")
+            return
+        }
+        #expect(reason.hasPrefix("nothing bridged for"))
+        watch.done(action!, succeeded: true, now: 905_000)
+        #expect(watch.next(now: 905_100) == nil)
+        #expect(watch.next(now: 1_805_000) != nil, "and again one quiet limit later")
+    }
+
+    @Test mutating func withNoRelayOnlineItPollsEveryIntervalAndReconcilesWhenOneIsBack() {
+        steady()
+        watch.relayStatus(relay: "r1", payload: offline, now: 40_000)
+        let poll = watch.next(now: 40_000)
+        #expect(poll == .poll(reason: "no relay is online"))
+        watch.done(poll!, succeeded: true, now: 40_000)
+        #expect(watch.next(now: 99_000) == nil)
+        #expect(watch.next(now: 100_000) == .poll(reason: "no relay is online"), "every poll interval")
+        watch.done(.poll(reason: ""), succeeded: false, now: 100_000)
+        watch.relayStatus(relay: "r2", payload: online, now: 120_000)
+        #expect(watch.next(now: 120_000) == nil)
+        #expect(watch.next(now: 123_000) == .reconcile(reason: "polling ended (no relay is online)"))
+    }
+
+    @Test mutating func noRelayStatusAtAllIsJudgedAfterAGrace() {
+        watch.bridgeNotification(up, now: 100)
+        let start = watch.next(now: 3_100)
+        watch.done(start!, succeeded: true, now: 3_100)
+        #expect(watch.next(now: 29_000) == nil, "30 s for the retained statuses to arrive")
+        #expect(watch.next(now: 30_000) == .poll(reason: "no relay is online"))
+    }
+
+    @Test mutating func aBridgeDownLongerThanTheQuietLimitPolls() {
+        steady()
+        watch.bridgeNotification(down, now: 10_000)
+        #expect(watch.next(now: 909_000) == nil)
+        guard case .poll(let reason)? = watch.next(now: 910_000) else {
+            Issue.record("expected polling")
+            return
+        }
+        #expect(reason.hasPrefix("the bridge has been down for"))
+    }
+
+    @Test mutating func noBridgeNotificationAtAllPollsAfterTheQuietLimit() {
+        let start = watch.next(now: 3_000)
+        watch.done(start!, succeeded: true, now: 3_000)
+        watch.relayStatus(relay: "r1", payload: online, now: 100)
+        #expect(watch.next(now: 899_000) == nil)
+        guard case .poll(let reason)? = watch.next(now: 900_000) else {
+            Issue.record("expected polling")
+            return
+        }
+        #expect(reason.contains("no bridge notification"))
+    }
+
+    @Test mutating func aFailedReconciliationIsRetriedWithBackoff() {
+        let start = watch.next(now: 3_000)!
+        watch.done(start, succeeded: false, now: 3_000)
+        #expect(watch.next(now: 4_000) == nil, "at least 2.5 s later")
+        #expect(watch.next(now: 8_000) == .reconcile(reason: "start"), "at most 5 s later")
+    }
+}
