@@ -18,13 +18,13 @@ public final class AgentSession: Sendable {
 
     init(
         agent: Agent, broker: any SessionBroker, topics: TopicLayout, pollInterval: Duration, notifier: SystemdNotifier,
-        logger: Logger
+        logger: Logger, bridge: BridgeLoop? = nil
     ) {
         self.agent = agent
         self.broker = broker
         self.topics = topics
         self.logger = logger
-        let loop = PollLoopService(agent: agent, notifier: notifier)
+        let loop = PollLoopService(agent: agent, notifier: notifier, bridge: bridge)
         self.loop = loop
         // Shut down in reverse order: the poll loop first (its publishes finish), the helpers after it.
         let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -63,10 +63,30 @@ public final class AgentSession: Sendable {
         let agent = Agent(
             settings: parts.settings, api: parts.api, identity: parts.identity, publisher: broker,
             logger: Logger(label: "emnify-edge.agent"))
-        notifier.ready(status: "connected to the broker; polling emnify")
+        let bridge = parts.settings.bridged ? try await bridgeLoop(agent, broker, topics, parts.settings, logger) : nil
+        notifier.ready(status: bridge == nil ? "connected to the broker; polling emnify" : "connected; bridge mode")
         return AgentSession(
             agent: agent, broker: broker, topics: topics, pollInterval: parts.settings.pollInterval, notifier: notifier,
-            logger: logger)
+            logger: logger, bridge: bridge)
+    }
+
+    /// Bridge mode: the loop, subscribed (before it starts, so nothing bridged in between is missed)
+    /// to the agent's events, the bridge's notification and the relays' statuses on the local broker.
+    static func bridgeLoop(
+        _ agent: Agent, _ broker: any SessionBroker, _ topics: TopicLayout, _ settings: AgentSettings, _ logger: Logger
+    ) async throws -> BridgeLoop {
+        let loop = BridgeLoop(
+            agent: agent, topics: topics, quietLimit: settings.quietLimit, pollInterval: settings.pollInterval)
+        for filter in loop.filters {
+            let messages = try await retrying("subscribe to \(filter) on the MQTT broker", logger: logger) {
+                try await broker.subscribe(filter, qos: 1)
+            }
+            _ = loop.deliver(messages)
+        }
+        logger.notice(
+            "bridge mode: events come through the local broker's bridge; the API closes gaps",
+            metadata: ["events": "\(topics.eventWildcard)", "bridge": "\(topics.bridge)"])
+        return loop
     }
 
     /// Runs the services. `loopEnded` is called when the poll loop ended by itself (the SIM

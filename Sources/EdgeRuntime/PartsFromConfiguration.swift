@@ -80,6 +80,8 @@ extension AgentSettings {
         settings.pollInterval = agent.pollInterval
         settings.backfill = agent.backfill
         settings.lookBack = agent.lookBack
+        settings.bridged = agent.events == .bridge
+        settings.quietLimit = agent.quietLimit
         settings.stateDirectory = agent.stateDir
         settings.topicPrefix = configuration.mqtt.topicPrefix
         return settings

@@ -12,6 +12,9 @@ public protocol SessionBroker: MessagePublisher {
     func connectionEvents() -> AsyncStream<MQTTConnectionEvent>
     /// A clean DISCONNECT (the Last Will is not sent).
     func disconnect(timeout: Duration) async
+    /// The messages matching `filter`, once the broker granted the subscription (renewed after a
+    /// reconnect): bridge mode's events, bridge notification and relay statuses.
+    func subscribe(_ filter: String, qos: Int) async throws -> AsyncStream<MQTTMessage>
 }
 
 /// The session's broker on libmosquitto.
@@ -37,6 +40,14 @@ public struct MQTTSessionBroker: SessionBroker {
     public func connectionEvents() -> AsyncStream<MQTTConnectionEvent> { connection.connectionEvents }
 
     public func disconnect(timeout: Duration) async { await connection.stop(timeout: timeout) }
+
+    public func subscribe(_ filter: String, qos: Int) async throws -> AsyncStream<MQTTMessage> {
+        do {
+            return try await connection.subscribe(filter, qos: qos)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
 
     public func publish(_ messages: [MQTTMessage]) async throws {
         try await connection.publish(messages)

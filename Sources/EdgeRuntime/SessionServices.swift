@@ -4,18 +4,21 @@ import EdgeMQTT
 import Logging
 import ServiceLifecycle
 
-/// The poll loop. A graceful shutdown lets the poll in progress finish (its publishes are
-/// acknowledged and the cursor saved) and ends the wait for the next one.
+/// The poll loop, or in bridge mode the bridge loop. A graceful shutdown lets the poll (or
+/// reconciliation) in progress finish (its publishes are acknowledged and the cursor saved) and
+/// ends the wait for the next one.
 final class PollLoopService: Service {
     let agent: Agent
     let notifier: SystemdNotifier
+    let bridge: BridgeLoop?
     private let ended = Locked<AgentStop?>(nil)
     // Monotonic: a wall clock set forward by NTP must not look like a stuck loop to the watchdog.
     private let lastPollMillis = Locked<Int64>(SystemMonotonicClock().monotonicMilliseconds())
 
-    init(agent: Agent, notifier: SystemdNotifier) {
+    init(agent: Agent, notifier: SystemdNotifier, bridge: BridgeLoop? = nil) {
         self.agent = agent
         self.notifier = notifier
+        self.bridge = bridge
     }
 
     /// Why the loop ended by itself (the SIM changed); nil while it runs or after a shutdown.
@@ -23,13 +26,24 @@ final class PollLoopService: Service {
 
     /// How long ago the last poll finished (ms).
     var millisSinceLastPoll: Int64 {
-        SystemMonotonicClock().monotonicMilliseconds() - lastPollMillis.withLock { $0 }
+        let last = bridge?.lastStepMillis.withLock { $0 } ?? lastPollMillis.withLock { $0 }
+        return SystemMonotonicClock().monotonicMilliseconds() - last
     }
 
     func run() async {
         let agent = self.agent
         let notifier = self.notifier
         let lastPoll = lastPollMillis
+        if let bridge {
+            let reason = await withGracefulShutdownHandler {
+                await bridge.run { outcome in notifier.status("bridge mode: \(outcome)") }
+            } onGracefulShutdown: {
+                bridge.stop()
+                Task { await agent.requestStop() }
+            }
+            ended.withLock { $0 = reason }
+            return
+        }
         await agent.setPollObserver { outcome in
             lastPoll.withLock { $0 = SystemMonotonicClock().monotonicMilliseconds() }
             notifier.status(outcome.description)

@@ -61,6 +61,11 @@ final class InMemoryBroker: SessionBroker {
         record.withLock { $0.messages += messages }
     }
 
+    /// The session's unit tests run in poll mode: nothing is routed back (bridge mode runs on a real mosquitto).
+    func subscribe(_ filter: String, qos: Int) async throws -> AsyncStream<MQTTMessage> {
+        AsyncStream { _ in }
+    }
+
     func handOver(_ messages: [MQTTMessage]) async throws -> PublishAcknowledgement {
         let ids = messages.compactMap(\.eventID)
         record.withLock {
