@@ -23,10 +23,15 @@ struct BridgeTopics: Sendable, Equatable {
         var text: String
     }
 
+    /// Said after a finding drawn from an incomplete read: what was not seen may still be there.
+    func caveat(_ topics: TopicLayout) -> String {
+        complete
+            ? ""
+            : " (the read of \(topics.prefix)/# did not finish within 5 s: the broker's ACL may hide topics from this user)"
+    }
+
     /// The relays whose status is `online`, sorted.
     var onlineRelays: [String] { relays.filter { $0.value == "online" }.keys.sorted() }
-
-    func notificationTopic(_ topics: TopicLayout) -> String { topics.base + "/bridge" }
 
     /// One subscription to `<prefix>/#` at QoS 0, then a marker published on a private topic under it:
     /// delivery is in order, so once the marker is back every retained message has arrived. No fixed

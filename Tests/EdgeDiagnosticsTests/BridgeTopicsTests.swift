@@ -31,6 +31,12 @@ import Testing
         #expect(found.onlineRelays == ["r1"])
     }
 
+    @Test func anIncompleteReadSaysSo() {
+        let incomplete = BridgeTopics.parse([], topics, complete: false)
+        #expect(incomplete.caveat(topics).contains("the read of site/7/emnify/# did not finish"))
+        #expect(BridgeTopics.parse([], topics, complete: true).caveat(topics).isEmpty)
+    }
+
     @Test func payloadsAreShownWithoutControlCharactersAndCut() {
         #expect(BridgeTopics.shown("on\u{1B}[31mline") == "on?[31mline")
         #expect(BridgeTopics.shown(String(repeating: "x", count: 50)) == String(repeating: "x", count: 40) + "…")

@@ -19,7 +19,9 @@ struct BridgeCheck: DiagnosticCheck {
         switch await session.bridgeTopics(topics) {
         case .failure(let problem):
             return .fail(
-                "the bridge's state cannot be read: \(problem.text)", next: "see the local broker check",
+                "the bridge's state cannot be read: \(problem.text)",
+                next:
+                    "this broker user must be allowed to subscribe to \(topics.prefix)/# (the broker's ACL); see the local broker check",
                 details: details)
         case .success(let found): read = found
         }
@@ -28,7 +30,7 @@ struct BridgeCheck: DiagnosticCheck {
         guard let state = read.notification else {
             return .fail(
                 "no bridge notification on the local broker: the bridge is not configured (emnify-edge bridge-config) "
-                    + "or notifications are off",
+                    + "or notifications are off" + read.caveat(topics),
                 next:
                     "run 'emnify-edge bridge-config' and 'systemctl restart mosquitto'; or set notifications true, "
                     + "notifications_local_only true and notification_topic \(topic) in \(Self.snippet); \(polling)",

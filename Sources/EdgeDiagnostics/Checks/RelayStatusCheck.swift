@@ -18,7 +18,9 @@ struct RelayStatusCheck: DiagnosticCheck {
         switch await session.bridgeTopics(topics) {
         case .failure(let problem):
             return .fail(
-                "the relays' statuses cannot be read: \(problem.text)", next: "see the local broker check",
+                "the relays' statuses cannot be read: \(problem.text)",
+                next:
+                    "this broker user must be allowed to subscribe to \(topics.prefix)/# (the broker's ACL); see the local broker check",
                 details: details)
         case .success(let found): read = found
         }
@@ -27,7 +29,8 @@ struct RelayStatusCheck: DiagnosticCheck {
                 .joined(separator: ", ")
         }
         // Through a bridge that is down the statuses are the last ones it brought.
-        let stale = read.notification == "1" ? "" : " (as last bridged: the bridge is not connected)"
+        let stale =
+            (read.notification == "1" ? "" : " (as last bridged: the bridge is not connected)") + read.caveat(topics)
         let online = read.onlineRelays
         if !online.isEmpty {
             return .pass(
