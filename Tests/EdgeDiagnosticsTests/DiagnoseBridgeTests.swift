@@ -146,6 +146,36 @@ import Testing
         }
     }
 
+    /// A bridged agent reads the API only to close a gap: a last read hours ago is no warning there,
+    /// while a polling agent with the same state is warned about.
+    @Test func aBridgedAgentIsNotJudgedByTheAgeOfItsLastAPIRead() async throws {
+        let fixture = try await DiagnoseFixture(pollInterval: "1h")
+        try await fixture.using {
+            try await fixture.startAgent()
+            // Frozen, the agent still runs (this configuration's process) but cannot save over the edit.
+            fixture.freezeAgent(true)
+            let statePath = fixture.directory.file("state/state.json")
+            var state = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statePath)))
+                    as? [String: Any])
+            let fourHoursAgo = Int64(Date().timeIntervalSince1970 * 1000) - 4 * 3_600_000
+            state["last_successful_poll_ms"] = fourHoursAgo
+            try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: statePath))
+
+            let (_, _, polling) = try await fixture.diagnoseJSON()
+            let pollAgent = try #require(polling["agent"])
+            #expect(pollAgent["status"] as? String == "warn", "\(pollAgent)")
+            #expect((pollAgent["finding"] as? String)?.contains("the last successful poll was 4 h ago") == true)
+
+            try fixture.configuration(events: "bridge", replacing: true)
+            let (_, _, bridged) = try await fixture.diagnoseJSON()
+            let bridgeAgent = try #require(bridged["agent"])
+            #expect(bridgeAgent["status"] as? String == "pass", "\(bridgeAgent)")
+            #expect((bridgeAgent["finding"] as? String)?.contains("last read of the API 4 h ago") == true)
+            fixture.freezeAgent(false)
+        }
+    }
+
     @Test func pollModeNamesItsModeAndRunsNoBridgeCheck() async throws {
         let fixture = try await DiagnoseFixture(broker: false)
         try await fixture.using {

@@ -104,6 +104,11 @@ final class DiagnoseFixture: @unchecked Sendable {
         throw TestSupportError("the agent did not complete a poll: \(agent.standardError.suffix(2000))")
     }
 
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the agent: frozen, it still runs but changes nothing.
+    func freezeAgent(_ frozen: Bool) {
+        agent?.signal(frozen ? SIGSTOP : SIGCONT)
+    }
+
     /// Stops the agent started by `startAgent`; its state file stays as it left it.
     func stopAgent() async {
         agent?.kill()
@@ -111,12 +116,15 @@ final class DiagnoseFixture: @unchecked Sendable {
         agent = nil
     }
 
-    /// This configuration with `[agent] events` set to `events`, written beside it.
-    func configuration(events: String) throws -> String {
+    /// This configuration with `[agent] events` set to `events`, written beside it, or over it
+    /// with `replacing` (a running agent reads its file only at start and on SIGHUP).
+    @discardableResult
+    func configuration(events: String, replacing: Bool = false) throws -> String {
         let text = try String(contentsOfFile: configPath, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("events = ") }
         let withEvents = lines.map { $0.hasPrefix("poll_interval = ") ? "\($0)\nevents = \"\(events)\"" : String($0) }
-        return try directory.write(withEvents.joined(separator: "\n"), to: "emnify-edge-\(events).toml")
+        let name = replacing ? "emnify-edge.toml" : "emnify-edge-\(events).toml"
+        return try directory.write(withEvents.joined(separator: "\n"), to: name)
     }
 
     /// Publishes a retained message on the fixture's broker with `mosquitto_pub`, as the bridge (its
@@ -164,6 +172,7 @@ final class DiagnoseFixture: @unchecked Sendable {
     }
 
     func stop() async {
+        agent?.signal(SIGCONT)
         agent?.kill()
         _ = await agent?.wait(timeout: .seconds(5))
         broker?.kill()
