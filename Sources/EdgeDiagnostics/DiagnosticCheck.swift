@@ -30,10 +30,24 @@ public enum DiagnosticChecks {
         RecentEventsCheck(), BrokerCheck(), AgentCheck(),
     ]
 
-    /// Runs every check in order.
+    /// Bridge mode adds, after the local broker: the bridge, the relays behind it, and how far the
+    /// gateway's events lag the API's.
+    public static let bridged: [any DiagnosticCheck] = [BridgeCheck(), RelayStatusCheck(), EventLagCheck()]
+
+    /// The checks for where the agent takes its events from.
+    public static func checks(for source: AgentConfig.EventSource) -> [any DiagnosticCheck] {
+        switch source {
+        case .poll: return all
+        case .bridge:
+            let broker = all.firstIndex { $0 is BrokerCheck }! + 1
+            return Array(all[..<broker]) + bridged + all[broker...]
+        }
+    }
+
+    /// Runs every check of the session's mode in order.
     public static func run(_ session: DiagnosticSession) async -> [CheckResult] {
         var results: [CheckResult] = []
-        for check in all {
+        for check in checks(for: session.eventSource) {
             results.append(await check.result(session))
         }
         return results

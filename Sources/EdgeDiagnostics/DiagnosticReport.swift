@@ -15,12 +15,14 @@ import ModemIdentity
 ///   "tool": "emnify-edge 0.1.0",          string
 ///   "generated_at": "2024-05-01T10:00:00Z", string (UTC, ISO 8601)
 ///   "config_file": "/etc/emnify-edge/emnify-edge.toml", string
+///   "mode": "poll" | "bridge",            string ([agent] events: where the agent takes its events from)
 ///   "overall": "pass" | "warn" | "fail",  string
 ///   "exit_code": 0 | 1 | 2,               integer (0 all pass, 1 any fail, 2 warnings only)
 ///   "summary": {"pass": n, "warn": n, "fail": n},   integers
 ///   "checks": [                           array, in chain order; ids: configuration, clock, modem,
-///     {                                   network, account, connectivity, events, broker, agent,
-///       "id": "clock",                    and reset-loop with --reset-connectivity
+///     {                                   network, account, connectivity, events, broker, (in bridge
+///       "id": "clock",                    mode: bridge, relays, event-lag,) agent, and reset-loop with
+///                                         --reset-connectivity
 ///       "title": "Clock",                 string
 ///       "status": "pass" | "warn" | "fail",
 ///       "finding": "…",                   string, one line
@@ -38,12 +40,15 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
     public var tool: String
     public var generatedAt: String
     public var configFile: String
+    /// `[agent] events`: `poll` or `bridge`.
+    public var mode: String
     public var checks: [CheckResult]
 
-    public init(tool: String, generatedAt: String, configFile: String, checks: [CheckResult]) {
+    public init(tool: String, generatedAt: String, configFile: String, mode: String = "poll", checks: [CheckResult]) {
         self.tool = tool
         self.generatedAt = generatedAt
         self.configFile = configFile
+        self.mode = mode
         self.checks = checks
     }
 
@@ -61,7 +66,7 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
     public func count(_ status: CheckStatus) -> Int { checks.filter { $0.status == status }.count }
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, checks, overall, summary
+        case schema, tool, checks, overall, summary, mode
         case generatedAt = "generated_at"
         case configFile = "config_file"
         case exitCode = "exit_code"
@@ -73,6 +78,8 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
         tool = try c.decode(String.self, forKey: .tool)
         generatedAt = try c.decode(String.self, forKey: .generatedAt)
         configFile = try c.decode(String.self, forKey: .configFile)
+        // Reports written before bridge mode existed were all of polling agents.
+        mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? "poll"
         checks = try c.decode([CheckResult].self, forKey: .checks)
     }
 
@@ -82,6 +89,7 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
         try c.encode(tool, forKey: .tool)
         try c.encode(generatedAt, forKey: .generatedAt)
         try c.encode(configFile, forKey: .configFile)
+        try c.encode(mode, forKey: .mode)
         try c.encode(overall, forKey: .overall)
         try c.encode(exitCode, forKey: .exitCode)
         try c.encode(
@@ -107,7 +115,8 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
             return "\u{1B}[1;\(code)m\(word)\u{1B}[0m"
         }
         let width = max(12, checks.map(\.title.count).max() ?? 12)
-        var out = "\(tool) diagnose, \(generatedAt), \(configFile)\n\n"
+        var out = "\(tool) diagnose, \(generatedAt), \(configFile)\n"
+        out += "mode: \(mode) (\(Self.modeWords[mode] ?? "[agent] events"))\n\n"
         for check in checks {
             let padded = check.title + String(repeating: " ", count: width - check.title.count)
             out += "\(paint(check.status))  \(padded)  \(check.finding)\n"
@@ -129,12 +138,17 @@ public struct DiagnosticReport: Sendable, Codable, Equatable {
 }
 
 extension DiagnosticReport {
+    static let modeWords = [
+        "poll": "the agent polls the emnify API",
+        "bridge": "events come from the fleet cluster through the local broker's bridge, the API only closes gaps",
+    ]
+
     /// Runs every check and assembles the report.
     public static func make(_ session: DiagnosticSession, extra: [CheckResult] = []) async -> DiagnosticReport {
         let checks = await DiagnosticChecks.run(session)
         return DiagnosticReport(
             tool: "emnify-edge \(session.inputs.version)",
             generatedAt: UTCDateTime(secondsSinceEpoch: session.clock.nowSeconds()).iso8601,
-            configFile: session.inputs.configPath, checks: checks + extra)
+            configFile: session.inputs.configPath, mode: session.eventSource.rawValue, checks: checks + extra)
     }
 }

@@ -49,9 +49,13 @@ public final class DiagnosticSession {
     var accountProblem: String?
     var sim: SIM?
     var emnifyConnectivity: ConnectivityStatus?
+    /// The SIM's events of the API's last 24 h (both feeds, oldest first), as the events check read them.
+    var recentEvents: (events: [EmnifyEvent], fromSeconds: Int64)?
     /// Retained messages under the agent's topics, by last topic level (`status`, `state`, `health`, `identity`).
     var retained: [String: String] = [:]
     var brokerReachable = false
+    /// Bridge mode: what the local broker holds about the bridge and the relays, read once.
+    var bridgeTopics: Result<BridgeTopics, BridgeTopics.Problem>?
     var agentRunning = false
 
     /// Every secret value met, so that the outputs can be scrubbed of them as a last line of defence.
@@ -101,6 +105,9 @@ public final class DiagnosticSession {
         let saved = AgentStateStore(directory: configuration.agent.stateDir).load().0.iccid
         return saved.flatMap { try? ICCID(parsing: $0) }?.topicForm ?? saved
     }
+
+    /// Where the agent takes its events from (`[agent] events`).
+    public var eventSource: AgentConfig.EventSource { configuration.agent.events }
 
     var topics: TopicLayout? {
         topicICCID.map { TopicLayout(prefix: configuration.mqtt.topicPrefix, iccid: $0) }

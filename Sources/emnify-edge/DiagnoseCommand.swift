@@ -14,7 +14,9 @@ struct DiagnoseCommand: AsyncParsableCommand {
         abstract: "Check every link from the modem to the local broker and say what to do next.",
         discussion: """
             Checks the configuration, the clock, the modem, the network path to the API, the emnify account, \
-            emnify's view of connectivity, the recent events, the local broker and the agent daemon. Each check is \
+            emnify's view of connectivity, the recent events, the local broker and the agent daemon; in bridge mode \
+            ([agent] events = "bridge") also the bridge to the fleet cluster, the relays' statuses and how far the \
+            gateway's newest event lags the API's. The report names the mode. Each check is \
             PASS, WARN or FAIL with a one-line finding and, when not PASS, the next step. \
             Exit status: 0 when all checks pass, 1 when any fails, 2 for warnings only.
             """

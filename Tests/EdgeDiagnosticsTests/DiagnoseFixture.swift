@@ -22,7 +22,8 @@ final class DiagnoseFixture: @unchecked Sendable {
     /// `history: 0` and two injected events leave the emulator ONLINE with no Warn events.
     init(
         token: String = DiagnoseFixture.token, broker withBroker: Bool = true, brokerPort: Int? = nil,
-        iccid: String? = nil, modem: String? = nil, pollInterval: String = "1s", extraConfiguration: String = "",
+        iccid: String? = nil, modem: String? = nil, pollInterval: String = "1s", events: String? = nil,
+        extraConfiguration: String = "",
         configure: (inout EmulatorServer.Configuration) -> Void = { _ in }
     ) async throws {
         var configuration = EmulatorServer.Configuration(
@@ -60,6 +61,7 @@ final class DiagnoseFixture: @unchecked Sendable {
             [agent]
             state_dir = "\(directory.file("state"))"
             poll_interval = "\(pollInterval)"
+            \(events.map { "events = \"\($0)\"" } ?? "")
 
             [mqtt]
             host = "127.0.0.1"
@@ -80,10 +82,11 @@ final class DiagnoseFixture: @unchecked Sendable {
 
     static var binary: String { BuiltProducts.path(of: "emnify-edge") }
 
-    /// Starts `emnify-edge run` and waits until it has completed a poll and published its health.
-    func startAgent(_ extraArguments: [String] = []) async throws {
+    /// Starts `emnify-edge run` (with this configuration, or another one) and waits until it has
+    /// completed a poll and published its health.
+    func startAgent(_ extraArguments: [String] = [], configPath: String? = nil) async throws {
         let agent = try RunningProcess(
-            Self.binary, ["run", "--config", configPath] + extraArguments, environment: environment)
+            Self.binary, ["run", "--config", configPath ?? self.configPath] + extraArguments, environment: environment)
         self.agent = agent
         let deadline = ContinuousClock.now + .seconds(20)
         let statePath = directory.file("state/state.json")
@@ -99,6 +102,42 @@ final class DiagnoseFixture: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw TestSupportError("the agent did not complete a poll: \(agent.standardError.suffix(2000))")
+    }
+
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the agent: frozen, it still runs but changes nothing.
+    func freezeAgent(_ frozen: Bool) {
+        agent?.signal(frozen ? SIGSTOP : SIGCONT)
+    }
+
+    /// Stops the agent started by `startAgent`; its state file stays as it left it.
+    func stopAgent() async {
+        agent?.kill()
+        _ = await agent?.wait(timeout: .seconds(5))
+        agent = nil
+    }
+
+    /// This configuration with `[agent] events` set to `events`, written beside it, or over it
+    /// with `replacing` (a running agent reads its file only at start and on SIGHUP).
+    @discardableResult
+    func configuration(events: String, replacing: Bool = false) throws -> String {
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("events = ") }
+        let withEvents = lines.map { $0.hasPrefix("poll_interval = ") ? "\($0)\nevents = \"\(events)\"" : String($0) }
+        let name = replacing ? "emnify-edge.toml" : "emnify-edge-\(events).toml"
+        return try directory.write(withEvents.joined(separator: "\n"), to: name)
+    }
+
+    /// Publishes a retained message on the fixture's broker with `mosquitto_pub`, as the bridge (its
+    /// notification) or a relay (its status) leaves one there; returns once the broker has it (QoS 1).
+    func publishRetained(_ topic: String, _ payload: String) async throws {
+        let port = try #require(broker?.port)
+        let result = try await ChildProcess.run(
+            "/usr/bin/mosquitto_pub",
+            [
+                "-h", "127.0.0.1", "-p", String(port), "-u", Self.mqttUser, "-P", Self.mqttPassword, "-q", "1", "-r",
+                "-t", topic, "-m", payload,
+            ], timeout: .seconds(30))
+        #expect(result.exitCode == 0, "mosquitto_pub \(topic): \(result.standardError)")
     }
 
     func diagnose(_ arguments: [String] = [], timeout: Duration = .seconds(60)) async throws -> ChildProcess.Result {
@@ -133,6 +172,7 @@ final class DiagnoseFixture: @unchecked Sendable {
     }
 
     func stop() async {
+        agent?.signal(SIGCONT)
         agent?.kill()
         _ = await agent?.wait(timeout: .seconds(5))
         broker?.kill()

@@ -48,8 +48,10 @@ import Testing
             #expect(result.exitCode == 1, "no broker and no agent: failures")
             #expect(
                 Set(object.keys) == [
-                    "schema", "tool", "generated_at", "config_file", "overall", "exit_code", "summary", "checks",
+                    "schema", "tool", "generated_at", "config_file", "mode", "overall", "exit_code", "summary",
+                    "checks",
                 ])
+            #expect(object["mode"] as? String == "poll")
             #expect(object["schema"] as? Int == 1)
             #expect(object["tool"] is String && object["generated_at"] is String && object["config_file"] is String)
             #expect(["pass", "warn", "fail"].contains(object["overall"] as? String ?? ""))

@@ -36,8 +36,11 @@ struct AgentCheck: DiagnosticCheck {
         let saved = StateFreshness.savedAt(store)
         if let saved { details["state_saved"] = UTCDateTime(secondsSinceEpoch: saved).iso8601 }
         let poll = agent.pollInterval.components.seconds
+        // A bridged agent reads the API only to close a gap, and saves when events arrive: neither the
+        // state's age nor the last read's says anything there (the event-lag check measures freshness).
+        let bridged = agent.events == .bridge
         let stale =
-            running
+            running && !bridged
             ? StateFreshness.staleness(
                 savedAt: saved, now: session.clock.nowSeconds(), pollSeconds: poll,
                 daemonStartedAt: processes.this.first.flatMap { StateFreshness.startTime(of: $0.pid) }) : nil
@@ -122,6 +125,9 @@ struct AgentCheck: DiagnosticCheck {
                 "\(who); the last poll failed: \(error)",
                 next: "see \(journal); the checks above show which link fails",
                 details: details)
+        }
+        if bridged {
+            return .pass("\(who); last read of the API \(DurationWords.describe(age)) ago\(usage)", details: details)
         }
         if age > max(3 * poll, 300) {
             return .warn(

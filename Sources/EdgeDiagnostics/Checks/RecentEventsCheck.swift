@@ -26,6 +26,7 @@ struct RecentEventsCheck: DiagnosticCheck {
         } catch {
             return APIErrorAdvice.outcome(error, doing: "the events cannot be read")
         }
+        session.recentEvents = (events, from)
         var details = ["events_24h": String(events.count)]
         guard !events.isEmpty else {
             return .pass("no events in the last 24 h", details: details)
