@@ -158,7 +158,9 @@ import Testing
             var state = try #require(
                 try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: statePath)))
                     as? [String: Any])
-            let fourHoursAgo = Int64(Date().timeIntervalSince1970 * 1000) - 4 * 3_600_000
+            // 4 h 10 min: the API's clock (learnt from its Date header) may lag this machine's by a second,
+            // and exactly 4 h would then read as "3 h".
+            let fourHoursAgo = Int64(Date().timeIntervalSince1970 * 1000) - 4 * 3_600_000 - 600_000
             state["last_successful_poll_ms"] = fourHoursAgo
             try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: statePath))
 
