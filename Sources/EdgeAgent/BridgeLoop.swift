@@ -9,6 +9,7 @@ public final class BridgeLoop: Sendable {
     enum Input: Sendable {
         case message(MQTTMessage)
         case tick
+        case localBrokerReconnected
     }
 
     let agent: Agent
@@ -50,6 +51,12 @@ public final class BridgeLoop: Sendable {
         }
     }
 
+    /// The agent's connection to the local broker is back after an outage (the session's
+    /// `RetainedRepublisher` sees it): reconcile, as after the bridge's own reconnect.
+    public func localBrokerReconnected() {
+        feed.yield(.localBrokerReconnected)
+    }
+
     /// Ends the loop after the step in progress (a reconciliation finishes its publishes).
     public func stop() {
         feed.finish()
@@ -83,6 +90,8 @@ public final class BridgeLoop: Sendable {
                 } else {
                     await agent.observeBridged(message)
                 }
+            case .localBrokerReconnected:
+                watch.localBrokerReconnected(now: now)
             case .tick:
                 if let stop = await agent.bridgeTick(watch) { return stop }
                 if let action = watch.next(now: now) {

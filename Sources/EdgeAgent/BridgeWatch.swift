@@ -69,6 +69,13 @@ public struct BridgeWatch: Sendable {
         linkSince = now
     }
 
+    /// The agent's own connection to the local broker came back: the broker may have restarted
+    /// (its bridge too, before the agent could hear its notification), or the agent missed what
+    /// was bridged meanwhile.
+    public mutating func localBrokerReconnected(now: Int64) {
+        trigger("the local broker connection came back", now: now)
+    }
+
     public mutating func relayStatus(relay: String, payload: [UInt8], now: Int64) {
         relays[relay] = payload == Array("online".utf8)
     }

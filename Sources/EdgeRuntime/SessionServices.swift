@@ -67,12 +67,15 @@ struct RetainedRepublisher: Service {
     let topics: TopicLayout
     let logger: Logger
     let events: AsyncStream<MQTTConnectionEvent>
+    /// Bridge mode's loop, told of each reconnect.
+    let bridge: BridgeLoop?
 
-    init(agent: Agent, broker: any SessionBroker, topics: TopicLayout, logger: Logger) {
+    init(agent: Agent, broker: any SessionBroker, topics: TopicLayout, logger: Logger, bridge: BridgeLoop? = nil) {
         self.agent = agent
         self.broker = broker
         self.topics = topics
         self.logger = logger
+        self.bridge = bridge
         events = broker.connectionEvents()
     }
 
@@ -85,6 +88,7 @@ struct RetainedRepublisher: Service {
                 continue
             }
             logger.notice("MQTT broker connection back; re-publishing retained topics")
+            bridge?.localBrokerReconnected()
             await agent.invalidateRetained()
             let messages =
                 [MQTTMessage.text("online", topic: topics.status, retain: true)]

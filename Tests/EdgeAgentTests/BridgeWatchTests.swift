@@ -51,6 +51,13 @@ import Testing
         #expect(watch.next(now: 64_000) == nil, "once")
     }
 
+    @Test mutating func aReconnectToTheLocalBrokerReconciles() {
+        steady()
+        watch.localBrokerReconnected(now: 50_000)
+        #expect(watch.next(now: 52_000) == nil)
+        #expect(watch.next(now: 53_000) == .reconcile(reason: "the local broker connection came back"))
+    }
+
     @Test mutating func aQuietBridgeIsReconciledOncePerQuietLimit() {
         steady()
         // The start reconciliation at 5 s counts as the last sign of the bridge.
