@@ -32,7 +32,8 @@ public final class AgentSession: Sendable {
                 service: WatchdogService(notifier: notifier, loop: loop, pollInterval: pollInterval),
                 successTerminationBehavior: .ignore),
             .init(
-                service: RetainedRepublisher(agent: agent, broker: broker, topics: topics, logger: logger, bridge: bridge),
+                service: RetainedRepublisher(
+                    agent: agent, broker: broker, topics: topics, logger: logger, bridge: bridge),
                 successTerminationBehavior: .ignore),
             .init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup),
         ]

@@ -130,6 +130,21 @@ import TestSupport
         for id in bridged + missed {
             #expect(received.filter { $0 == id }.count == 1, "event \(id) reached the subscriber once")
         }
+
+        // The field engineer's view of this gateway: the mode, the bridge, the relay, no lag.
+        let report = try await ChildProcess.run(
+            BuiltProducts.path(of: "emnify-edge"), ["diagnose", "--config", harness.configPath, "--json"],
+            environment: ["EMNIFY_APPLICATION_TOKEN": harness.token, "PATH": "/usr/bin:/bin"], timeout: .seconds(60))
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(report.standardOutput.utf8)) as? [String: Any],
+            "\(report.standardOutput)\n\(report.standardError)")
+        #expect(object["mode"] as? String == "bridge")
+        let checks = try #require(object["checks"] as? [[String: Any]])
+        for id in ["bridge", "relays", "event-lag", "agent"] {
+            let check = checks.first { $0["id"] as? String == id }
+            #expect(check?["status"] as? String == "pass", "\(id): \(String(describing: check))")
+        }
+        #expect(!report.standardOutput.contains(harness.token), "no secret in the report")
         await bridge.stop()
         await harness.stop()
     }
