@@ -80,6 +80,18 @@ extension Agent {
         return outcome
     }
 
+    /// Whether the reconciliation can be skipped: this agent has recorded `newest`, the newest event
+    /// the cluster had for the SIM when the bridge (re)subscribed (`BridgeWatch.skippableFor`).
+    public func skipsReconciliation(_ reason: String, newest: Int64) -> Bool {
+        guard state.cursors.values.contains(where: { $0.published[newest] != nil }) else { return false }
+        logger.info(
+            "no reconciliation needed: the bridge brought the newest event the cluster has",
+            metadata: ["reason": "\(reason)", "event": "\(newest)"])
+        bridgeHealth?.reconciliationsSkipped += 1
+        bridgeHealthUnpublished = true
+        return true
+    }
+
     /// One poll while the bridge cannot bring events (`BridgeWatch.Action.poll`).
     public func fallbackPoll() async -> PollOutcome {
         let outcome = await pollOnce()

@@ -1,4 +1,5 @@
 import EdgeCommon
+import FoundationEssentials
 import Logging
 
 /// The bridge mode's loop: every message of the agent's subscriptions on the local broker (its
@@ -41,7 +42,7 @@ public final class BridgeLoop: Sendable {
     }
 
     /// The topic filters to subscribe to on the local broker, before `run`.
-    public var filters: [String] { [topics.eventWildcard, topics.bridge, topics.relayStatusFilter] }
+    public var filters: [String] { [topics.eventWildcard, topics.bridge, topics.relayStatusFilter, topics.fleetState] }
 
     /// Hands over one subscription's messages (call once per filter's stream).
     public func deliver(_ messages: AsyncStream<MQTTMessage>) -> Task<Void, Never> {
@@ -84,9 +85,12 @@ public final class BridgeLoop: Sendable {
                 logger.trace("bridged message", metadata: ["topic": "\(message.topic)"])
                 watch.delivered(now: now)
                 if message.topic == topics.bridge {
-                    watch.bridgeNotification(message.payload, now: now)
+                    watch.bridgeNotification(message.payload, retained: message.retain, now: now)
                 } else if let relay = topics.relay(inStatusTopic: message.topic) {
                     watch.relayStatus(relay: relay, payload: message.payload, now: now)
+                } else if message.topic == topics.fleetState {
+                    let state = try? JSONDecoder().decode(ConnectivityState.self, from: Data(message.payload))
+                    watch.fleetState(newestEventID: state?.lastEvent?.id)
                 } else {
                     await agent.observeBridged(message)
                 }
@@ -97,7 +101,12 @@ public final class BridgeLoop: Sendable {
                 if let action = watch.next(now: now) {
                     let outcome: PollOutcome
                     switch action {
-                    case .reconcile(let reason): outcome = await agent.reconcile(reason: reason)
+                    case .reconcile(let reason):
+                        if let newest = watch.skippableFor, await agent.skipsReconciliation(reason, newest: newest) {
+                            watch.done(action, succeeded: true, now: clock.monotonicMilliseconds())
+                            continue
+                        }
+                        outcome = await agent.reconcile(reason: reason)
                     case .poll(let reason):
                         logger.notice("polling the API: the bridge cannot bring events", metadata: ["why": "\(reason)"])
                         outcome = await agent.fallbackPoll()

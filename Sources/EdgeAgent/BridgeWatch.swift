@@ -4,9 +4,12 @@ import EdgeCommon
 /// the API once to close a possible gap (`reconcile`), or poll because the bridge cannot bring
 /// events now (`poll`). Pure: the loop feeds it the bridged messages and the monotonic time.
 ///
-/// - At start, and after the bridge comes back up (its notification goes from 0 to 1), it
+/// - At start, and after the bridge (re)connects (mosquitto publishes its notification `1`), it
 ///   reconciles once the bridge has delivered its queue: 3 s after the trigger, pushed back by
-///   each message that keeps arriving, at most 30 s.
+///   each message that keeps arriving, at most 30 s. Unless the cluster kept the session: the
+///   relay's retained state of the SIM, delivered again on each (re)subscription, names the
+///   newest event the cluster had; when the agent has recorded it by then, nothing is missing
+///   (`skippableFor`). So a gateway whose link comes and goes makes no API request.
 /// - The relays re-announce their status every 5 minutes, so a bridge that is up but brings
 ///   nothing for `quietLimit` is broken somewhere (a lost subscription on the cluster): reconcile.
 ///   Events alone are no heartbeat: a SIM has about 20 a day.
@@ -33,7 +36,11 @@ public struct BridgeWatch: Sendable {
     /// Each relay's last status: online or not.
     public private(set) var relays: [String: Bool] = [:]
     var lastMessageAt: Int64
-    var pending: (reason: String, notBefore: Int64, cap: Int64)?
+    var pending: (reason: String, notBefore: Int64, cap: Int64, skippable: Bool)?
+    /// The newest event of the relay's retained state of this SIM (`<prefix>/<iccid>/fleet/state`)
+    /// as delivered first after the start or a connect: what the cluster had then.
+    var newestAtConnect: Int64?
+    var awaitingState = true
     /// Why the agent polls now (nil: it does not), and when it last did.
     public private(set) var fallback: String?
     var lastPollAt: Int64?
@@ -45,7 +52,22 @@ public struct BridgeWatch: Sendable {
         startedAt = now
         linkSince = now
         lastMessageAt = now
-        pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis)
+        pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis, true)
+    }
+
+    /// The event a start or connect reconciliation may be skipped for: when the agent has recorded
+    /// the newest event the cluster had for this SIM when the bridge (re)subscribed, once the bridge
+    /// delivered its queue, the cluster kept the session and nothing is missing. nil: reconcile.
+    public var skippableFor: Int64? {
+        guard let pending, pending.skippable, !awaitingState else { return nil }
+        return newestAtConnect
+    }
+
+    /// The relay's retained state of this SIM, bridged in; `newestEventID` is its `last_event.id`.
+    public mutating func fleetState(newestEventID: Int64?) {
+        guard awaitingState else { return }
+        awaitingState = false
+        newestAtConnect = newestEventID
     }
 
     public var onlineRelays: [String] { relays.filter(\.value).map(\.key).sorted() }
@@ -58,13 +80,16 @@ public struct BridgeWatch: Sendable {
         }
     }
 
-    /// mosquitto's retained notification: "1" connected, "0" down.
-    public mutating func bridgeNotification(_ payload: [UInt8], now: Int64) {
+    /// mosquitto's notification: "1" connected, "0" down. `retained`: delivered because the agent
+    /// subscribed (the state as the broker kept it, possibly from before a reboot), not because
+    /// mosquitto published it now. Every live "1" is a (re)connect, which may have missed what the
+    /// cluster did not keep for this gateway.
+    public mutating func bridgeNotification(_ payload: [UInt8], retained: Bool, now: Int64) {
         let fresh: Link = payload == Array("1".utf8) ? .up : .down
+        if fresh == .up && (!retained || link == .down) {
+            trigger("the bridge reconnected", now: now, skippable: true)
+        }
         guard fresh != link else { return }
-        // The first notification is the retained current state, not a reconnect; a reconnect
-        // after a down state may have missed what the cluster did not keep.
-        if fresh == .up && link == .down { trigger("the bridge reconnected", now: now) }
         link = fresh
         linkSince = now
     }
@@ -73,7 +98,7 @@ public struct BridgeWatch: Sendable {
     /// (its bridge too, before the agent could hear its notification), or the agent missed what
     /// was bridged meanwhile.
     public mutating func localBrokerReconnected(now: Int64) {
-        trigger("the local broker connection came back", now: now)
+        trigger("the local broker connection came back", now: now, skippable: true)
     }
 
     public mutating func relayStatus(relay: String, payload: [UInt8], now: Int64) {
@@ -114,13 +139,18 @@ public struct BridgeWatch: Sendable {
                 var generator = SystemRandomNumberGenerator()
                 let delay = Backoff(base: .seconds(5), factor: 2, cap: .seconds(300))
                     .delay(attempt: failures, using: &generator)
-                pending = (reason, now + delay.wholeMilliseconds, .max)
+                pending = (reason, now + delay.wholeMilliseconds, .max, false)
             }
         }
     }
 
-    private mutating func trigger(_ reason: String, now: Int64) {
-        pending = (reason, now + Self.settleMillis, now + Self.settleCapMillis)
+    /// `skippable`: after a (re)subscription, which delivers the relay's retained state again.
+    private mutating func trigger(_ reason: String, now: Int64, skippable: Bool = false) {
+        pending = (reason, now + Self.settleMillis, now + Self.settleCapMillis, skippable)
+        if skippable {
+            awaitingState = true
+            newestAtConnect = nil
+        }
     }
 
     private func fallbackReason(now: Int64) -> String? {

@@ -36,6 +36,8 @@ public struct BridgeHealth: Codable, Sendable, Equatable {
     /// Why the agent polls the API now; nil while the bridge brings the events.
     public var fallback: String?
     public var reconciliations = 0
+    /// Reconciliations found unnecessary: the bridge had brought the cluster's newest event.
+    public var reconciliationsSkipped = 0
     public var lastReconciliation: String?
     /// Events the last reconciliation published: ones the bridge had not brought.
     public var lastReconciliationPublished: Int?
@@ -51,6 +53,7 @@ public struct BridgeHealth: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case link, fallback, reconciliations
         case relaysOnline = "relays_online"
+        case reconciliationsSkipped = "reconciliations_skipped"
         case lastReconciliation = "last_reconciliation"
         case lastReconciliationPublished = "last_reconciliation_published"
         case fallbackPolls = "fallback_polls"

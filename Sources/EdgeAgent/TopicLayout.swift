@@ -13,6 +13,7 @@ import EmnifyAPI
 /// | `<prefix>/<iccid>/health` | yes | last poll, last error, requests and bytes today, lag |
 /// | `<prefix>/<iccid>/notice` | no, QoS 1 | notices such as a possible gap in the event history |
 /// | `<prefix>/<iccid>/bridge` | yes | bridge mode: mosquitto's bridge state, `1` / `0` (not the agent's) |
+/// | `<prefix>/<iccid>/fleet/state` | yes | bridge mode: the relay's `state` of the SIM, bridged in |
 public struct TopicLayout: Sendable, Equatable {
     public let prefix: String
     public let iccid: String
@@ -35,6 +36,9 @@ public struct TopicLayout: Sendable, Equatable {
     public var eventWildcard: String { base + "/event/+" }
     /// mosquitto's notification of the gateway's bridge to the fleet cluster ("1" up, "0" down).
     public var bridge: String { base + "/bridge" }
+    /// The relay's retained state of this SIM (its `state` on the cluster), bridged in under
+    /// another name so that it does not overwrite the agent's own `state` on the gateway.
+    public var fleetState: String { base + "/fleet/state" }
     /// The fleet relays' statuses, bridged in from the cluster (`RelayTopics`).
     public var relayStatusFilter: String { prefix + "/relay/+/status" }
 

@@ -3,6 +3,7 @@ import EdgeMQTT
 import EmnifyAPI
 import EmnifyEmulator
 import Foundation
+import Glibc
 import Logging
 import Testing
 import TestSupport
@@ -31,6 +32,13 @@ import TestSupport
         func link(_ up: Bool) async throws {
             try await connection.publish(
                 MQTTMessage(topic: harness.topicBase + "/bridge", text: up ? "1" : "0", qos: 1, retain: true))
+        }
+
+        /// The relay's retained state of the SIM, as the bridge delivers it after (re)subscribing.
+        func fleetState(newest id: Int64) async throws {
+            let state = #"{"data_session":"up","last_event":{"id":\#(id),"type":"create-pdp-context","timestamp":"x"}}"#
+            try await connection.publish(
+                MQTTMessage(topic: harness.topicBase + "/fleet/state", text: state, qos: 0, retain: true))
         }
 
         func relay(_ id: String, _ status: String) async throws {
@@ -105,17 +113,29 @@ import TestSupport
         try await Task.sleep(for: .seconds(10))
         #expect(await eventRequests(harness) == startRequests, "no API requests in steady state")
 
-        // The link goes down; meanwhile two events reach the API but not the bridge (the cluster
-        // lost the session); the link comes back.
+        // The link goes down and comes back, and the cluster kept the session: its newest event for
+        // the SIM (the relay's retained state, delivered after the resubscription) was bridged.
         try await bridge.link(false)
         try await harness.wait("the link down on the health topic") {
             bridgeHealth(harness)?["link"] as? String == "down"
         }
+        try await bridge.link(true)
+        try await bridge.fleetState(newest: bridged.last!)
+        try await harness.wait("the reconciliation skipped") {
+            bridgeHealth(harness)?["reconciliations_skipped"] as? Int == 1
+        }
+        #expect(await eventRequests(harness) == startRequests, "a reconnect that lost nothing costs no request")
+
+        // Again, but meanwhile two events reach the API and not the bridge (the cluster lost the
+        // session): the relay's state names one the agent never saw.
+        try await bridge.link(false)
+        try await harness.wait("the link down again") { bridgeHealth(harness)?["link"] as? String == "down" }
         let missed = [
             try await bridge.event(9_000_000_004, bridged: false),
             try await bridge.event(9_000_000_005, bridged: false),
         ]
         try await bridge.link(true)
+        try await bridge.fleetState(newest: missed.last!)
         try await harness.wait("the reconciliation after the reconnect", timeout: .seconds(60)) {
             Set(harness.receivedEventIDs).isSuperset(of: missed)
         }
@@ -145,6 +165,17 @@ import TestSupport
             #expect(check?["status"] as? String == "pass", "\(id): \(String(describing: check))")
         }
         #expect(!report.standardOutput.contains(harness.token), "no secret in the report")
+
+        // A restart: the relay's state names an event the agent has recorded, so it reads no API.
+        let before = await eventRequests(harness)
+        harness.agent?.signal(SIGTERM)
+        _ = await harness.agent?.wait(timeout: .seconds(10))
+        try harness.startAgent()
+        try await harness.wait("the restarted agent skipping its start reconciliation") {
+            bridgeHealth(harness)?["reconciliations_skipped"] as? Int == 1
+                && bridgeHealth(harness)?["reconciliations"] as? Int == 0
+        }
+        #expect(await eventRequests(harness) == before, "a restart that missed nothing costs no request")
         await bridge.stop()
         await harness.stop()
     }

@@ -13,7 +13,7 @@ import Testing
     /// Bridge up, one relay online, the start reconciliation done: the steady state.
     mutating func steady() {
         watch.delivered(now: 100)
-        watch.bridgeNotification(up, now: 100)
+        watch.bridgeNotification(up, retained: true, now: 100)
         watch.delivered(now: 100)
         watch.relayStatus(relay: "r1", payload: online, now: 100)
         let start = watch.next(now: 5_000)
@@ -40,15 +40,46 @@ import Testing
 
     @Test mutating func aReconnectReconcilesButTheFirstRetainedUpDoesNot() {
         steady()
-        #expect(watch.next(now: 10_000) == nil, "the first '1' is the retained state, not a reconnect")
-        watch.bridgeNotification(down, now: 20_000)
+        #expect(watch.next(now: 10_000) == nil, "the retained '1' is the state as kept, not a reconnect")
+        watch.bridgeNotification(down, retained: false, now: 20_000)
         #expect(watch.next(now: 25_000) == nil, "a link down is waited out: the cluster queues for us")
-        watch.bridgeNotification(up, now: 60_000)
+        watch.bridgeNotification(up, retained: false, now: 60_000)
         #expect(watch.next(now: 62_000) == nil)
         let action = watch.next(now: 63_000)
         #expect(action == .reconcile(reason: "the bridge reconnected"))
         watch.done(action!, succeeded: true, now: 63_000)
         #expect(watch.next(now: 64_000) == nil, "once")
+    }
+
+    /// mosquitto kept a "1" from before a reboot, and its bridge connects only after the agent
+    /// started: the live "1" is a connect, even though the state did not change.
+    @Test mutating func aLiveConnectAfterAStaleRetainedUpReconciles() {
+        steady()
+        watch.bridgeNotification(up, retained: false, now: 40_000)
+        #expect(watch.next(now: 43_000) == .reconcile(reason: "the bridge reconnected"))
+    }
+
+    @Test mutating func aStartOrReconnectMayBeSkippedForTheNewestEventTheClusterHadThen() {
+        watch.fleetState(newestEventID: 41)
+        watch.fleetState(newestEventID: 42)
+        #expect(watch.skippableFor == 41, "the state delivered at the subscription, not a later one")
+        let start = watch.next(now: 3_000)!
+        watch.done(start, succeeded: true, now: 3_000)
+        watch.bridgeNotification(up, retained: false, now: 10_000)
+        #expect(watch.skippableFor == nil, "after a connect, only the state delivered after it counts")
+        watch.fleetState(newestEventID: 50)
+        #expect(watch.skippableFor == 50)
+    }
+
+    @Test mutating func aQuietBridgeOrAFailedReconciliationIsNeverSkipped() {
+        steady()
+        watch.fleetState(newestEventID: 7)
+        #expect(watch.next(now: 905_000) != nil)
+        #expect(watch.skippableFor == nil, "quiet: the bridge may have lost the subscription")
+        var fresh = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0)
+        fresh.fleetState(newestEventID: 7)
+        fresh.done(fresh.next(now: 3_000)!, succeeded: false, now: 3_000)
+        #expect(fresh.skippableFor == nil, "a retry after a failure reads the API")
     }
 
     @Test mutating func aReconnectToTheLocalBrokerReconciles() {
@@ -88,7 +119,7 @@ import Testing
     }
 
     @Test mutating func noRelayStatusAtAllIsJudgedAfterAGrace() {
-        watch.bridgeNotification(up, now: 100)
+        watch.bridgeNotification(up, retained: true, now: 100)
         let start = watch.next(now: 3_100)
         watch.done(start!, succeeded: true, now: 3_100)
         #expect(watch.next(now: 29_000) == nil, "30 s for the retained statuses to arrive")
@@ -97,7 +128,7 @@ import Testing
 
     @Test mutating func aBridgeDownLongerThanTheQuietLimitPolls() {
         steady()
-        watch.bridgeNotification(down, now: 10_000)
+        watch.bridgeNotification(down, retained: false, now: 10_000)
         #expect(watch.next(now: 909_000) == nil)
         guard case .poll(let reason)? = watch.next(now: 910_000) else {
             Issue.record("expected polling")

@@ -100,6 +100,17 @@ import Testing
         #expect(publisher.eventIDs == [30], "the event before the bridged one is found")
     }
 
+    @Test func aReconciliationIsSkippedOnlyForARecordedEvent() async {
+        let agent = agent()
+        await agent.enterBridgeMode()
+        _ = await agent.reconcile(reason: "start")
+        let (_, message) = bridged(40, millis: now - 5_000)
+        await agent.observeBridged(message)
+        #expect(await agent.skipsReconciliation("the bridge reconnected", newest: 40))
+        #expect(!(await agent.skipsReconciliation("the bridge reconnected", newest: 41)))
+        #expect(await agent.healthReport().bridge?.reconciliationsSkipped == 1)
+    }
+
     @Test func aMessageThatIsNotAnEventIsIgnored() async {
         let agent = agent()
         await agent.enterBridgeMode()
