@@ -12,7 +12,9 @@ gateway broker bridged to the cluster for its own SIM.
 - latency: the event's `timestamp` (the emulator's clock, ms) to its first arrival at the
   gateway's subscriber (same machine, same clock), p50 / p99 over every event of a sampled SIM;
 - API requests a month: the relay's org-feed requests per poll (measured) × a 60 s interval,
-  plus 10,000 gateways × `RECONCILIATIONS_PER_MONTH` × requests per reconciliation (measured);
+  plus 10,000 gateways × (`STARTS_PER_MONTH` × requests of a start, `RECONNECTS_PER_MONTH` ×
+  requests after a bridge reconnect), both measured on the agents' gateways (the reconnect: their
+  links cut and restored, with the bridge's restart timer shortened to "1 3" there);
   against 10,000 polling agents (2 requests per poll, the agent benchmark's figure);
 - cellular bytes per gateway a month: measured on the links (the bridge's connect, bytes per
   event delivered), keepalives (one PINGREQ/PINGRESP pair, 4 bytes, every 240 s) and the relay's
@@ -45,9 +47,10 @@ EVENTS_PER_SIM_DAY = 20
 KEEPALIVE = 240  # the template's keepalive_interval
 STATUS_REPEAT = 300  # the relay's online re-announcement
 # Assumed, not measured: a bridge reconnect a day (coverage, the carrier's NAT, a cluster
-# restart), each followed by a reconciliation; a gateway's restart is one too.
+# restart).
+# A reconciliation follows each; and a start (a reboot, an update) a week.
 RECONNECTS_PER_MONTH = 30
-RECONCILIATIONS_PER_MONTH = 30
+STARTS_PER_MONTH = 4
 # TLS estimate (the links carry plaintext MQTT: no TLS on loopback): TLS 1.3 with AES-GCM adds
 # 22 bytes per record (5 header, 1 content type, 16 tag), one record per MQTT packet here; a
 # full handshake with a 2-certificate chain is about 5 KB.
@@ -120,7 +123,8 @@ def run(args, workdir, cluster, emu, readme):
         parts.append(lambda: emulator.delete_stream(emu.url, emu.context, stream["id"]))
         gateways = []
         for index, sim in enumerate(sampled):
-            gateway = Gateway(f"bgw{index + 1}", sim, workdir, cluster.mqtt_hosts(), log_types=("error",))
+            gateway = Gateway(f"bgw{index + 1}", sim, workdir, cluster.mqtt_hosts(), log_types=("error",),
+                              restart_timeout="1 3" if index < agent_count else None)
             parts.append(gateway.stop)
             gateways.append(gateway)
             gateway.start_subscriber()
@@ -148,16 +152,30 @@ def run(args, workdir, cluster, emu, readme):
                      and recent[0][2] == samples[-1][2])
             time.sleep(0.5)
         if quiet:
-            per_reconciliation = samples[-1][1] / agent_count
-            reconciliation_note = "its requests from start until its feeds stayed quiet for 3 poll intervals"
+            per_start = samples[-1][1] / agent_count
+            reconciliation_note = "a start: its requests until its feeds stayed quiet for 3 poll intervals"
         else:
             # The agent polls (no bridge mode): its start burst (up to the first sample without a new
             # feed request) stands for a reconciliation.
             burst = next((a for a, b in zip(samples, samples[1:]) if a[2] > 0 and b[2] == a[2]), samples[-1])
-            per_reconciliation = burst[1] / agent_count
+            per_start = burst[1] / agent_count
             reconciliation_note = (f"the agent kept polling its feeds ({samples[-1][2]} feed requests in "
                                    f"{samples[-1][0]:.0f} s, poll_interval {AGENT_POLL_INTERVAL} s): its start "
-                                   f"burst taken as the reconciliation")
+                                   f"burst taken as a start's reconciliation")
+
+        # A reconnect's reconciliation: the agents' links cut and restored; their requests from the
+        # cut until 3 poll intervals after the bridge is back (an agent that polls shows its polls).
+        base = agent_requests(emulator.control(emu.url, emu.context, "GET", "/_emulator/counters"), feed_paths)
+        for gateway in with_agents:
+            gateway.link.cut()
+        wait_for(lambda: all(g.subscriber.bridge_state() == "0" for g in with_agents), 60, "the agents' bridges down")
+        for gateway in with_agents:
+            gateway.link.restore()
+        wait_for(lambda: all(g.subscriber.bridge_state() == "1" for g in with_agents), 60, "the agents' bridges up")
+        time.sleep(3 * AGENT_POLL_INTERVAL)
+        after_reconnect = agent_requests(emulator.control(emu.url, emu.context, "GET", "/_emulator/counters"),
+                                         feed_paths)
+        per_reconnect = (after_reconnect[0] - base[0]) / agent_count
 
         # The organisation's events, compressed.
         rate = len(sims) * EVENTS_PER_SIM_DAY / 86_400 * COMPRESSION
@@ -211,7 +229,7 @@ def run(args, workdir, cluster, emu, readme):
             "keepalives": MONTH / KEEPALIVE * 4,
             "relay status": MONTH / STATUS_REPEAT * status_frame,
             "reconnects": RECONNECTS_PER_MONTH * connect,
-            "reconciliations": RECONCILIATIONS_PER_MONTH * poll["fresh_poll"],
+            "reconciliations": (RECONNECTS_PER_MONTH + STARTS_PER_MONTH) * poll["fresh_poll"],
         }
         tls = (MONTH / KEEPALIVE * 2 + MONTH / STATUS_REPEAT
                + events_month * (event_packets / events_over_links if events_over_links else 0)
@@ -225,8 +243,8 @@ def run(args, workdir, cluster, emu, readme):
             "wrong": wrong, "p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
             "max": max(latencies) if latencies else float("nan"),
             "relay_per_poll": relay_per_poll, "relay_month": relay_per_poll * MONTH / 60,
-            "per_reconciliation": per_reconciliation, "reconciliation_note": reconciliation_note,
-            "gateways_month": 10_000 * RECONCILIATIONS_PER_MONTH * per_reconciliation,
+            "per_start": per_start, "per_reconnect": per_reconnect, "reconciliation_note": reconciliation_note,
+            "gateways_month": 10_000 * (STARTS_PER_MONTH * per_start + RECONNECTS_PER_MONTH * per_reconnect),
             "poll_month": 10_000 * 2 * MONTH / 60,
             "bytes_per_event": per_event, "connect_bytes": connect, "bridge_mqtt": bridge_mqtt, "tls": tls,
             "poll_bytes": MONTH / 60 * poll["idle_poll"] + events_month * poll["per_event"], "poll_figures": poll,
@@ -271,7 +289,8 @@ def lines(b, quick):
         f"{b['p99'] * 1000:,.0f} ms / {b['max'] * 1000:,.0f} ms |",
         f"| API requests a month, organisation in bridge mode | {org:,.0f} ({100 * org / 10_000_000:.2f} % of the "
         f"10 M quota): relay {b['relay_per_poll']:.2f} per poll × 60 s = {b['relay_month']:,.0f}, gateways "
-        f"10,000 × {RECONCILIATIONS_PER_MONTH} reconciliations × {b['per_reconciliation']:.1f} = "
+        f"10,000 × ({STARTS_PER_MONTH} starts × {b['per_start']:.1f} + {RECONNECTS_PER_MONTH} reconnects × "
+        f"{b['per_reconnect']:.1f}) = "
         f"{b['gateways_month']:,.0f} |",
         f"| API requests a month, 10,000 polling agents at 60 s | {b['poll_month']:,.0f} "
         f"({100 * b['poll_month'] / 10_000_000:,.0f} % of the quota) |",
@@ -288,8 +307,9 @@ def lines(b, quick):
             f"{name} {mb(m['now']['rss'])} / {mb(m['now']['pss'])} ({mb(m['peak']['rss'])})"
             for name, m in mem.items() if name != "relay") + " |",
         "",
-        f"Gateway reconciliation: {b['reconciliation_note']}. Assumed: a bridge reconnect and a reconciliation "
-        f"a day per gateway; keepalives every {KEEPALIVE} s and the relay's status every {STATUS_REPEAT // 60} min "
+        f"Gateway reconciliation: {b['reconciliation_note']}; a reconnect's: the requests from a cut of the link "
+        f"until {3 * AGENT_POLL_INTERVAL} s after the bridge was back. Assumed per gateway: a start a week, a bridge "
+        f"reconnect a day, each followed by a reconciliation (bytes: a poll on a fresh connection); keepalives every {KEEPALIVE} s and the relay's status every {STATUS_REPEAT // 60} min "
         f"from their frame sizes; TLS 1.3 at {TLS_RECORD} B per record and {TLS_HANDSHAKE:,} B per handshake "
         "(the links carry plaintext MQTT on loopback).",
     ]

@@ -158,8 +158,9 @@ def main():
         first.link.cut()
         wait_for(lambda: first.subscriber.bridge_state() == "0", 30, "gateway 1's bridge notification 0")
         say(f"{first.name}'s link cut (bridge notification 0)")
-        wipe_cluster_session(hosts, first.iccid)
-        say(f"{first.name}'s session on the cluster wiped (clean-session connect as emnify-gw-{first.iccid})")
+        session_before, session_after = wipe_cluster_session(hosts, first.iccid)
+        say(f"{first.name}'s session on the cluster wiped (clean-session connect as emnify-gw-{first.iccid}): "
+            f"session present before {session_before}, after {session_after}")
         injected = emulator.inject_event(emu.url, emu.context, "update_location", count=5, sim_id=first.sim["sim_id"])
         say(f"{len(injected)} events injected for {first.name}'s SIM during the cut")
         time.sleep(max(0, cut_at + arguments.cut - time.monotonic()))
@@ -199,10 +200,12 @@ def main():
             after = timeline.between(gateway.name, restored_at, ended)
             duplicated = sum(c - 1 for i, c in received.items() if i in mine)
             health = gateway.subscriber.health or {}
+            # The agent's own account, when its health has one (the bridge mode's keys).
+            told = {k: v for k, v in health.items() if k in ("mode", "events") or "reconcil" in k}
             print(f"  {gateway.name} {gateway.iccid}: events {len(mine)}  received {len(mine & set(received))}  "
                   f"lost {len(lost[gateway.name])}  duplicated {duplicated}  other SIMs' {len(gateway.subscriber.wrong)}  "
                   f"feed requests: start {at_start}, steady {steady}, cut {during_cut}, after restore {after}  "
-                  f"health mode {health.get('mode', health.get('events', '?'))}")
+                  f"agent's health {told or '(no mode or reconciliation keys)'}")
             if lost[gateway.name]:
                 failures.append(f"{gateway.name} lost {sorted(lost[gateway.name])[:10]}")
             if gateway.subscriber.wrong:
@@ -216,6 +219,9 @@ def main():
                 failures.append(f"{first.name}'s agent did not reconcile after the reconnect")
             if gateway is not first and after:
                 failures.append(f"{gateway.name}'s agent read its feeds after another gateway's reconnect ({after})")
+        if (session_before, session_after) != (True, False):
+            failures.append(f"the wipe of {first.name}'s cluster session did not take: session present before "
+                            f"{session_before}, after {session_after}")
         if not set(injected) <= expected[first.name]:
             failures.append(f"the injected events {injected} are not in {first.name}'s feed")
         for failure in failures:

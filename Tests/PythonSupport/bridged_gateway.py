@@ -56,18 +56,38 @@ def bridge_config(addresses, iccid, prefix="emnify", credentials="", restart_tim
 def wipe_cluster_session(hosts, iccid, timeout=30):
     """What the cluster does when the bridge's session expires: a clean-session connect under the
     bridge's client id drops the session (its subscriptions and queued messages), and the
-    disconnect leaves none behind."""
-    client = mqtt_client(f"emnify-gw-{iccid}", clean_session=True)
+    disconnect leaves none behind. Checked on both sides with a persistent connect's CONNACK
+    (each followed by a clean one, which drops what the check left): the answer is whether a
+    session was there before and after, `(True, False)` when the wipe worked. Only while the
+    bridge is away: a second connection under its id would take its place."""
+    client_id = f"emnify-gw-{iccid}"
+    before = _connect_once(hosts, client_id, clean_session=False, timeout=timeout)
+    _connect_once(hosts, client_id, clean_session=True, timeout=timeout)
+    after = _connect_once(hosts, client_id, clean_session=False, timeout=timeout)
+    _connect_once(hosts, client_id, clean_session=True, timeout=timeout)
+    return before, after
+
+
+def _connect_once(hosts, client_id, clean_session, timeout):
+    """Connects, disconnects; whether the CONNACK said a session was present."""
+    client = mqtt_client(client_id, clean_session=clean_session)
+    answer = {}
     connected = threading.Event()
-    client.on_connect = lambda c, u, f, rc: connected.set() if rc == 0 else None
+
+    def on_connect(c, userdata, flags, rc):
+        if rc == 0:
+            answer["present"] = bool(flags.get("session present"))
+            connected.set()
+    client.on_connect = on_connect
     host, port = hosts[0]
     client.connect(host, port, keepalive=10)
     client.loop_start()
     try:
-        wait_for(connected.is_set, timeout, f"a clean-session connect as emnify-gw-{iccid}")
+        wait_for(connected.is_set, timeout, f"a connect as {client_id} (clean session {clean_session})")
     finally:
         client.disconnect()
         client.loop_stop()
+    return answer["present"]
 
 
 class Subscriber:
