@@ -17,7 +17,7 @@ reached a gateway, and the agents read their SIM's event feeds (`/api/v1/sim/{id
 after the reconnect: nothing while the bridge delivers, nothing during the cut (shorter than
 `quiet_limit`). Prints a summary as chaos.py does; bounded (about 3 minutes), stops every process.
 
-    Tests/Chaos/run-bridged [--sims 20] [--gateways 4] [--cut 25] [--keep]
+    Tests/Chaos/run-bridged [--sims 20] [--gateways 4] [--cut 25] [--keep] [--without-agents]
 """
 
 import argparse
@@ -91,6 +91,9 @@ def main():
     parser.add_argument("--steady", type=float, default=20, help="seconds of steady events before the cut")
     parser.add_argument("--cut", type=float, default=25, help="seconds gateway 1's link stays cut")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument("--without-agents", action="store_true",
+                        help="a check of the test itself: no agents, so it must FAIL with gateway 1's events of "
+                             "the cut lost (the wipe took them) and no other gateway's")
     arguments = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="emnify-bridged-")
     started = time.monotonic()
@@ -130,7 +133,7 @@ def main():
         timeline = RequestTimeline(emu, gateways)
         parts.append(timeline.stop)
         agents_started = time.monotonic()
-        for gateway in gateways:
+        for gateway in [] if arguments.without_agents else gateways:
             gateway.start_agent(os.path.join(arguments.bin_dir, "emnify-edge"), emu.url, emu.ca, emu.token,
                                 poll_interval=f"{POLL_INTERVAL}s", quiet_limit=QUIET_LIMIT)
         total = arguments.steady + arguments.cut + 30
@@ -146,10 +149,13 @@ def main():
             return all(timeline.between(g.name, agents_started, now) > 0 and
                        timeline.between(g.name, now - 3 * POLL_INTERVAL, now) == 0 for g in gateways)
         try:
+            if arguments.without_agents:
+                raise TimeoutError
             wait_for(started_and_quiet, 60, "every agent's start reconciliation, then no feed request", step=1)
             say("every agent reconciled at start and stopped reading its feeds")
         except TimeoutError:
-            say("agents keep reading their feeds (polling): the assertion below will fail")
+            say("no agents" if arguments.without_agents else
+                "agents keep reading their feeds (polling): the assertion below will fail")
         steady_from = time.monotonic()
         time.sleep(arguments.steady)
 
@@ -226,6 +232,12 @@ def main():
             failures.append(f"the injected events {injected} are not in {first.name}'s feed")
         for failure in failures:
             print(f"  FAIL: {failure}")
+        if arguments.without_agents:
+            # The scenario is sharp when what the wipe took is lost at gateway 1 only.
+            sharp = set(injected) <= lost[first.name] and not any(lost[g.name] for g in gateways[1:])
+            print(f"without agents: gateway 1 lost {len(lost[first.name])} (the injected {len(injected)} among them: "
+                  f"{set(injected) <= lost[first.name]}), the others {sum(len(lost[g.name]) for g in gateways[1:])}: "
+                  f"the scenario {'needs' if sharp else 'does NOT need'} the agents' reconciliation")
         ok = not failures and len(produced) > 0
         print("bridged: PASS" if ok else "bridged: FAIL")
     finally:
