@@ -7,7 +7,10 @@
 - API cost: requests per org-wide poll measured against the emulator for an organisation of 1,000
   and 10,000 SIMs raising 20 events a day each (time compressed: each poll interval carries the
   events of a real 60 s interval), in stream mode (the stream alive, polling only reconciles)
-  and poll-only mode; per month at a 60 s interval, beside 10,000 polling agents.
+  and poll-only mode; per month at a 60 s interval, beside 10,000 polling agents;
+- bridged gateways (fleet_bridged.py): the organisation end to end in stream mode, to subscribers on
+  100 real gateway brokers bridged for their own SIM: latency, API requests and cellular bytes a
+  month against polling, relay and cluster memory.
 
     fleet.py --relay BIN --emulator BIN [--quick] [--update-readme README.md]
 """
@@ -26,13 +29,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "PythonSupport"))
 sys.path.insert(0, os.path.join(HERE, "..", "Chaos"))
 
+import fleet_bridged as bridged  # noqa: E402
 import emulator_control as emulator  # noqa: E402
 import nats_cluster  # noqa: E402
 from chaos import WEBHOOK_SECRET, Emulator, RelayProcess  # noqa: E402
 from waiting import wait_for  # noqa: E402
 
+README = os.path.join(HERE, "..", "..", "README.md")
 MONTH_POLLS = 30 * 24 * 60  # a 60 s interval
 QUOTA = 10_000_000
+PHASES = ["throughput", "cost", "bridged"]
 
 
 def event_json(i: int, sims: int) -> str:
@@ -138,38 +144,54 @@ def main():
     parser.add_argument("--emulator", required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--update-readme")
+    parser.add_argument("--only", choices=PHASES, action="append",
+                        help="run only these phases (repeatable); the README is then left alone")
     args = parser.parse_args()
+    phases = args.only or PHASES
+    if args.only and args.update_readme:
+        parser.error("--update-readme writes the whole fleet block: run every phase")
     workdir = tempfile.mkdtemp(prefix="emnify-fleet-bench-")
     cluster = emu = None
     try:
         cluster = nats_cluster.Cluster(os.path.join(workdir, "nats"), nodes=3)
         emu = Emulator(os.path.dirname(args.emulator), workdir, 10_000)
-        result = {"throughput": throughput(args, workdir, cluster, emu), "cost": []}
+        result = {"cost": []}
+        if "throughput" in phases:
+            result["throughput"] = throughput(args, workdir, cluster, emu)
         for sims in (1_000, 10_000):
             emulator.set_sim_count(emu.url, emu.context, sims) if sims > 1_000 else None
-            for stream_mode in (True, False):
+            for stream_mode in (True, False) if "cost" in phases else ():
                 result["cost"].append(api_cost(args, workdir, cluster, emu, sims, stream_mode))
+        if "bridged" in phases:
+            result["bridged"] = bridged.run(args, workdir, cluster, emu, args.update_readme or README)
     finally:
         if emu:
             emu.stop()
         if cluster:
             cluster.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
-    t = result["throughput"]
-    lines = [
-        f"Fleet relay, {time.strftime('%Y-%m-%d')}{' (quick run)' if args.quick else ''}: webhook to cluster "
+    lines = []
+    if "throughput" in result:
+        t = result["throughput"]
+        lines += [
+            f"Fleet relay, {time.strftime('%Y-%m-%d')}{' (quick run)' if args.quick else ''}: webhook to cluster "
         f"acknowledgement {t['relay_events_per_s']:,.0f} events/s against `mosquitto_pub -l -q 1` "
         f"{t['peer_events_per_s']:,.0f} events/s into the same 3-node NATS cluster ({t['ratio']:.2f} ×, "
-        f"{t['events']:,} events in bulk requests of 1,000).",
-        "",
-        "| organisation | mode | API requests per poll | per month at 60 s | share of the 10 M quota |",
-        "|---|---|---|---|---|",
-    ]
-    for c in result["cost"]:
-        lines.append(f"| {c['sims']:,} SIMs × 20 events/day | {c['mode']} | {c['per_poll']:.2f} | "
-                     f"{c['per_month']:,.0f} | {100 * c['share_of_quota']:.2f} % |")
-    lines.append(f"| 10,000 polling agents (2 feeds each) | poll | 20,000 | {20_000 * MONTH_POLLS:,} | "
-                 f"{100 * 20_000 * MONTH_POLLS / QUOTA:,.0f} % |")
+            f"{t['events']:,} events in bulk requests of 1,000).",
+        ]
+    if result["cost"]:
+        lines += [
+            "",
+            "| organisation | mode | API requests per poll | per month at 60 s | share of the 10 M quota |",
+            "|---|---|---|---|---|",
+        ]
+        for c in result["cost"]:
+            lines.append(f"| {c['sims']:,} SIMs × 20 events/day | {c['mode']} | {c['per_poll']:.2f} | "
+                         f"{c['per_month']:,.0f} | {100 * c['share_of_quota']:.2f} % |")
+        lines.append(f"| 10,000 polling agents (2 feeds each) | poll | 20,000 | {20_000 * MONTH_POLLS:,} | "
+                     f"{100 * 20_000 * MONTH_POLLS / QUOTA:,.0f} % |")
+    if "bridged" in result:
+        lines += bridged.lines(result["bridged"], args.quick)
     text = "\n".join(lines)
     print(text)
     if args.update_readme:
