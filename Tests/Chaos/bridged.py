@@ -207,11 +207,12 @@ def main():
             duplicated = sum(c - 1 for i, c in received.items() if i in mine)
             health = gateway.subscriber.health or {}
             # The agent's own account, when its health has one (the bridge mode's keys).
-            told = {k: v for k, v in health.items() if k in ("mode", "events") or "reconcil" in k}
+            told = {k: v for k, v in (health.get("bridge") or {}).items()
+                    if k in ("link", "fallback", "events_bridged") or "reconcil" in k}
             print(f"  {gateway.name} {gateway.iccid}: events {len(mine)}  received {len(mine & set(received))}  "
                   f"lost {len(lost[gateway.name])}  duplicated {duplicated}  other SIMs' {len(gateway.subscriber.wrong)}  "
                   f"feed requests: start {at_start}, steady {steady}, cut {during_cut}, after restore {after}  "
-                  f"agent's health {told or '(no mode or reconciliation keys)'}")
+                  f"agent's health {told or '(no bridge object)'}")
             if lost[gateway.name]:
                 failures.append(f"{gateway.name} lost {sorted(lost[gateway.name])[:10]}")
             if gateway.subscriber.wrong:
