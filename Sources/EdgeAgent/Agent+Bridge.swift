@@ -81,9 +81,20 @@ extension Agent {
     }
 
     /// Whether the reconciliation can be skipped: this agent has recorded `newest`, the newest event
-    /// the cluster had for the SIM when the bridge (re)subscribed (`BridgeWatch.skippableFor`).
-    public func skipsReconciliation(_ reason: String, newest: Int64) -> Bool {
-        guard state.cursors.values.contains(where: { $0.published[newest] != nil }) else { return false }
+    /// the cluster had for the SIM when the bridge resubscribed (`BridgeWatch.skippableFor`), or that
+    /// event lies before every feed's window: everything since the window starts was read, and the
+    /// cluster has nothing newer.
+    public func skipsReconciliation(_ reason: String, newest: Int64, at millis: Int64? = nil) -> Bool {
+        let recorded = state.cursors.values.contains { $0.published[newest] != nil }
+        let handled = millis.map { time in
+            !state.cursors.isEmpty && state.cursors.values.allSatisfy { time < $0.windowStart }
+        }
+        guard recorded || handled == true else {
+            logger.info(
+                "the cluster's newest event of this SIM did not come through the bridge: reconciling",
+                metadata: ["reason": "\(reason)", "event": "\(newest)"])
+            return false
+        }
         logger.info(
             "no reconciliation needed: the bridge brought the newest event the cluster has",
             metadata: ["reason": "\(reason)", "event": "\(newest)"])

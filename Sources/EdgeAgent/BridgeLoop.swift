@@ -1,4 +1,5 @@
 import EdgeCommon
+import EmnifyAPI
 import FoundationEssentials
 import Logging
 
@@ -90,7 +91,11 @@ public final class BridgeLoop: Sendable {
                     watch.relayStatus(relay: relay, payload: message.payload, now: now)
                 } else if message.topic == topics.fleetState {
                     let state = try? JSONDecoder().decode(ConnectivityState.self, from: Data(message.payload))
-                    watch.fleetState(newestEventID: state?.lastEvent?.id)
+                    let newest = state?.lastEvent
+                    logger.debug("the relay's state of this SIM", metadata: ["newest": "\(newest?.id ?? -1)"])
+                    watch.fleetState(
+                        newestEventID: newest?.id,
+                        timestampMillis: newest.flatMap { EmnifyTimestamp(parsing: $0.timestamp)?.millisecondsSinceEpoch })
                 } else {
                     await agent.observeBridged(message)
                 }
@@ -102,7 +107,9 @@ public final class BridgeLoop: Sendable {
                     let outcome: PollOutcome
                     switch action {
                     case .reconcile(let reason):
-                        if let newest = watch.skippableFor, await agent.skipsReconciliation(reason, newest: newest) {
+                        if let newest = watch.skippableFor,
+                            await agent.skipsReconciliation(reason, newest: newest.id, at: newest.timestampMillis)
+                        {
                             watch.done(action, succeeded: true, now: clock.monotonicMilliseconds())
                             continue
                         }

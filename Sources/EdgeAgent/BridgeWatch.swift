@@ -6,10 +6,10 @@ import EdgeCommon
 ///
 /// - At start, and after the bridge (re)connects (mosquitto publishes its notification `1`), it
 ///   reconciles once the bridge has delivered its queue: 3 s after the trigger, pushed back by
-///   each message that keeps arriving, at most 30 s. Unless the cluster kept the session: the
-///   relay's retained state of the SIM, delivered again on each (re)subscription, names the
-///   newest event the cluster had; when the agent has recorded it by then, nothing is missing
-///   (`skippableFor`). So a gateway whose link comes and goes makes no API request.
+///   each message that keeps arriving, at most 30 s. After a reconnect, unless the cluster kept
+///   the session: the relay's retained state of the SIM, delivered again on the resubscription,
+///   names the newest event the cluster had; when the agent has recorded it by then, nothing is
+///   missing (`skippableFor`). So a gateway whose link comes and goes makes no API request.
 /// - The relays re-announce their status every 5 minutes, so a bridge that is up but brings
 ///   nothing for `quietLimit` is broken somewhere (a lost subscription on the cluster): reconcile.
 ///   Events alone are no heartbeat: a SIM has about 20 a day.
@@ -39,7 +39,7 @@ public struct BridgeWatch: Sendable {
     var pending: (reason: String, notBefore: Int64, cap: Int64, skippable: Bool)?
     /// The newest event of the relay's retained state of this SIM (`<prefix>/<iccid>/fleet/state`)
     /// as delivered first after the start or a connect: what the cluster had then.
-    var newestAtConnect: Int64?
+    var newestAtConnect: (id: Int64, timestampMillis: Int64?)?
     var awaitingState = true
     /// Why the agent polls now (nil: it does not), and when it last did.
     public private(set) var fallback: String?
@@ -52,22 +52,26 @@ public struct BridgeWatch: Sendable {
         startedAt = now
         linkSince = now
         lastMessageAt = now
-        pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis, true)
+        // Not skippable: the broker's retained copy of the relay's state is as old as the bridge's last
+        // connect (live updates reach the gateway unretained), and the bridge may have reconnected,
+        // and lost its session, while the agent was not running.
+        pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis, false)
     }
 
-    /// The event a start or connect reconciliation may be skipped for: when the agent has recorded
-    /// the newest event the cluster had for this SIM when the bridge (re)subscribed, once the bridge
-    /// delivered its queue, the cluster kept the session and nothing is missing. nil: reconcile.
-    public var skippableFor: Int64? {
+    /// The event a reconnect's reconciliation may be skipped for: when the agent has recorded the
+    /// newest event the cluster had for this SIM when the bridge resubscribed (or that event is older
+    /// than all the agent still watches), once the bridge delivered its queue, the cluster kept the
+    /// session and nothing is missing. nil: reconcile.
+    public var skippableFor: (id: Int64, timestampMillis: Int64?)? {
         guard let pending, pending.skippable, !awaitingState else { return nil }
         return newestAtConnect
     }
 
-    /// The relay's retained state of this SIM, bridged in; `newestEventID` is its `last_event.id`.
-    public mutating func fleetState(newestEventID: Int64?) {
+    /// The relay's retained state of this SIM, bridged in: its `last_event` id and time.
+    public mutating func fleetState(newestEventID: Int64?, timestampMillis: Int64? = nil) {
         guard awaitingState else { return }
         awaitingState = false
-        newestAtConnect = newestEventID
+        newestAtConnect = newestEventID.map { ($0, timestampMillis) }
     }
 
     public var onlineRelays: [String] { relays.filter(\.value).map(\.key).sorted() }
@@ -98,7 +102,7 @@ public struct BridgeWatch: Sendable {
     /// (its bridge too, before the agent could hear its notification), or the agent missed what
     /// was bridged meanwhile.
     public mutating func localBrokerReconnected(now: Int64) {
-        trigger("the local broker connection came back", now: now, skippable: true)
+        trigger("the local broker connection came back", now: now)
     }
 
     public mutating func relayStatus(relay: String, payload: [UInt8], now: Int64) {

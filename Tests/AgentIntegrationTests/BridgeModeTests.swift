@@ -166,16 +166,19 @@ import TestSupport
         }
         #expect(!report.standardOutput.contains(harness.token), "no secret in the report")
 
-        // A restart: the relay's state names an event the agent has recorded, so it reads no API.
+        // A restart always reconciles (the broker's copy of the relay's state may be old), and
+        // publishes nothing again.
         let before = await eventRequests(harness)
+        let receivedBefore = harness.receivedEventIDs.count
         harness.agent?.signal(SIGTERM)
         _ = await harness.agent?.wait(timeout: .seconds(10))
         try harness.startAgent()
-        try await harness.wait("the restarted agent skipping its start reconciliation") {
-            bridgeHealth(harness)?["reconciliations_skipped"] as? Int == 1
-                && bridgeHealth(harness)?["reconciliations"] as? Int == 0
+        try await harness.wait("the restarted agent's start reconciliation") {
+            bridgeHealth(harness)?["reconciliations"] as? Int == 1
+                && bridgeHealth(harness)?["last_reconciliation_published"] as? Int == 0
         }
-        #expect(await eventRequests(harness) == before, "a restart that missed nothing costs no request")
+        #expect(await eventRequests(harness) == before + 2, "one query per feed")
+        #expect(harness.receivedEventIDs.count == receivedBefore, "nothing published twice")
         await bridge.stop()
         await harness.stop()
     }

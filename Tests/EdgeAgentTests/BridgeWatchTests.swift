@@ -59,16 +59,20 @@ import Testing
         #expect(watch.next(now: 43_000) == .reconcile(reason: "the bridge reconnected"))
     }
 
-    @Test mutating func aStartOrReconnectMayBeSkippedForTheNewestEventTheClusterHadThen() {
+    @Test mutating func aReconnectMayBeSkippedForTheNewestEventTheClusterHadThen() {
         watch.fleetState(newestEventID: 41)
-        watch.fleetState(newestEventID: 42)
-        #expect(watch.skippableFor == 41, "the state delivered at the subscription, not a later one")
+        #expect(watch.skippableFor == nil, "a start always reads the API: the retained copy may be old")
         let start = watch.next(now: 3_000)!
         watch.done(start, succeeded: true, now: 3_000)
         watch.bridgeNotification(up, retained: false, now: 10_000)
         #expect(watch.skippableFor == nil, "after a connect, only the state delivered after it counts")
-        watch.fleetState(newestEventID: 50)
-        #expect(watch.skippableFor == 50)
+        watch.fleetState(newestEventID: 50, timestampMillis: 9_000)
+        watch.fleetState(newestEventID: 51, timestampMillis: 9_500)
+        #expect(watch.skippableFor?.id == 50, "the state delivered at the resubscription, not a later one")
+        #expect(watch.skippableFor?.timestampMillis == 9_000)
+        watch.localBrokerReconnected(now: 20_000)
+        watch.fleetState(newestEventID: 52)
+        #expect(watch.skippableFor == nil, "the local broker's retained copy may be old")
     }
 
     @Test mutating func aQuietBridgeOrAFailedReconciliationIsNeverSkipped() {
@@ -76,10 +80,10 @@ import Testing
         watch.fleetState(newestEventID: 7)
         #expect(watch.next(now: 905_000) != nil)
         #expect(watch.skippableFor == nil, "quiet: the bridge may have lost the subscription")
-        var fresh = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0)
-        fresh.fleetState(newestEventID: 7)
-        fresh.done(fresh.next(now: 3_000)!, succeeded: false, now: 3_000)
-        #expect(fresh.skippableFor == nil, "a retry after a failure reads the API")
+        watch.bridgeNotification(up, retained: false, now: 910_000)
+        watch.fleetState(newestEventID: 8)
+        watch.done(watch.next(now: 913_000)!, succeeded: false, now: 913_000)
+        #expect(watch.skippableFor == nil, "a retry after a failure reads the API")
     }
 
     @Test mutating func aReconnectToTheLocalBrokerReconciles() {

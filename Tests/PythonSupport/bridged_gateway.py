@@ -245,7 +245,7 @@ level = "{log_level}"
     def processes(self):
         return [p for p in (self.broker, self.agent) if p is not None]
 
-    def stop(self):
+    def stop_agent(self):
         if self.agent and self.agent.poll() is None:
             self.agent.send_signal(signal.SIGTERM)
             try:
@@ -253,6 +253,9 @@ level = "{log_level}"
             except subprocess.TimeoutExpired:
                 self.agent.kill()
                 self.agent.wait(10)
+
+    def stop(self):
+        self.stop_agent()
         if self.subscriber:
             self.subscriber.stop()
         if self.broker and self.broker.poll() is None:
