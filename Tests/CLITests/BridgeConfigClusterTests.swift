@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The snippet `emnify-edge bridge-config` writes, in a real mosquitto bridged to a real three-node NATS
+/// JetStream cluster (MQTT listeners on loopback, with users): what the relay publishes for this SIM comes in,
+/// another SIM's does not, the relays' retained statuses come in, the bridge's state is retained locally,
+/// the cluster keeps the session while the gateway's broker is down, and a dead node is failed over.
+@Suite(.serialized) struct BridgeConfigClusterTests {
+    static let iccid = "89883070000012345674"
+    static let own = "8988307000001234567"
+    static let other = "8988307000009999999"
+    static let users = ["gateway": "gw-pw-7Hq2ZrX9", "relay": "relay-pw-Tk4mW8"]
+    static var available: Bool { NATSCluster.isAvailable && MosquittoBroker.isAvailable && Tool.exists(Tool.subscribe) }
+
+    @Test func thisSIMsEventsAndTheRelayStatusComeInAndOthersDoNot() async throws {
+        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
+        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
+        defer { cluster.stopAll() }
+        let gateway = try await Gateway(cluster: cluster)
+        defer { gateway.stop() }
+        // The bridge's own state, retained on the local broker only.
+        try await gateway.waitForBridgeState("1")
+
+        let onCluster = try Subscriber(cluster: cluster, node: 1, topic: "emnify/#")
+        try await Tool.publish(
+            cluster: cluster, node: 2, topic: "emnify/relay/r1/status", message: "online", retain: true)
+        try await onCluster.waitFor("emnify/relay/r1/status online")
+        let local = try Subscriber(port: gateway.broker.port, topic: "emnify/#")
+        try await local.waitFor("emnify/\(Self.own)/bridge 1")
+
+        try await Tool.publish(cluster: cluster, node: 0, topic: "emnify/\(Self.other)/event/x", message: "other-1")
+        try await Tool.publish(cluster: cluster, node: 0, topic: "emnify/\(Self.own)/event/x", message: "own-1")
+        try await Tool.publish(cluster: cluster, node: 1, topic: "emnify/\(Self.own)/event/y", message: "own-2")
+        try await local.waitFor("emnify/\(Self.own)/event/x own-1")
+        try await local.waitFor("emnify/\(Self.own)/event/y own-2")
+        try await local.waitFor("emnify/relay/r1/status online")
+        // The other SIM's event was on the cluster, and only there.
+        try await onCluster.waitFor("emnify/\(Self.other)/event/x other-1")
+        #expect(!local.lines.contains { $0.contains(Self.other) }, "\(local.lines)")
+
+        // The relay's status is retained locally too: a subscriber that comes later gets it at once.
+        let retained = try await Tool.retained(port: gateway.broker.port, topic: "emnify/relay/r1/status")
+        #expect(retained == "online")
+        local.stop()
+        onCluster.stop()
+    }
+
+    @Test func theBridgeStateIsZeroOnceEveryNodeIsDown() async throws {
+        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
+        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
+        defer { cluster.stopAll() }
+        let gateway = try await Gateway(cluster: cluster)
+        defer { gateway.stop() }
+        try await gateway.waitForBridgeState("1")
+        cluster.stopAll()
+        try await gateway.waitForBridgeState("0")
+    }
+
+    /// The gateway's broker stops (SIGTERM: it saves its database), the relay publishes meanwhile, the broker
+    /// starts again on the same persistence directory: the cluster kept the bridge's session, so the events come
+    /// in, to an application's persistent session on the gateway.
+    @Test func theClusterKeepsTheSessionWhileTheGatewayIsDown() async throws {
+        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
+        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
+        defer { cluster.stopAll() }
+        let gateway = try await Gateway(cluster: cluster, persistence: true)
+        defer { gateway.stop() }
+        try await gateway.waitForBridgeState("1")
+        // The application's persistent session on the gateway's broker (clean session false, QoS 1).
+        let application = ["-c", "-i", "gateway-app", "-q", "1", "-t", "emnify/\(Self.own)/event/+", "-v"]
+        let registered = try await ChildProcess.run(
+            Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(gateway.broker.port)", "-E"] + application,
+            timeout: .seconds(30))
+        #expect(registered.exitCode == 0, "\(registered.standardError)")
+
+        #expect(gateway.broker.stop(), "mosquitto did not stop on SIGTERM")
+        let messages = (1...5).map { "while-down-\($0)" }
+        for message in messages {
+            try await Tool.publish(cluster: cluster, node: 1, topic: "emnify/\(Self.own)/event/x", message: message)
+        }
+        try gateway.broker.start()
+        let receiver = try Subscriber(port: gateway.broker.port, arguments: application)
+        for message in messages { try await receiver.waitFor("emnify/\(Self.own)/event/x \(message)") }
+        receiver.stop()
+    }
+
+    /// The first address's node dies: the bridge reconnects through the next, and events still come in.
+    @Test func aDeadNodeIsFailedOver() async throws {
+        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
+        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
+        defer { cluster.stopAll() }
+        let gateway = try await Gateway(cluster: cluster)
+        defer { gateway.stop() }
+        try await gateway.waitForBridgeState("1")
+        let local = try Subscriber(port: gateway.broker.port, topic: "emnify/#")
+        try await local.waitFor("emnify/\(Self.own)/bridge 1")
+        try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "before")
+        try await local.waitFor("emnify/\(Self.own)/event/x before")
+
+        cluster.kill(0)
+        // The bridge noticed (0), then connected to another node (1).
+        try await local.waitFor("emnify/\(Self.own)/bridge 0")
+        let down = try #require(local.lines.lastIndex(of: "emnify/\(Self.own)/bridge 0"))
+        try await local.waitFor("emnify/\(Self.own)/bridge 1", after: down)
+        // The survivors may refuse publishes while JetStream elects new leaders: Tool.publish retries.
+        try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "after")
+        try await local.waitFor("emnify/\(Self.own)/event/x after")
+        local.stop()
+    }
+
+    // MARK: - Parts
+
+    /// The gateway's mosquitto with the snippet the CLI wrote into its conf.d, as on a gateway.
+    final class Gateway {
+        let directory: TemporaryDirectory
+        let broker: MosquittoBroker
+
+        init(cluster: NATSCluster, persistence: Bool = false) async throws {
+            directory = try TemporaryDirectory()
+            let config = try directory.write(
+                "[modem]\nsource = \"static\"\niccid = \"\(BridgeConfigClusterTests.iccid)\"\n"
+                    + "[agent]\nevents = \"bridge\"\n", to: "emnify-edge.toml")
+            let password = try directory.write(BridgeConfigClusterTests.users["gateway"]! + "\n", to: "bridge-password")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
+            let confD = directory.file("conf.d")
+            try FileManager.default.createDirectory(atPath: confD, withIntermediateDirectories: true)
+            let addresses = cluster.mqttHosts.flatMap { ["--cluster", "\($0.host):\($0.port)"] }
+            let result = try await EdgeCLI.run(
+                ["bridge-config", "--config", config, "--no-tls", "--username", "gateway", "--password-file", password]
+                    + addresses + ["--output", confD + "/emnify-bridge.conf"])
+            guard result.exitCode == 0 else { throw TestSupportError("bridge-config failed: \(result.standardError)") }
+            #expect(
+                !(result.standardOutput + result.standardError).contains(BridgeConfigClusterTests.users["gateway"]!))
+            broker = try MosquittoBroker(
+                options: MosquittoBroker.Options(persistence: persistence, extraConfiguration: ["include_dir \(confD)"])
+            )
+        }
+
+        func stop() { broker.kill() }
+
+        var log: String { (try? String(contentsOf: broker.logFile, encoding: .utf8)) ?? "" }
+
+        /// The retained `<prefix>/<iccid>/bridge` is `state`; mosquitto connects at once and retries every 10 s.
+        func waitForBridgeState(_ state: String, timeout: Duration = .seconds(180)) async throws {
+            let topic = "emnify/\(BridgeConfigClusterTests.own)/bridge"
+            let deadline = ContinuousClock.now + timeout
+            var last: String?
+            while ContinuousClock.now < deadline {
+                last = try await Tool.retained(port: broker.port, topic: topic)
+                if last == state { return }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            throw TestSupportError("\(topic) is \(last ?? "not set"), not \(state); mosquitto log: \(log.suffix(3000))")
+        }
+    }
+
+    /// A `mosquitto_sub -v` that keeps running; `lines` is what it printed so far.
+    final class Subscriber {
+        let process: RunningProcess
+
+        init(port: Int, topic: String) throws {
+            process = try RunningProcess(
+                Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-v", "-t", topic])
+        }
+
+        init(port: Int, arguments: [String]) throws {
+            process = try RunningProcess(Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
+        }
+
+        init(cluster: NATSCluster, node: Int, topic: String) throws {
+            process = try RunningProcess(
+                Tool.subscribe,
+                ["-h", "127.0.0.1", "-p", "\(cluster.mqttPort(node))", "-V", "mqttv311", "-q", "1", "-v", "-t", topic]
+                    + Tool.relayLogin)
+        }
+
+        var lines: [String] { process.standardOutput.split(separator: "\n").map(String.init) }
+
+        /// Waits (generously: a failover takes NATS up to about a minute) for `line`, after index `after`.
+        func waitFor(_ line: String, after: Int = -1, timeout: Duration = .seconds(240)) async throws {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if lines.enumerated().contains(where: { $0.offset > after && $0.element == line }) { return }
+                if process.exitCode != nil { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw TestSupportError(
+                "no line \"\(line)\" (exit \(String(describing: process.exitCode))): \(lines) \(process.standardError)")
+        }
+
+        func stop() { process.kill() }
+    }
+
+    enum Tool {
+        static let subscribe = "/usr/bin/mosquitto_sub"
+        static let publisher = "/usr/bin/mosquitto_pub"
+        /// Test credentials of the relay's user (a test cluster's, on the command line of a test tool only).
+        static var relayLogin: [String] { ["-u", "relay", "-P", BridgeConfigClusterTests.users["relay"]!] }
+
+        static func exists(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
+
+        /// Publishes QoS 1 on a cluster node until it is acknowledged (a node refuses while JetStream elects leaders).
+        static func publish(
+            cluster: NATSCluster, node: Int, topic: String, message: String, retain: Bool = false
+        ) async throws {
+            let arguments =
+                ["-h", "127.0.0.1", "-p", "\(cluster.mqttPort(node))", "-V", "mqttv311", "-q", "1", "-t", topic]
+                + ["-m", message, "-i", "relay-test-\(UUID().uuidString.prefix(8))"] + (retain ? ["-r"] : [])
+                + relayLogin
+            let deadline = ContinuousClock.now + .seconds(180)
+            var last = ""
+            while ContinuousClock.now < deadline {
+                let result = try await ChildProcess.run(publisher, arguments, timeout: .seconds(20))
+                if result.exitCode == 0 { return }
+                last = "exit \(result.exitCode): \(result.standardError)"
+                try await Task.sleep(for: .seconds(1))
+            }
+            throw TestSupportError("publishing \(topic) on node \(node) failed: \(last)\n\(cluster.logs)")
+        }
+
+        /// The retained message of `topic` on a local broker, nil when there is none.
+        static func retained(port: Int, topic: String) async throws -> String? {
+            let result = try await ChildProcess.run(
+                subscribe, ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-C", "1", "-W", "1", "--retained-only"],
+                timeout: .seconds(20))
+            let text = result.standardOutput.trimmingCharacters(in: .newlines)
+            return result.exitCode == 0 && !text.isEmpty ? text : nil
+        }
+    }
+}
