@@ -109,6 +109,53 @@ import TestSupport
         local.stop()
     }
 
+    /// TLS, the production path: with --ca-file the bridge verifies the cluster's certificate (here a mosquitto
+    /// with a TLS listener plays the cluster: the settings are mosquitto's, whatever the engine) and events come
+    /// in; against a certificate from another CA it refuses to connect.
+    @Test func tlsWithTheClustersCA() async throws {
+        try #require(Self.available && Tool.exists(Tool.openssl), "apt-get install mosquitto mosquitto-clients openssl")
+        let certificates = try TemporaryDirectory()
+        try await Tool.makeCertificates(in: certificates)
+        let tlsPort = try MosquittoBroker.freePort()
+        let cloud = try MosquittoBroker(
+            options: MosquittoBroker.Options(extraConfiguration: [
+                "listener \(tlsPort) 127.0.0.1", "certfile \(certificates.file("server.pem"))",
+                "keyfile \(certificates.file("server.key"))",
+            ]))
+        defer { cloud.kill() }
+        let gateway = try await Gateway(
+            directory: try TemporaryDirectory(),
+            arguments: ["--cluster", "127.0.0.1:\(tlsPort)", "--ca-file", certificates.file("ca.pem")])
+        defer { gateway.stop() }
+        try await gateway.waitForBridgeState("1")
+        let local = try Subscriber(port: gateway.broker.port, topic: "emnify/\(Self.own)/event/+")
+        // A QoS 1 event over TLS, sent again until it arrives: the bridge subscribes just after it reports 1.
+        let deadline = ContinuousClock.now + .seconds(120)
+        var sent = 0
+        while ContinuousClock.now < deadline, !local.lines.contains("emnify/\(Self.own)/event/x over-tls") {
+            sent += 1
+            _ = try await ChildProcess.run(
+                Tool.publisher,
+                [
+                    "-h", "127.0.0.1", "-p", "\(cloud.port)", "-q", "1", "-t", "emnify/\(Self.own)/event/x", "-m",
+                    "over-tls",
+                ],
+                timeout: .seconds(20))
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(local.lines.contains("emnify/\(Self.own)/event/x over-tls"), "after \(sent) publishes: \(local.lines)")
+        local.stop()
+
+        let other = try TemporaryDirectory()
+        try await Tool.makeCertificates(in: other)
+        let untrusting = try await Gateway(
+            directory: try TemporaryDirectory(),
+            arguments: ["--cluster", "127.0.0.1:\(tlsPort)", "--ca-file", other.file("ca.pem")])
+        defer { untrusting.stop() }
+        try await untrusting.waitForLog("certificate verify failed")
+        #expect(try await Tool.retained(port: untrusting.broker.port, topic: "emnify/\(Self.own)/bridge") != "1")
+    }
+
     // MARK: - Parts
 
     /// The gateway's mosquitto with the snippet the CLI wrote into its conf.d, as on a gateway.
@@ -116,19 +163,28 @@ import TestSupport
         let directory: TemporaryDirectory
         let broker: MosquittoBroker
 
-        init(cluster: NATSCluster, persistence: Bool = false) async throws {
-            directory = try TemporaryDirectory()
+        /// Bridged to every node of `cluster`, without TLS, as the user gateway.
+        convenience init(cluster: NATSCluster, persistence: Bool = false) async throws {
+            let directory = try TemporaryDirectory()
+            let password = try directory.write(BridgeConfigClusterTests.users["gateway"]! + "\n", to: "bridge-password")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
+            let addresses = cluster.mqttHosts.flatMap { ["--cluster", "\($0.host):\($0.port)"] }
+            try await self.init(
+                directory: directory,
+                arguments: ["--no-tls", "--username", "gateway", "--password-file", password] + addresses,
+                persistence: persistence)
+        }
+
+        /// Runs bridge-config with `arguments` into `directory`/conf.d and starts mosquitto with that directory.
+        init(directory: TemporaryDirectory, arguments: [String], persistence: Bool = false) async throws {
+            self.directory = directory
             let config = try directory.write(
                 "[modem]\nsource = \"static\"\niccid = \"\(BridgeConfigClusterTests.iccid)\"\n"
                     + "[agent]\nevents = \"bridge\"\n", to: "emnify-edge.toml")
-            let password = try directory.write(BridgeConfigClusterTests.users["gateway"]! + "\n", to: "bridge-password")
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
             let confD = directory.file("conf.d")
             try FileManager.default.createDirectory(atPath: confD, withIntermediateDirectories: true)
-            let addresses = cluster.mqttHosts.flatMap { ["--cluster", "\($0.host):\($0.port)"] }
             let result = try await EdgeCLI.run(
-                ["bridge-config", "--config", config, "--no-tls", "--username", "gateway", "--password-file", password]
-                    + addresses + ["--output", confD + "/emnify-bridge.conf"])
+                ["bridge-config", "--config", config] + arguments + ["--output", confD + "/emnify-bridge.conf"])
             guard result.exitCode == 0 else { throw TestSupportError("bridge-config failed: \(result.standardError)") }
             #expect(
                 !(result.standardOutput + result.standardError).contains(BridgeConfigClusterTests.users["gateway"]!))
@@ -140,6 +196,15 @@ import TestSupport
         func stop() { broker.kill() }
 
         var log: String { (try? String(contentsOf: broker.logFile, encoding: .utf8)) ?? "" }
+
+        func waitForLog(_ text: String, timeout: Duration = .seconds(120)) async throws {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if log.contains(text) { return }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            throw TestSupportError("no \"\(text)\" in the mosquitto log: \(log.suffix(3000))")
+        }
 
         /// The retained `<prefix>/<iccid>/bridge` is `state`; mosquitto connects at once and retries every 10 s.
         func waitForBridgeState(_ state: String, timeout: Duration = .seconds(180)) async throws {
@@ -195,6 +260,34 @@ import TestSupport
     enum Tool {
         static let subscribe = "/usr/bin/mosquitto_sub"
         static let publisher = "/usr/bin/mosquitto_pub"
+        static let openssl = "/usr/bin/openssl"
+
+        /// A throw-away CA (`ca.pem`) and a server certificate for 127.0.0.1 and localhost signed by it.
+        static func makeCertificates(in directory: TemporaryDirectory) async throws {
+            let steps: [[String]] = [
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=emnify-edge test CA", "-keyout", directory.file("ca.key"), "-out",
+                    directory.file("ca.pem"),
+                ],
+                [
+                    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
+                    "/CN=localhost", "-keyout", directory.file("server.key"), "-out", directory.file("server.csr"),
+                ],
+                [
+                    "x509", "-req", "-in", directory.file("server.csr"), "-CA", directory.file("ca.pem"), "-CAkey",
+                    directory.file("ca.key"), "-CAcreateserial", "-days", "2", "-extfile",
+                    try directory.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n", to: "san.ext"), "-out",
+                    directory.file("server.pem"),
+                ],
+            ]
+            for step in steps {
+                let result = try await ChildProcess.run(openssl, step, timeout: .seconds(60))
+                guard result.exitCode == 0 else {
+                    throw TestSupportError("openssl \(step[0]): \(result.standardError)")
+                }
+            }
+        }
         /// Test credentials of the relay's user (a test cluster's, on the command line of a test tool only).
         static var relayLogin: [String] { ["-u", "relay", "-P", BridgeConfigClusterTests.users["relay"]!] }
 
