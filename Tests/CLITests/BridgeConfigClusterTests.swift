@@ -99,10 +99,12 @@ import TestSupport
         try await local.waitFor("emnify/\(Self.own)/event/x before")
 
         cluster.kill(0)
-        // The bridge noticed (0), then connected to another node (1).
+        // The bridge noticed (0), then connected to another node (1). While JetStream elects new leaders the
+        // survivors may refuse a CONNECT, and each refusal lengthens mosquitto's back-off (restart_timeout 10 300):
+        // several minutes in the worst case, hence the deadline.
         try await local.waitFor("emnify/\(Self.own)/bridge 0")
         let down = try #require(local.lines.lastIndex(of: "emnify/\(Self.own)/bridge 0"))
-        try await local.waitFor("emnify/\(Self.own)/bridge 1", after: down)
+        try await local.waitFor("emnify/\(Self.own)/bridge 1", after: down, timeout: .seconds(600))
         // The survivors may refuse publishes while JetStream elects new leaders: Tool.publish retries.
         try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "after")
         try await local.waitFor("emnify/\(Self.own)/event/x after")
