@@ -120,6 +120,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The bridge template (a link to firmware-config/mosquitto/emnify-bridge.conf.in) compiled in as
+            // bytes: bridge-config needs no installed file, and no Foundation Bundle to find one.
+            resources: [.embedInCode("Resources/emnify-bridge.conf.in")],
             // GnuTLSImplicitInit.swift: GnuTLS's constructor looks this up in the dynamic symbol table.
             linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=_gnutls_global_init_skip"])]
         ),

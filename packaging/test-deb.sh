@@ -125,12 +125,18 @@ check "without a webhook token config check --relay fails, naming it" \
 check "sysusers.d file" is "$(mode_of /usr/lib/sysusers.d/emnify-edge.conf)" "644 root root"
 check "board profiles in /usr/share/emnify-edge/boards" test -s "$chroot_dir/usr/share/emnify-edge/boards/quectel-ec25.toml"
 for page in man1/emnify-edge.1.gz man1/emnify-edge-run.1.gz man1/emnify-edge-events.1.gz \
-    man1/emnify-edge-identity.1.gz man1/emnify-edge-config-check.1.gz man5/emnify-edge.toml.5.gz \
+    man1/emnify-edge-identity.1.gz man1/emnify-edge-config-check.1.gz man1/emnify-edge-bridge-config.1.gz \
+    man5/emnify-edge.toml.5.gz \
     man5/emnify-edge-relay.toml.5.gz; do
     check "man page $page" test -s "$chroot_dir/usr/share/man/$page"
 done
 check "examples: mosquitto snippet and udev rules" test -s "$chroot_dir/usr/share/doc/emnify-edge/examples/mosquitto/emnify-edge.conf" -a \
     -s "$chroot_dir/usr/share/doc/emnify-edge/examples/udev/70-emnify-modem.rules"
+# The bridge template is compiled into the binary (bridge-config needs no installed file); its source is
+# shipped beside the other mosquitto example.
+check "examples: the bridge template" test -s "$chroot_dir/usr/share/doc/emnify-edge/examples/mosquitto/emnify-bridge.conf.in"
+check "bridge-config fills in the built-in template (the shipped configuration, --iccid)" \
+    bash -c "chroot '$chroot_dir' /usr/bin/emnify-edge bridge-config --config /etc/emnify-edge/emnify-edge.toml --iccid 89883070000012345674 --cluster nats-1.example.net:8883 2>/dev/null | grep -qx 'topic emnify/8988307000001234567/event/+ in 1'"
 passwd_line="$(in_root getent passwd emnify-edge)"
 IFS=: read -r _ _ uid gid _ home shell <<<"$passwd_line"
 check "system user emnify-edge exists" test -n "$passwd_line"

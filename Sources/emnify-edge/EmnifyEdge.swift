@@ -13,7 +13,7 @@ struct EmnifyEdge: AsyncParsableCommand {
         version: EdgeVersion.current,
         subcommands: [
             RunCommand.self, EventsCommand.self, IdentityCommand.self, ConfigCommand.self, DiagnoseCommand.self,
-            RelayCommand.self,
+            RelayCommand.self, BridgeConfigCommand.self,
         ]
     )
 }

@@ -15,13 +15,7 @@ struct IdentityCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(
-        help: ArgumentHelp("Read from this source for this run: auto, modemmanager, at or static.", valueName: "source")
-    )
-    var source: ModemSource?
-
-    @Option(help: ArgumentHelp("Use this board profile (e.g. quectel-ec25).", valueName: "name"))
-    var board: String?
+    @OptionGroup var modem: ModemOptions
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -29,7 +23,7 @@ struct IdentityCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let context = try CommandContext(options: global)
-            let reader = try context.parts.modemReader(source: source, board: board)
+            let reader = try modem.reader(context)
             do throws(ModemIdentityError) {
                 let report = try await reader.read()
                 print(
@@ -40,6 +34,22 @@ struct IdentityCommand: AsyncParsableCommand {
                 throw CommandFailure("\(error)")
             }
         }
+    }
+}
+
+/// Where the modem's identity is read from: `identity` and `bridge-config` read it the same way.
+struct ModemOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Read from this source for this run: auto, modemmanager, at or static.", valueName: "source")
+    )
+    var source: ModemSource?
+
+    @Option(help: ArgumentHelp("Use this board profile (e.g. quectel-ec25).", valueName: "name"))
+    var board: String?
+
+    /// The configured reader with `--source` and `--board` applied.
+    func reader(_ context: CommandContext) throws -> ModemIdentityReader {
+        try context.parts.modemReader(source: source, board: board)
     }
 }
 

@@ -5,7 +5,9 @@ import TestSupport
 /// The help text is a contract with field engineers and the man pages: a change must be
 /// deliberate. To accept a change, run the tests with `UPDATE_GOLDEN=1` and review the diff.
 @Suite struct HelpContractTests {
-    static let commands: [[String]] = [[], ["run"], ["events"], ["identity"], ["config", "check"], ["diagnose"]]
+    static let commands: [[String]] = [
+        [], ["run"], ["events"], ["identity"], ["config", "check"], ["diagnose"], ["bridge-config"],
+    ]
 
     @Test(arguments: commands)
     func helpMatchesTheGoldenFile(command: [String]) async throws {

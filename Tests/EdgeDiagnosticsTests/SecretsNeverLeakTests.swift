@@ -37,6 +37,12 @@ import TestSupport
                 ["identity", "--json"],
                 ["config", "check"], ["config", "check", "--json"], ["diagnose"], ["diagnose", "--json"],
                 ["diagnose", "--bundle", bundle],
+                // The broker password as the bridge's cluster password: it goes into the written file only.
+                [
+                    "bridge-config", "--cluster", "127.0.0.1:1883", "--no-tls", "--username", DiagnoseFixture.mqttUser,
+                    "--password-file", fixture.directory.file("mqtt-password"), "--output",
+                    fixture.directory.file("emnify-bridge.conf"),
+                ],
             ]
             for command in commands {
                 await control.revokeTokens()  // each command finds a cached JWT that no longer works
@@ -48,6 +54,8 @@ import TestSupport
                 scanned.append(("\(name) stdout", result.standardOutput))
                 scanned.append(("\(name) stderr", result.standardError))
             }
+            let bridge = try String(contentsOfFile: fixture.directory.file("emnify-bridge.conf"), encoding: .utf8)
+            #expect(bridge.contains("remote_password \(DiagnoseFixture.mqttPassword)"), "bridge-config wrote its file")
             let eventsLog = try #require(scanned.first { $0.source == "events --since stderr" })
             #expect(eventsLog.text.contains("/api/v1/"), "-v logged the requests: \(eventsLog.text.prefix(500))")
 
