@@ -114,10 +114,10 @@ extension Agent {
     /// Called about once a second by the loop: re-reads the modem identity when due (a SIM swap
     /// ends the loop), saves what was bridged, and publishes the retained state and health when
     /// they changed. Returns why the loop must end, if it must.
-    public func bridgeTick(_ watch: BridgeWatch) async -> AgentStop? {
+    public func bridgeTick(_ watch: BridgeWatch, now: Int64) async -> AgentStop? {
         var health = bridgeHealth ?? BridgeHealth()
         health.link = watch.link.rawValue
-        health.relaysOnline = watch.onlineRelays
+        health.relaysOnline = watch.onlineRelays(now: now)
         health.fallback = watch.fallback
         let changed = health.summary != bridgeHealth?.summary
         bridgeHealth = health

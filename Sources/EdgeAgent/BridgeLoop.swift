@@ -95,14 +95,16 @@ public final class BridgeLoop: Sendable {
                     logger.debug("the relay's state of this SIM", metadata: ["newest": "\(newest?.id ?? -1)"])
                     watch.fleetState(
                         newestEventID: newest?.id,
-                        timestampMillis: newest.flatMap { EmnifyTimestamp(parsing: $0.timestamp)?.millisecondsSinceEpoch })
+                        timestampMillis: newest.flatMap {
+                            EmnifyTimestamp(parsing: $0.timestamp)?.millisecondsSinceEpoch
+                        })
                 } else {
                     await agent.observeBridged(message)
                 }
             case .localBrokerReconnected:
                 watch.localBrokerReconnected(now: now)
             case .tick:
-                if let stop = await agent.bridgeTick(watch) { return stop }
+                if let stop = await agent.bridgeTick(watch, now: now) { return stop }
                 if let action = watch.next(now: now) {
                     let outcome: PollOutcome
                     switch action {

@@ -10,12 +10,15 @@ import EdgeCommon
 ///   the session: the relay's retained state of the SIM, delivered again on the resubscription,
 ///   names the newest event the cluster had; when the agent has recorded it by then, nothing is
 ///   missing (`skippableFor`). So a gateway whose link comes and goes makes no API request.
-/// - The relays re-announce their status every 5 minutes, so a bridge that is up but brings
-///   nothing for `quietLimit` is broken somewhere (a lost subscription on the cluster): reconcile.
-///   Events alone are no heartbeat: a SIM has about 20 a day.
-/// - While no relay is online (after 30 s to receive their retained statuses), while the bridge
-///   has been down for `quietLimit`, or while no bridge notification came for `quietLimit` (no
-///   bridge, or `notifications` off), it polls every `pollInterval`; once that ends it reconciles.
+/// - It polls every `pollInterval` (the first poll reads the API from the cursor: a
+///   reconciliation) while the bridge cannot bring events, and reconciles once that ends:
+///   - the bridge is up but brought nothing at all for `quietLimit`: the relays re-announce their
+///     status every 5 minutes, so it is broken somewhere (a lost subscription on the cluster).
+///     Events alone are no heartbeat: a SIM has about 20 a day;
+///   - no relay is online (after 30 s to receive their retained statuses; a relay not heard for
+///     `quietLimit` is not online either);
+///   - the bridge has been down for `quietLimit`, or no bridge notification came for `quietLimit`
+///     (no bridge, or `notifications` off).
 public struct BridgeWatch: Sendable {
     public enum Link: String, Sendable { case unknown, up, down }
 
@@ -33,8 +36,8 @@ public struct BridgeWatch: Sendable {
     public private(set) var link = Link.unknown
     var linkSince: Int64
     let startedAt: Int64
-    /// Each relay's last status: online or not.
-    public private(set) var relays: [String: Bool] = [:]
+    /// Each relay's last status (online or not) and when it came.
+    var relays: [String: (online: Bool, at: Int64)] = [:]
     var lastMessageAt: Int64
     var pending: (reason: String, notBefore: Int64, cap: Int64, skippable: Bool)?
     /// The newest event of the relay's retained state of this SIM (`<prefix>/<iccid>/fleet/state`)
@@ -74,7 +77,13 @@ public struct BridgeWatch: Sendable {
         newestAtConnect = newestEventID.map { ($0, timestampMillis) }
     }
 
-    public var onlineRelays: [String] { relays.filter(\.value).map(\.key).sorted() }
+    /// A relay repeats `online` every 5 minutes; one not heard for `quietLimit` (at least 10 minutes)
+    /// is gone. (The broker's retained copy of a status is as old as the bridge's last subscribe: a
+    /// relay that went offline while the bridge was up still reads `online` to an agent that starts
+    /// later.)
+    public func onlineRelays(now: Int64) -> [String] {
+        relays.filter { $0.value.online && now - $0.value.at <= quietLimitMillis }.map(\.key).sorted()
+    }
 
     /// Any message the bridge brought (an event, a relay status, the bridge's own notification).
     public mutating func delivered(now: Int64) {
@@ -106,7 +115,7 @@ public struct BridgeWatch: Sendable {
     }
 
     public mutating func relayStatus(relay: String, payload: [UInt8], now: Int64) {
-        relays[relay] = payload == Array("online".utf8)
+        relays[relay] = (payload == Array("online".utf8), now)
     }
 
     /// What to do now, if anything.
@@ -121,9 +130,6 @@ public struct BridgeWatch: Sendable {
             trigger("polling ended (\(ended))", now: now)
         }
         if let waiting = pending, now >= waiting.notBefore { return .reconcile(reason: waiting.reason) }
-        if pending == nil && link == .up && now - lastMessageAt >= quietLimitMillis {
-            return .reconcile(reason: "nothing bridged for \(DurationText.format(.milliseconds(now - lastMessageAt)))")
-        }
         return nil
     }
 
@@ -136,8 +142,8 @@ public struct BridgeWatch: Sendable {
             if succeeded {
                 pending = nil
                 failures = 0
-                // A quiet bridge is reconciled once per quiet limit, not on every tick.
-                lastMessageAt = max(lastMessageAt, now)
+                // A fallback that follows (a quiet bridge) polls one interval later, not at once.
+                lastPollAt = now
             } else {
                 failures += 1
                 var generator = SystemRandomNumberGenerator()
@@ -163,7 +169,9 @@ public struct BridgeWatch: Sendable {
             return "the bridge has been down for \(DurationText.format(.milliseconds(now - linkSince)))"
         case .unknown where now - startedAt >= quietLimitMillis:
             return "no bridge notification on the local broker (no bridge, or its notifications are off)"
-        case .up where now - startedAt >= Self.relayGraceMillis && onlineRelays.isEmpty:
+        case .up where now - lastMessageAt >= quietLimitMillis:
+            return "nothing bridged for \(DurationText.format(.milliseconds(now - lastMessageAt)))"
+        case .up where now - startedAt >= Self.relayGraceMillis && onlineRelays(now: now).isEmpty:
             return "no relay is online"
         default:
             return nil

@@ -119,9 +119,10 @@ extension ConfigurationKey {
         ),
         .duration(
             "agent", "quiet_limit", \.agent.quietLimit,
-            check: { $0 < .seconds(60) ? "at least 60s: the relays re-announce their status every 5 minutes" : nil },
+            check: { $0 < .seconds(600) ? "at least 10m: the relays re-announce their status every 5 minutes" : nil },
             "Bridge mode: this long without any bridged message while the bridge is up, and the agent reads the API "
-                + "to close a possible gap (and polls while the bridge stays down)."
+                + "to close a possible gap, then polls until the bridge brings something; it also polls while the "
+                + "bridge stays down this long."
         ),
 
         // [mqtt]

@@ -32,9 +32,14 @@ import Testing
 
     @Test mutating func steadyStateMakesNoRequests() {
         steady()
-        for minute in 1...14 {
-            watch.delivered(now: Int64(minute) * 60_000)
-            #expect(watch.next(now: Int64(minute) * 60_000 + 1) == nil)
+        for minute in Int64(1)...120 {
+            let now = minute * 60_000
+            if minute % 5 == 0 {
+                // The relay's repeat.
+                watch.delivered(now: now)
+                watch.relayStatus(relay: "r1", payload: online, now: now)
+            }
+            #expect(watch.next(now: now + 1) == nil)
         }
     }
 
@@ -75,14 +80,12 @@ import Testing
         #expect(watch.skippableFor == nil, "the local broker's retained copy may be old")
     }
 
-    @Test mutating func aQuietBridgeOrAFailedReconciliationIsNeverSkipped() {
+    @Test mutating func aFailedReconciliationIsNeverSkipped() {
         steady()
-        watch.fleetState(newestEventID: 7)
-        #expect(watch.next(now: 905_000) != nil)
-        #expect(watch.skippableFor == nil, "quiet: the bridge may have lost the subscription")
-        watch.bridgeNotification(up, retained: false, now: 910_000)
+        watch.bridgeNotification(up, retained: false, now: 10_000)
         watch.fleetState(newestEventID: 8)
-        watch.done(watch.next(now: 913_000)!, succeeded: false, now: 913_000)
+        #expect(watch.skippableFor?.id == 8)
+        watch.done(watch.next(now: 13_000) ?? .poll(reason: "none"), succeeded: false, now: 13_000)
         #expect(watch.skippableFor == nil, "a retry after a failure reads the API")
     }
 
@@ -93,26 +96,34 @@ import Testing
         #expect(watch.next(now: 53_000) == .reconcile(reason: "the local broker connection came back"))
     }
 
-    @Test mutating func aQuietBridgeIsReconciledOncePerQuietLimit() {
+    @Test mutating func aQuietBridgeIsPolledUntilItBringsSomething() {
         steady()
-        // The start reconciliation at 5 s counts as the last sign of the bridge.
-        #expect(watch.next(now: 904_000) == nil)
-        let action = watch.next(now: 905_000)
-        guard case .reconcile(let reason)? = action else {
-            Issue.record("expected a reconciliation, got \(String(describing: action))")
+        // The start reconciliation at 5 s; the relay's last status at 0.1 s.
+        #expect(watch.next(now: 900_000) == nil)
+        guard case .poll(let reason)? = watch.next(now: 900_101) else {
+            Issue.record("expected polling")
             return
         }
         #expect(reason.hasPrefix("nothing bridged for"))
-        watch.done(action!, succeeded: true, now: 905_000)
-        #expect(watch.next(now: 905_100) == nil)
-        #expect(watch.next(now: 1_805_000) != nil, "and again one quiet limit later")
+        watch.done(.poll(reason: reason), succeeded: true, now: 900_101)
+        #expect(watch.next(now: 950_000) == nil)
+        #expect(watch.next(now: 960_101) != nil, "every poll interval")
+        watch.delivered(now: 970_000)
+        watch.relayStatus(relay: "r1", payload: online, now: 970_000)
+        #expect(watch.next(now: 970_000) == nil)
+        guard case .reconcile(let ended)? = watch.next(now: 973_000) else {
+            Issue.record("expected a reconciliation once the bridge speaks again")
+            return
+        }
+        #expect(ended.hasPrefix("polling ended (nothing bridged for"))
     }
 
     @Test mutating func withNoRelayOnlineItPollsEveryIntervalAndReconcilesWhenOneIsBack() {
         steady()
         watch.relayStatus(relay: "r1", payload: offline, now: 40_000)
-        let poll = watch.next(now: 40_000)
-        #expect(poll == .poll(reason: "no relay is online"))
+        #expect(watch.next(now: 40_000) == nil, "the start's reconciliation read the API 35 s ago")
+        let poll = watch.next(now: 65_000)
+        #expect(poll == .poll(reason: "no relay is online"), "one poll interval after it")
         watch.done(poll!, succeeded: true, now: 40_000)
         #expect(watch.next(now: 99_000) == nil)
         #expect(watch.next(now: 100_000) == .poll(reason: "no relay is online"), "every poll interval")
@@ -122,12 +133,26 @@ import Testing
         #expect(watch.next(now: 123_000) == .reconcile(reason: "polling ended (no relay is online)"))
     }
 
+    /// The broker's retained `online` of a relay that went offline while the bridge was up: without
+    /// its 5-minute repeat it counts as gone after the quiet limit.
+    @Test mutating func aRelayNotHeardForTheQuietLimitIsNotOnline() {
+        steady()
+        #expect(watch.onlineRelays(now: 900_000) == ["r1"])
+        watch.delivered(now: 890_000)  // an event: the bridge delivers, the relay is silent
+        #expect(watch.next(now: 900_100) == nil)
+        #expect(watch.onlineRelays(now: 900_101).isEmpty)
+        #expect(watch.next(now: 900_101) == .poll(reason: "no relay is online"))
+        watch.relayStatus(relay: "r1", payload: online, now: 950_000)
+        #expect(watch.onlineRelays(now: 950_000) == ["r1"], "its repeat")
+    }
+
     @Test mutating func noRelayStatusAtAllIsJudgedAfterAGrace() {
         watch.bridgeNotification(up, retained: true, now: 100)
         let start = watch.next(now: 3_100)
         watch.done(start!, succeeded: true, now: 3_100)
         #expect(watch.next(now: 29_000) == nil, "30 s for the retained statuses to arrive")
-        #expect(watch.next(now: 30_000) == .poll(reason: "no relay is online"))
+        #expect(watch.next(now: 30_000) == nil, "and a poll interval after the start's reconciliation")
+        #expect(watch.next(now: 63_100) == .poll(reason: "no relay is online"))
     }
 
     @Test mutating func aBridgeDownLongerThanTheQuietLimitPolls() {
