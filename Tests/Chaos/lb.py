@@ -5,6 +5,8 @@ next relay in turn; a relay that refuses the connection is skipped (the balancer
 import asyncio
 import threading
 
+from tcp_pipe import pipe
+
 
 class RoundRobin:
     def __init__(self, targets):
@@ -39,22 +41,6 @@ class RoundRobin:
             writer.close()
             return
         up_reader, up_writer = upstream
-
-        async def pipe(source, sink):
-            try:
-                while True:
-                    data = await source.read(65536)
-                    if not data:
-                        break
-                    sink.write(data)
-                    await sink.drain()
-            except (OSError, asyncio.CancelledError):
-                pass
-            finally:
-                try:
-                    sink.close()
-                except OSError:
-                    pass
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 

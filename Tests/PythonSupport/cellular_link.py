@@ -15,6 +15,8 @@ estimate TLS's per-record overhead. No third-party imports."""
 import asyncio
 import threading
 
+from tcp_pipe import pipe
+
 
 class Link:
     def __init__(self, targets):
@@ -80,21 +82,12 @@ class Link:
             self._writers.difference_update((writer, up_writer))
 
     async def _pipe(self, source, sink, direction):
-        try:
-            while data := await source.read(65536):
-                with self._lock:
-                    self._counts[direction] += len(data)
-                    self._counts["chunks_" + direction] += 1
-                sink.write(data)
-                await sink.drain()
-        except (OSError, asyncio.CancelledError):
-            pass
-        finally:
-            # One side closing closes the other: a cut reaches both the bridge and the cluster.
-            try:
-                sink.close()
-            except OSError:
-                pass
+        def count(size):
+            with self._lock:
+                self._counts[direction] += size
+                self._counts["chunks_" + direction] += 1
+        # One side closing closes the other: a cut reaches both the bridge and the cluster.
+        await pipe(source, sink, count)
 
     async def _shutdown(self):
         self._server.close()
