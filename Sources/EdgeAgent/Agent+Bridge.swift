@@ -119,7 +119,7 @@ extension Agent {
         health.link = watch.link.rawValue
         health.relaysOnline = watch.onlineRelays(now: now)
         health.fallback = watch.fallback
-        let changed = health.summary != bridgeHealth?.summary
+        if health.summary != bridgeHealth?.summary { bridgeHealthUnpublished = true }
         bridgeHealth = health
         do {
             try await refreshIdentity()
@@ -129,14 +129,19 @@ extension Agent {
         } catch {
             logger.warning("cannot read the modem identity", metadata: ["error": "\(error)"])
         }
-        guard changed || bridgedUnsaved > 0 || bridgeHealthUnpublished, let identity else { return nil }
-        bridgeHealthUnpublished = false
         if bridgedUnsaved > 0 {
             bridgedUnsaved = 0
             saveState()
+            bridgeHealthUnpublished = true
         }
-        // Best effort: the next change or reconciliation publishes them again.
-        try? await publishStatusTopics(identity)
+        guard bridgeHealthUnpublished, let identity else { return nil }
+        do {
+            try await publishStatusTopics(identity)
+            bridgeHealthUnpublished = false
+        } catch {
+            // Tried again on the next tick.
+            logger.debug("state and health not published", metadata: ["error": "\(error)"])
+        }
         return nil
     }
 

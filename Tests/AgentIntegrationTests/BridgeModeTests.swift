@@ -43,7 +43,8 @@ import TestSupport
 
         func relay(_ id: String, _ status: String) async throws {
             try await connection.publish(
-                MQTTMessage(topic: "emnify/relay/\(id)/status", text: status, qos: 0, retain: true))
+                // QoS 1 (the bridge's is 0): on the broker before the agent starts, whatever the load.
+                MQTTMessage(topic: "emnify/relay/\(id)/status", text: status, qos: 1, retain: true))
         }
 
         /// A new event of the SIM, in the API; `bridged`: the bridge brings it too.
@@ -57,12 +58,15 @@ import TestSupport
                 + #""event_severity":{"id":0,"description":"INFO"},"organisation":{"id":2,"name":"Fleet"},"#
                 + #""endpoint":{"id":\#(emulator.endpointID!),"name":"gateway"},"#
                 + #""sim":{"id":\#(emulator.simID),"iccid":"\#(harness.iccid19)"}}"#
-            try await harness.emulator.control.injectRaw(json)
+            // As on the real chain, where the relay publishes what emnify already has; but here the bridge's
+            // copy goes first, so that a reconciliation the agent may run meanwhile (after a reconnect of
+            // its own connection on a loaded machine) cannot publish it before the bridge does.
             if bridged {
                 try await connection.publish(
                     MQTTMessage(
                         topic: harness.topicBase + "/event/create-pdp-context", text: json, qos: 1, retain: false))
             }
+            try await harness.emulator.control.injectRaw(json)
             return id
         }
 
@@ -86,15 +90,17 @@ import TestSupport
 
     func bridgedHarness(relayOnline: Bool) async throws -> (AgentHarness, BridgeStandIn) {
         let harness = try await AgentHarness(
-            emulator: .init(tls: .selfSigned, history: 5), extraAgentConfiguration: "events = \"bridge\"")
+            emulator: .init(tls: .selfSigned, history: 5),
+            extraAgentConfiguration: "events = \"bridge\"\n\n[log]\nlevel = \"info\"")
         let bridge = try await BridgeStandIn(harness)
         try await bridge.link(true)
         try await bridge.relay("relay-a", relayOnline ? "online" : "offline")
         try await harness.subscribe()
         try harness.startAgent()
         try await harness.wait("the start reconciliation's backfill") { harness.receivedEventIDs.count >= 5 }
-        try await harness.wait("the start reconciliation on the health topic") {
+        try await harness.wait("the start reconciliation on the health topic, with the relay's status") {
             bridgeHealth(harness)?["reconciliations"] as? Int == 1
+                && bridgeHealth(harness)?["relays_online"] as? [String] == (relayOnline ? ["relay-a"] : [])
         }
         return (harness, bridge)
     }
