@@ -145,6 +145,7 @@ extension Agent {
         return nil
     }
 
+    /// Whether a loop driving the agent must end: a stop was requested, or the agent stopped by itself.
     public var stopRequestedOrDone: Bool { stopRequested || stopReason != nil }
 
     /// Starts the bridge's health record (the health topic then carries it).

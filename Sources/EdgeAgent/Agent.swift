@@ -39,7 +39,8 @@ public actor Agent {
     /// Whether this process has published the retained identity: a broker that lost it (a power
     /// cut before its autosave) gets it again from the first poll, even for an unchanged SIM.
     var identityPublished = false
-    var stopReason: AgentStop?
+    /// Why the agent stopped by itself (the SIM changed): a loop driving it ends with it.
+    public internal(set) var stopReason: AgentStop?
     var stopRequested = false
     /// The wait for the next poll, while the loop waits.
     var pause: Task<Void, any Error>?

@@ -45,10 +45,11 @@ public final class BridgeLoop: Sendable {
     /// The topic filters to subscribe to on the local broker, before `run`.
     public var filters: [String] { [topics.eventWildcard, topics.bridge, topics.relayStatusFilter, topics.fleetState] }
 
-    /// Hands over one subscription's messages (call once per filter's stream).
-    public func deliver(_ messages: AsyncStream<MQTTMessage>) -> Task<Void, Never> {
+    /// Hands over the subscription's messages: one stream for all `filters`, whose order matters
+    /// (a live bridge notification `1`, then the retained state the resubscription brings).
+    public func deliver(_ messages: AsyncStream<MQTTMessage>) {
         let feed = self.feed
-        return Task {
+        Task {
             for await message in messages { feed.yield(.message(message)) }
         }
     }
@@ -106,31 +107,31 @@ public final class BridgeLoop: Sendable {
             case .tick:
                 if let stop = await agent.bridgeTick(watch, now: now) { return stop }
                 if let action = watch.next(now: now) {
-                    let outcome: PollOutcome
-                    switch action {
-                    case .reconcile(let reason):
-                        if let newest = watch.skippableFor,
-                            await agent.skipsReconciliation(reason, newest: newest.id, at: newest.timestampMillis)
-                        {
-                            watch.done(action, succeeded: true, now: clock.monotonicMilliseconds())
-                            continue
-                        }
-                        outcome = await agent.reconcile(reason: reason)
-                    case .poll(let reason):
-                        logger.notice("polling the API: the bridge cannot bring events", metadata: ["why": "\(reason)"])
-                        outcome = await agent.fallbackPoll()
-                    }
-                    onStep(outcome)
-                    watch.done(action, succeeded: !outcome.failed, now: clock.monotonicMilliseconds())
-                    if let stop = await agent.stopReasonIfAny { return stop }
+                    let outcome = await carryOut(action, watch)
+                    if let outcome { onStep(outcome) }
+                    watch.done(
+                        action, succeeded: outcome.map { !$0.failed } ?? true, now: clock.monotonicMilliseconds())
+                    if let stop = await agent.stopReason { return stop }
                 }
                 lastStepMillis.withLock { $0 = clock.monotonicMilliseconds() }
             }
         }
-        return await agent.stopReasonIfAny
+        return await agent.stopReason
     }
-}
 
-extension Agent {
-    public var stopReasonIfAny: AgentStop? { stopReason }
+    /// The poll or reconciliation `action` asks for; nil: the reconciliation was not needed.
+    private func carryOut(_ action: BridgeWatch.Action, _ watch: BridgeWatch) async -> PollOutcome? {
+        switch action {
+        case .reconcile(let reason):
+            if let newest = watch.skippableFor,
+                await agent.skipsReconciliation(reason, newest: newest.id, at: newest.timestampMillis)
+            {
+                return nil
+            }
+            return await agent.reconcile(reason: reason)
+        case .poll(let reason):
+            logger.notice("polling the API: the bridge cannot bring events", metadata: ["why": "\(reason)"])
+            return await agent.fallbackPoll()
+        }
+    }
 }

@@ -72,8 +72,9 @@ final class MQTTClientCore: Sendable {
         case waiting(CheckedContinuation<Result<[Int], MQTTError>, Never>)
     }
 
+    /// One stream for several filters keeps their messages in the order the broker sent them.
     struct Subscription {
-        var filter: String
+        var filters: [String]
         var qos: Int
         var continuation: AsyncStream<MQTTMessage>.Continuation
     }
@@ -97,7 +98,8 @@ extension MQTTClientCore {
                 s.lastProblem = nil
                 let waiter = s.startWaiter
                 s.startWaiter = nil
-                let resubscribe = sessionPresent ? [] : s.subscriptions.values.map { ($0.filter, $0.qos) }
+                let resubscribe =
+                    sessionPresent ? [] : s.subscriptions.values.flatMap { sub in sub.filters.map { ($0, sub.qos) } }
                 return (waiter, Array(s.eventSinks.values), resubscribe, s.configuredVersion)
             }
             logger.info(
@@ -260,7 +262,8 @@ extension MQTTClientCore {
 
     func handleMessage(_ message: MQTTMessage) {
         let targets = state.withLock { s in
-            s.subscriptions.values.filter { Self.matches(filter: $0.filter, topic: message.topic) }.map(\.continuation)
+            s.subscriptions.values.filter { $0.filters.contains { Self.matches(filter: $0, topic: message.topic) } }
+                .map(\.continuation)
         }
         for target in targets { target.yield(message) }
     }

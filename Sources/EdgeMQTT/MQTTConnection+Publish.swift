@@ -130,22 +130,41 @@ extension MQTTConnection {
     /// The subscription is renewed after a reconnect without a session. For diagnostics and tests: the stream
     /// buffers without limit; ending the iteration stops delivery locally (no UNSUBSCRIBE is sent).
     public func subscribe(_ filter: String, qos: Int) async throws(MQTTError) -> AsyncStream<MQTTMessage> {
-        guard mosquitto_sub_topic_check(filter) == MOSQ_ERR_SUCCESS.rawValue else {
+        try await subscribe([filter], qos: qos)
+    }
+
+    /// Subscribes to every filter and returns their messages in one stream, in the order the broker sent
+    /// them (separate streams would lose the order between filters: a bridge's notification before the
+    /// retained messages of its resubscription). Overlapping filters bring what the broker sends:
+    /// mosquitto sends a message once per matching subscription.
+    public func subscribe(_ filters: [String], qos: Int) async throws(MQTTError) -> AsyncStream<MQTTMessage> {
+        for filter in filters where mosquitto_sub_topic_check(filter) != MOSQ_ERR_SUCCESS.rawValue {
             throw .subscribeFailed(filter: filter, detail: "not a valid topic filter")
         }
         let core = self.core
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+        // Registered before the SUBSCRIBEs, so that the retained messages they bring are not missed.
         let id = try core.state.withLock { s throws(MQTTError) -> UInt64 in
             guard s.phase == .running else { throw .stopped }
             let id = s.makeID()
-            s.subscriptions[id] = .init(filter: filter, qos: qos, continuation: continuation)
+            s.subscriptions[id] = .init(filters: filters, qos: qos, continuation: continuation)
             return id
         }
         continuation.onTermination = { _ in core.state.withLock { _ = $0.subscriptions.removeValue(forKey: id) } }
+        do throws(MQTTError) {
+            for filter in filters { try await subscribeOne(filter, qos: qos) }
+        } catch {
+            continuation.finish()
+            throw error
+        }
+        return stream
+    }
+
+    private func subscribeOne(_ filter: String, qos: Int) async throws(MQTTError) {
+        let core = self.core
         var mid: Int32 = 0
         let rc = handle.subscribe(filter, qos: qos, mid: &mid)
         guard rc == MOSQ_ERR_SUCCESS.rawValue else {
-            continuation.finish()
             throw rc == MOSQ_ERR_NO_CONN.rawValue
                 ? .notConnected : .subscribeFailed(filter: filter, detail: MosquittoText.error(rc))
         }
@@ -157,17 +176,11 @@ extension MQTTConnection {
             }
             if let early { waiter.resume(returning: .success(early)) }
         }
-        do throws(MQTTError) {
-            let codes = try granted.get()
-            if let code = codes.first, code >= 128 {
-                throw MQTTError.subscribeFailed(
-                    filter: filter, detail: "the broker refused it: \(MosquittoText.reason(code)) (\(code))")
-            }
-        } catch {
-            continuation.finish()
-            throw error
+        let codes = try granted.get()
+        if let code = codes.first, code >= 128 {
+            throw MQTTError.subscribeFailed(
+                filter: filter, detail: "the broker refused it: \(MosquittoText.reason(code)) (\(code))")
         }
-        return stream
     }
 }
 

@@ -78,12 +78,15 @@ public final class AgentSession: Sendable {
     ) async throws -> BridgeLoop {
         let loop = BridgeLoop(
             agent: agent, topics: topics, quietLimit: settings.quietLimit, pollInterval: settings.pollInterval)
-        for filter in loop.filters {
-            let messages = try await retrying("subscribe to \(filter) on the MQTT broker", logger: logger) {
-                try await broker.subscribe(filter, qos: 1)
-            }
-            _ = loop.deliver(messages)
+        // One subscription: the bridge's notification must come before the retained state its
+        // resubscription brings, as mosquitto sent them.
+        let filters = loop.filters
+        let messages = try await retrying(
+            "subscribe to \(filters.joined(separator: ", ")) on the MQTT broker", logger: logger
+        ) {
+            try await broker.subscribe(filters, qos: 1)
         }
+        loop.deliver(messages)
         logger.notice(
             "bridge mode: events come through the local broker's bridge; the API closes gaps",
             metadata: ["events": "\(topics.eventWildcard)", "bridge": "\(topics.bridge)"])

@@ -12,9 +12,10 @@ public protocol SessionBroker: MessagePublisher {
     func connectionEvents() -> AsyncStream<MQTTConnectionEvent>
     /// A clean DISCONNECT (the Last Will is not sent).
     func disconnect(timeout: Duration) async
-    /// The messages matching `filter`, once the broker granted the subscription (renewed after a
-    /// reconnect): bridge mode's events, bridge notification and relay statuses.
-    func subscribe(_ filter: String, qos: Int) async throws -> AsyncStream<MQTTMessage>
+    /// The messages matching any of `filters`, in the order the broker sent them, once the broker
+    /// granted the subscriptions (renewed after a reconnect): bridge mode's events, bridge
+    /// notification, relay statuses and the relay's state of the SIM.
+    func subscribe(_ filters: [String], qos: Int) async throws -> AsyncStream<MQTTMessage>
 }
 
 /// The session's broker on libmosquitto.
@@ -41,9 +42,9 @@ public struct MQTTSessionBroker: SessionBroker {
 
     public func disconnect(timeout: Duration) async { await connection.stop(timeout: timeout) }
 
-    public func subscribe(_ filter: String, qos: Int) async throws -> AsyncStream<MQTTMessage> {
+    public func subscribe(_ filters: [String], qos: Int) async throws -> AsyncStream<MQTTMessage> {
         do {
-            return try await connection.subscribe(filter, qos: qos)
+            return try await connection.subscribe(filters, qos: qos)
         } catch {
             throw CommandFailure("\(error)")
         }

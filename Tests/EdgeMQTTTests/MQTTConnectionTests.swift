@@ -68,6 +68,25 @@ struct MQTTConnectionTests {
         await late.stop(timeout: .seconds(2))
     }
 
+    /// Bridge mode depends on it: the bridge's notification, then the retained state its
+    /// resubscription brings, on different filters, must reach the agent in that order.
+    @Test(.timeLimit(.minutes(1)))
+    func oneSubscriptionForSeveralFiltersKeepsTheBrokersOrder() async throws {
+        let broker = try MosquittoBroker()
+        let subscriber = try await connected(settings(broker))
+        let publisher = try await connected(settings(broker))
+        let stream = try await subscriber.subscribe(["o/a", "o/b"], qos: 1)
+        let topics = (0..<400).map { $0 % 3 == 0 ? "o/a" : "o/b" }
+        for (index, topic) in topics.enumerated() {
+            try await publisher.publish(MQTTMessage(topic: topic, text: "\(index)", qos: 1))
+        }
+        let received = await collect(stream, count: topics.count + 1, timeout: .seconds(5))
+        // Each message once, in the publisher's order.
+        #expect(received.map { String(decoding: $0.payload, as: UTF8.self) } == topics.indices.map { "\($0)" })
+        #expect(received.map(\.topic) == topics)
+        await publisher.stop(timeout: .seconds(2))
+        await subscriber.stop(timeout: .seconds(2))
+    }
     @Test(.timeLimit(.minutes(1)))
     func lastWillFiresWhenTheConnectionDiesWithoutDisconnect() async throws {
         let broker = try MosquittoBroker()

@@ -62,7 +62,7 @@ final class InMemoryBroker: SessionBroker {
     }
 
     /// The session's unit tests run in poll mode: nothing is routed back (bridge mode runs on a real mosquitto).
-    func subscribe(_ filter: String, qos: Int) async throws -> AsyncStream<MQTTMessage> {
+    func subscribe(_ filters: [String], qos: Int) async throws -> AsyncStream<MQTTMessage> {
         AsyncStream { _ in }
     }
 
