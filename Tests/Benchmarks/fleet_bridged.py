@@ -39,6 +39,7 @@ import emulator_control as emulator  # noqa: E402
 import procstat  # noqa: E402
 from bridged_gateway import Gateway  # noqa: E402
 from chaos import WEBHOOK_SECRET, RelayProcess  # noqa: E402
+from parts import stop_all  # noqa: E402
 from waiting import wait_for  # noqa: E402
 
 MONTH = 30 * 86_400
@@ -106,15 +107,7 @@ def run(args, workdir, cluster, emu, readme):
     parts = [relay.stop]
     samplers = {}
     try:
-        import urllib.request
-
-        def up():
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{relay.port}/healthz", timeout=2) as r:
-                    return r.status == 200
-            except OSError:
-                return False
-        wait_for(up, 120, "the bridged phase's relay")
+        wait_for(relay.healthy, 120, "the bridged phase's relay")
         samplers = {"relay": procstat.MemorySampler(relay.process.pid, interval=1).start(),
                     **{node.name: procstat.MemorySampler(node.process.pid, interval=1).start()
                        for node in cluster.nodes}}
@@ -266,11 +259,7 @@ def run(args, workdir, cluster, emu, readme):
     finally:
         for sampler in samplers.values():
             sampler.stop()
-        for stop in reversed(parts):
-            try:
-                stop()
-            except Exception as error:  # noqa: BLE001 - every part must be stopped
-                print(f"stopping a part: {error}", file=sys.stderr)
+        stop_all(parts)
 
 
 def org_events_since(emu, since, count):

@@ -22,7 +22,6 @@ after the reconnect: nothing while the bridge delivers, nothing during the cut (
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -35,6 +34,7 @@ import emulator_control as emulator  # noqa: E402
 import nats_cluster  # noqa: E402
 from bridged_gateway import Gateway, wipe_cluster_session  # noqa: E402
 from chaos import WEBHOOK_SECRET, Emulator, RelayProcess  # noqa: E402
+from parts import stop_and_clean  # noqa: E402
 from waiting import wait_for  # noqa: E402
 
 POLL_INTERVAL = 3  # seconds: an agent that polls shows within a few seconds of any phase
@@ -113,7 +113,7 @@ def main():
         sims = emulator.all_sims(emu.url, emu.context)
         relay = RelayProcess("relay-a", arguments.bin_dir, workdir, emu, hosts, poll_interval=10, look_back=30)
         parts.append(relay.stop)
-        wait_for(lambda: relay_healthy(relay), 120, "the relay's webhook")
+        wait_for(relay.healthy, 120, "the relay's webhook")
         stream = emulator.create_stream(emu.url, emu.context, url=f"http://127.0.0.1:{relay.port}/emnify/events",
                                         headers=[f"Authorization:Bearer {WEBHOOK_SECRET}"], size=20,
                                         interval_ms=200, timeout_ms=5000)
@@ -264,25 +264,8 @@ def main():
         ok = not failures and len(produced) > 0
         print("bridged: PASS" if ok else "bridged: FAIL")
     finally:
-        for stop in reversed(parts):
-            try:
-                stop()
-            except Exception as error:  # noqa: BLE001 - every part must be stopped
-                print(f"stopping a part: {error}", file=sys.stderr)
-        if ok and not arguments.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"logs kept in {workdir}")
+        stop_and_clean(parts, workdir, ok, arguments.keep)
     sys.exit(0 if ok else 1)
-
-
-def relay_healthy(relay):
-    import urllib.request
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{relay.port}/healthz", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

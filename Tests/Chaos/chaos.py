@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import ssl
 import subprocess
 import sys
@@ -32,6 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "PythonSupport"))
 import emulator_control as emulator  # noqa: E402
 import nats_cluster  # noqa: E402
 from lb import RoundRobin  # noqa: E402
+from parts import stop_and_clean  # noqa: E402
 from waiting import die_with_parent, free_port, wait_for  # noqa: E402
 
 import paho.mqtt.client as mqtt  # noqa: E402
@@ -128,6 +128,14 @@ level = "notice"
     def kill(self):
         self.process.kill()
         self.process.wait()
+
+    def healthy(self):
+        """Whether its webhook answers (`/healthz`)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -264,14 +272,7 @@ def main():
         balancer = RoundRobin([("127.0.0.1", r.port) for r in relays])
         parts.append(balancer.close)
 
-        def healthy(relay):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{relay.port}/healthz", timeout=2) as r:
-                    return r.status == 200
-            except OSError:
-                return False
-
-        wait_for(lambda: all(healthy(r) for r in relays), 120, "both relays' webhooks")
+        wait_for(lambda: all(r.healthy() for r in relays), 120, "both relays' webhooks")
         say("relays up")
         stream_args = dict(url=f"http://127.0.0.1:{balancer.port}/emnify/events",
                            headers=[f"Authorization:Bearer {WEBHOOK_SECRET}"], size=50, interval_ms=200,
@@ -319,7 +320,7 @@ def main():
                 emulator.inject_event(emu.url, emu.context, "user_verified")
                 user_events += 1
         time.sleep(max(0, begin + d - time.monotonic()))
-        wait_for(lambda: all(healthy(r) for r in relays), 180, "both relays back")
+        wait_for(lambda: all(r.healthy() for r in relays), 180, "both relays back")
         say("faults over; waiting for the stream to drain and the reconciliation to settle")
         # Everything generated is in the feed once generation ends (rate × duration events).
         time.sleep(3)
@@ -373,15 +374,7 @@ def main():
         ok = not lost and not invented and not recorder.wrong_topic and len(produced) > 0 and len(polling) == 1
         print("chaos: PASS" if ok else "chaos: FAIL")
     finally:
-        for stop in reversed(parts):
-            try:
-                stop()
-            except Exception as error:  # noqa: BLE001 - every part must be stopped
-                print(f"stopping a part: {error}", file=sys.stderr)
-        if ok and not arguments.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"logs kept in {workdir}")
+        stop_and_clean(parts, workdir, ok, arguments.keep)
     sys.exit(0 if ok else 1)
 
 
