@@ -16,36 +16,27 @@ import TestSupport
     /// A relay's status, retained on the cluster before the gateway's broker starts (as at a gateway's boot),
     /// comes in with the bridge's SUBSCRIBE and is retained locally.
     @Test func thisSIMsEventsAndTheRelayStatusComeInAndOthersDoNot() async throws {
-        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
-        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
-        defer { cluster.stopAll() }
-        try await Tool.publish(
-            cluster: cluster, node: 0, topic: "emnify/relay/r1/status", message: "online", retain: true)
-        try await Tool.waitForRetained(cluster: cluster, node: 0, topic: "emnify/relay/r1/status", value: "online")
-        let gateway = try await Gateway(cluster: cluster)
-        defer { gateway.stop() }
-        // The bridge's own state, retained on the local broker only.
-        try await gateway.waitForBridgeState("1")
-        try await gateway.waitUntilBridged(from: cluster)
-        // Retained locally: a subscriber that comes later gets it at once.
-        #expect(try await Tool.retained(port: gateway.broker.port, topic: "emnify/relay/r1/status") == "online")
+        try await Self.withGateway(relayOnline: true) { cluster, gateway in
+            // The relay's status and the bridge's own state (that one on the local broker only), retained locally: a subscriber that comes later gets it at once.
+            #expect(try await Tool.retained(port: gateway.broker.port, topic: "emnify/relay/r1/status") == "online")
 
-        let onCluster = try Subscriber(cluster: cluster, node: 1, topic: "emnify/#")
-        try await onCluster.waitUntilSubscribed(cluster: cluster, node: 2)
-        let local = try Subscriber(port: gateway.broker.port, topic: "emnify/#")
-        try await local.waitFor("emnify/\(Self.own)/bridge 1")
-        try await local.waitFor("emnify/relay/r1/status online")
+            let onCluster = try Subscriber(cluster: cluster, node: 1, topic: "emnify/#")
+            try await onCluster.waitUntilSubscribed(cluster: cluster, node: 2)
+            let local = try Subscriber(port: gateway.broker.port, topic: "emnify/#")
+            try await local.waitFor("emnify/\(Self.own)/bridge 1")
+            try await local.waitFor("emnify/relay/r1/status online")
 
-        try await Tool.publish(cluster: cluster, node: 0, topic: "emnify/\(Self.other)/event/x", message: "other-1")
-        try await Tool.publish(cluster: cluster, node: 0, topic: "emnify/\(Self.own)/event/x", message: "own-1")
-        try await Tool.publish(cluster: cluster, node: 1, topic: "emnify/\(Self.own)/event/y", message: "own-2")
-        try await local.waitFor("emnify/\(Self.own)/event/x own-1")
-        try await local.waitFor("emnify/\(Self.own)/event/y own-2")
-        // The other SIM's event was on the cluster, and only there.
-        try await onCluster.waitFor("emnify/\(Self.other)/event/x other-1")
-        #expect(!local.lines.contains { $0.contains(Self.other) }, "\(local.lines)")
-        local.stop()
-        onCluster.stop()
+            try await Tool.publish(cluster: cluster, node: 0, topic: "emnify/\(Self.other)/event/x", message: "other-1")
+            try await Tool.publish(cluster: cluster, node: 0, topic: "emnify/\(Self.own)/event/x", message: "own-1")
+            try await Tool.publish(cluster: cluster, node: 1, topic: "emnify/\(Self.own)/event/y", message: "own-2")
+            try await local.waitFor("emnify/\(Self.own)/event/x own-1")
+            try await local.waitFor("emnify/\(Self.own)/event/y own-2")
+            // The other SIM's event was on the cluster, and only there.
+            try await onCluster.waitFor("emnify/\(Self.other)/event/x other-1")
+            #expect(!local.lines.contains { $0.contains(Self.other) }, "\(local.lines)")
+            local.stop()
+            onCluster.stop()
+        }
     }
 
     /// A status the relay publishes (retained) while the bridge is up reaches local subscribers at once, but the
@@ -54,93 +45,71 @@ import TestSupport
     /// relays' 5-minute repeat), not trust a retained value it reads at its start. A fact test: it fails if that
     /// changes, and then this comment and firmware-config/mosquitto/README.md must too.
     @Test func aStatusChangeWhileBridgedIsLiveNotRetainedLocally() async throws {
-        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
-        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
-        defer { cluster.stopAll() }
-        try await Tool.publish(
-            cluster: cluster, node: 0, topic: "emnify/relay/r1/status", message: "online", retain: true)
-        try await Tool.waitForRetained(cluster: cluster, node: 0, topic: "emnify/relay/r1/status", value: "online")
-        let gateway = try await Gateway(cluster: cluster)
-        defer { gateway.stop() }
-        try await gateway.waitForBridgeState("1")
-        try await gateway.waitUntilBridged(from: cluster)
-        let local = try Subscriber(
-            port: gateway.broker.port, arguments: ["-q", "1", "-F", "%r %t %p", "-t", "emnify/relay/+/status"])
-        try await local.waitFor("1 emnify/relay/r1/status online")
-        try await Tool.publish(
-            cluster: cluster, node: 0, topic: "emnify/relay/r1/status", message: "offline", retain: true)
-        try await local.waitFor("0 emnify/relay/r1/status offline")
-        #expect(try await Tool.retained(port: gateway.broker.port, topic: "emnify/relay/r1/status") == "online")
-        local.stop()
+        try await Self.withGateway(relayOnline: true) { cluster, gateway in
+            let local = try Subscriber(
+                port: gateway.broker.port, arguments: ["-q", "1", "-F", "%r %t %p", "-t", "emnify/relay/+/status"])
+            try await local.waitFor("1 emnify/relay/r1/status online")
+            try await Tool.publish(
+                cluster: cluster, node: 0, topic: "emnify/relay/r1/status", message: "offline", retain: true)
+            try await local.waitFor("0 emnify/relay/r1/status offline")
+            #expect(try await Tool.retained(port: gateway.broker.port, topic: "emnify/relay/r1/status") == "online")
+            local.stop()
+        }
     }
 
     @Test func theBridgeStateIsZeroOnceEveryNodeIsDown() async throws {
-        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
-        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
-        defer { cluster.stopAll() }
-        let gateway = try await Gateway(cluster: cluster)
-        defer { gateway.stop() }
-        try await gateway.waitForBridgeState("1")
-        cluster.stopAll()
-        try await gateway.waitForBridgeState("0")
+        try await Self.withGateway(bridged: false) { cluster, gateway in
+            cluster.stopAll()
+            try await gateway.waitForBridgeState("0")
+        }
     }
 
     /// The gateway's broker stops (SIGTERM: it saves its database), the relay publishes meanwhile, the broker
     /// starts again on the same persistence directory: the cluster kept the bridge's session, so the events come
     /// in, to an application's persistent session on the gateway.
     @Test func theClusterKeepsTheSessionWhileTheGatewayIsDown() async throws {
-        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
-        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
-        defer { cluster.stopAll() }
-        let gateway = try await Gateway(cluster: cluster, persistence: true)
-        defer { gateway.stop() }
-        try await gateway.waitForBridgeState("1")
         // The session's subscriptions exist on the cluster: what is published from now on is kept for it.
-        try await gateway.waitUntilBridged(from: cluster)
-        // The application's persistent session on the gateway's broker (clean session false, QoS 1).
-        let application = ["-c", "-i", "gateway-app", "-q", "1", "-t", "emnify/\(Self.own)/event/+", "-v"]
-        let registered = try await ChildProcess.run(
-            Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(gateway.broker.port)", "-E"] + application,
-            timeout: .seconds(30))
-        #expect(registered.exitCode == 0, "\(registered.standardError)")
+        try await Self.withGateway(persistence: true) { cluster, gateway in
+            // The application's persistent session on the gateway's broker (clean session false, QoS 1).
+            let application = ["-c", "-i", "gateway-app", "-q", "1", "-t", "emnify/\(Self.own)/event/+", "-v"]
+            let registered = try await ChildProcess.run(
+                Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(gateway.broker.port)", "-E"] + application,
+                timeout: .seconds(30))
+            #expect(registered.exitCode == 0, "\(registered.standardError)")
 
-        #expect(gateway.broker.stop(), "mosquitto did not stop on SIGTERM")
-        let messages = (1...5).map { "while-down-\($0)" }
-        for message in messages {
-            try await Tool.publish(cluster: cluster, node: 1, topic: "emnify/\(Self.own)/event/x", message: message)
+            #expect(gateway.broker.stop(), "mosquitto did not stop on SIGTERM")
+            let messages = (1...5).map { "while-down-\($0)" }
+            for message in messages {
+                try await Tool.publish(cluster: cluster, node: 1, topic: "emnify/\(Self.own)/event/x", message: message)
+            }
+            try gateway.broker.start()
+            let receiver = try Subscriber(port: gateway.broker.port, arguments: application)
+            for message in messages { try await receiver.waitFor("emnify/\(Self.own)/event/x \(message)") }
+            receiver.stop()
         }
-        try gateway.broker.start()
-        let receiver = try Subscriber(port: gateway.broker.port, arguments: application)
-        for message in messages { try await receiver.waitFor("emnify/\(Self.own)/event/x \(message)") }
-        receiver.stop()
     }
 
     /// The first address's node dies: the bridge reconnects through the next, and events still come in.
     @Test func aDeadNodeIsFailedOver() async throws {
-        try #require(Self.available, "apt-get install nats-server mosquitto mosquitto-clients")
-        let cluster = try await NATSCluster.start(NATSCluster.Options(users: Self.users))
-        defer { cluster.stopAll() }
-        let gateway = try await Gateway(cluster: cluster)
-        defer { gateway.stop() }
-        try await gateway.waitForBridgeState("1")
-        try await gateway.waitUntilBridged(from: cluster)
-        let local = try Subscriber(port: gateway.broker.port, topic: "emnify/#")
-        try await local.waitFor("emnify/\(Self.own)/bridge 1")
-        try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "before")
-        try await local.waitFor("emnify/\(Self.own)/event/x before")
+        try await Self.withGateway { cluster, gateway in
+            let local = try Subscriber(port: gateway.broker.port, topic: "emnify/#")
+            try await local.waitFor("emnify/\(Self.own)/bridge 1")
+            try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "before")
+            try await local.waitFor("emnify/\(Self.own)/event/x before")
 
-        cluster.kill(0)
-        // The bridge noticed (0), then connected to another node (1). While JetStream elects new leaders the
-        // survivors may refuse a CONNECT, and each refusal lengthens mosquitto's back-off (restart_timeout 10 300):
-        // several minutes in the worst case, hence the deadline.
-        try await local.waitFor("emnify/\(Self.own)/bridge 0")
-        let down = try #require(local.lines.lastIndex(of: "emnify/\(Self.own)/bridge 0"))
-        try await local.waitFor("emnify/\(Self.own)/bridge 1", after: down, timeout: .seconds(600))
-        try await gateway.waitUntilBridged(from: cluster, nodes: [1, 2])
-        // The survivors may refuse publishes while JetStream elects new leaders: Tool.publish retries.
-        try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "after")
-        try await local.waitFor("emnify/\(Self.own)/event/x after")
-        local.stop()
+            cluster.kill(0)
+            // The bridge noticed (0), then connected to another node (1). While JetStream elects new leaders the
+            // survivors may refuse a CONNECT, and each refusal lengthens mosquitto's back-off (restart_timeout 10 300):
+            // several minutes in the worst case, hence the deadline.
+            try await local.waitFor("emnify/\(Self.own)/bridge 0")
+            let down = try #require(local.lines.lastIndex(of: "emnify/\(Self.own)/bridge 0"))
+            try await local.waitFor("emnify/\(Self.own)/bridge 1", after: down, timeout: .seconds(600))
+            try await gateway.waitUntilBridged(from: cluster, nodes: [1, 2])
+            // The survivors may refuse publishes while JetStream elects new leaders: Tool.publish retries.
+            try await Tool.publish(cluster: cluster, node: 2, topic: "emnify/\(Self.own)/event/x", message: "after")
+            try await local.waitFor("emnify/\(Self.own)/event/x after")
+            local.stop()
+        }
     }
 
     /// TLS, the production path: with --ca-file the bridge verifies the cluster's certificate (here a mosquitto
@@ -190,221 +159,25 @@ import TestSupport
         #expect(try await Tool.retained(port: untrusting.broker.port, topic: "emnify/\(Self.own)/bridge") != "1")
     }
 
-    // MARK: - Parts
-
-    /// The gateway's mosquitto with the snippet the CLI wrote into its conf.d, as on a gateway.
-    final class Gateway {
-        let directory: TemporaryDirectory
-        let broker: MosquittoBroker
-
-        /// Bridged to every node of `cluster`, without TLS, as the user gateway.
-        convenience init(cluster: NATSCluster, persistence: Bool = false) async throws {
-            let directory = try TemporaryDirectory()
-            let password = try directory.write(BridgeConfigClusterTests.users["gateway"]! + "\n", to: "bridge-password")
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: password)
-            let addresses = cluster.mqttHosts.flatMap { ["--cluster", "\($0.host):\($0.port)"] }
-            try await self.init(
-                directory: directory,
-                arguments: ["--no-tls", "--username", "gateway", "--password-file", password] + addresses,
-                persistence: persistence)
+    /// A cluster, a gateway's broker bridged to it (its state `1`), with a relay's `online` retained on the
+    /// cluster first when `relayOnline`; both stopped after `body`. `bridged`: returns once the bridge's
+    /// subscriptions are in place on every node.
+    static func withGateway(
+        relayOnline: Bool = false, persistence: Bool = false, bridged: Bool = true,
+        _ body: (NATSCluster, Gateway) async throws -> Void
+    ) async throws {
+        try #require(available, "apt-get install nats-server mosquitto mosquitto-clients")
+        let cluster = try await NATSCluster.start(NATSCluster.Options(users: users))
+        defer { cluster.stopAll() }
+        if relayOnline {
+            try await Tool.publish(
+                cluster: cluster, node: 0, topic: "emnify/relay/r1/status", message: "online", retain: true)
+            try await Tool.waitForRetained(cluster: cluster, node: 0, topic: "emnify/relay/r1/status", value: "online")
         }
-
-        /// Runs bridge-config with `arguments` into `directory`/conf.d and starts mosquitto with that directory.
-        init(directory: TemporaryDirectory, arguments: [String], persistence: Bool = false) async throws {
-            self.directory = directory
-            let config = try directory.write(
-                "[modem]\nsource = \"static\"\niccid = \"\(BridgeConfigClusterTests.iccid)\"\n"
-                    + "[agent]\nevents = \"bridge\"\n", to: "emnify-edge.toml")
-            let confD = directory.file("conf.d")
-            try FileManager.default.createDirectory(atPath: confD, withIntermediateDirectories: true)
-            let result = try await EdgeCLI.run(
-                ["bridge-config", "--config", config] + arguments + ["--output", confD + "/emnify-bridge.conf"])
-            guard result.exitCode == 0 else { throw TestSupportError("bridge-config failed: \(result.standardError)") }
-            #expect(
-                !(result.standardOutput + result.standardError).contains(BridgeConfigClusterTests.users["gateway"]!))
-            broker = try MosquittoBroker(
-                options: MosquittoBroker.Options(persistence: persistence, extraConfiguration: ["include_dir \(confD)"])
-            )
-        }
-
-        func stop() { broker.kill() }
-
-        var log: String { (try? String(contentsOf: broker.logFile, encoding: .utf8)) ?? "" }
-
-        /// Returns once a message published on each of `nodes` came in through the bridge: its subscriptions are in
-        /// place on the cluster. "bridge 1" is published at the CONNACK, before the SUBSCRIBEs are answered, and a
-        /// subscription made on one node reaches the others a moment later. The probes go to a relay status topic
-        /// (mosquitto subscribes in the template's order: the event topic is in place before it), not retained.
-        func waitUntilBridged(from cluster: NATSCluster, nodes: [Int] = [0, 1, 2], timeout: Duration = .seconds(240))
-            async throws
-        {
-            let topic = "emnify/relay/probe/status"
-            let probes = try Subscriber(port: broker.port, topic: topic)
-            defer { probes.stop() }
-            let deadline = ContinuousClock.now + timeout
-            var round = 0
-            while ContinuousClock.now < deadline {
-                round += 1
-                for node in nodes {
-                    try await Tool.publish(
-                        cluster: cluster, node: node, topic: topic, message: "probe-\(round)-\(node)")
-                }
-                try await Task.sleep(for: .seconds(1))
-                let arrived = Set(probes.lines.compactMap { $0.split(separator: "-").last.flatMap { Int($0) } })
-                if Set(nodes).isSubset(of: arrived) { return }
-            }
-            throw TestSupportError("no probe came in through the bridge: \(probes.lines); \(log.suffix(3000))")
-        }
-
-        func waitForLog(_ text: String, timeout: Duration = .seconds(120)) async throws {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if log.contains(text) { return }
-                try await Task.sleep(for: .milliseconds(250))
-            }
-            throw TestSupportError("no \"\(text)\" in the mosquitto log: \(log.suffix(3000))")
-        }
-
-        /// The retained `<prefix>/<iccid>/bridge` is `state`; mosquitto connects at once and retries every 10 s.
-        func waitForBridgeState(_ state: String, timeout: Duration = .seconds(180)) async throws {
-            let topic = "emnify/\(BridgeConfigClusterTests.own)/bridge"
-            let deadline = ContinuousClock.now + timeout
-            var last: String?
-            while ContinuousClock.now < deadline {
-                last = try await Tool.retained(port: broker.port, topic: topic)
-                if last == state { return }
-                try await Task.sleep(for: .milliseconds(250))
-            }
-            throw TestSupportError("\(topic) is \(last ?? "not set"), not \(state); mosquitto log: \(log.suffix(3000))")
-        }
-    }
-
-    /// A `mosquitto_sub -v` that keeps running; `lines` is what it printed so far.
-    final class Subscriber {
-        let process: RunningProcess
-
-        init(port: Int, topic: String) throws {
-            process = try RunningProcess(
-                Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-v", "-t", topic])
-        }
-
-        init(port: Int, arguments: [String]) throws {
-            process = try RunningProcess(Tool.subscribe, ["-h", "127.0.0.1", "-p", "\(port)"] + arguments)
-        }
-
-        init(cluster: NATSCluster, node: Int, topic: String) throws {
-            process = try RunningProcess(
-                Tool.subscribe,
-                ["-h", "127.0.0.1", "-p", "\(cluster.mqttPort(node))", "-V", "mqttv311", "-q", "1", "-v", "-t", topic]
-                    + Tool.relayLogin)
-        }
-
-        var lines: [String] { process.standardOutput.split(separator: "\n").map(String.init) }
-
-        /// Publishes a probe on `node` until this cluster subscriber gets one: its subscription is in place there.
-        func waitUntilSubscribed(cluster: NATSCluster, node: Int, timeout: Duration = .seconds(240)) async throws {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                try await Tool.publish(cluster: cluster, node: node, topic: "emnify/probe", message: "probe")
-                try await Task.sleep(for: .seconds(1))
-                if lines.contains("emnify/probe probe") { return }
-            }
-            throw TestSupportError("the cluster subscriber got no probe from node \(node): \(process.standardError)")
-        }
-
-        /// Waits (generously: a failover takes NATS up to about a minute) for `line`, after index `after`.
-        func waitFor(_ line: String, after: Int = -1, timeout: Duration = .seconds(240)) async throws {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if lines.enumerated().contains(where: { $0.offset > after && $0.element == line }) { return }
-                if process.exitCode != nil { break }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            throw TestSupportError(
-                "no line \"\(line)\" (exit \(String(describing: process.exitCode))): \(lines) \(process.standardError)")
-        }
-
-        func stop() { process.kill() }
-    }
-
-    enum Tool {
-        static let subscribe = "/usr/bin/mosquitto_sub"
-        static let publisher = "/usr/bin/mosquitto_pub"
-        static let openssl = "/usr/bin/openssl"
-
-        /// A throw-away CA (`ca.pem`) and a server certificate for 127.0.0.1 and localhost signed by it.
-        static func makeCertificates(in directory: TemporaryDirectory) async throws {
-            let steps: [[String]] = [
-                [
-                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                    "-subj", "/CN=emnify-edge test CA", "-keyout", directory.file("ca.key"), "-out",
-                    directory.file("ca.pem"),
-                ],
-                [
-                    "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
-                    "/CN=localhost", "-keyout", directory.file("server.key"), "-out", directory.file("server.csr"),
-                ],
-                [
-                    "x509", "-req", "-in", directory.file("server.csr"), "-CA", directory.file("ca.pem"), "-CAkey",
-                    directory.file("ca.key"), "-CAcreateserial", "-days", "2", "-extfile",
-                    try directory.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n", to: "san.ext"), "-out",
-                    directory.file("server.pem"),
-                ],
-            ]
-            for step in steps {
-                let result = try await ChildProcess.run(openssl, step, timeout: .seconds(60))
-                guard result.exitCode == 0 else {
-                    throw TestSupportError("openssl \(step[0]): \(result.standardError)")
-                }
-            }
-        }
-        /// Test credentials of the relay's user (a test cluster's, on the command line of a test tool only).
-        static var relayLogin: [String] { ["-u", "relay", "-P", BridgeConfigClusterTests.users["relay"]!] }
-
-        static func exists(_ path: String) -> Bool { FileManager.default.isExecutableFile(atPath: path) }
-
-        /// Publishes QoS 1 on a cluster node until it is acknowledged (a node refuses while JetStream elects leaders).
-        static func publish(
-            cluster: NATSCluster, node: Int, topic: String, message: String, retain: Bool = false
-        ) async throws {
-            let arguments =
-                ["-h", "127.0.0.1", "-p", "\(cluster.mqttPort(node))", "-V", "mqttv311", "-q", "1", "-t", topic]
-                + ["-m", message, "-i", "relay-test-\(UUID().uuidString.prefix(8))"] + (retain ? ["-r"] : [])
-                + relayLogin
-            let deadline = ContinuousClock.now + .seconds(180)
-            var last = ""
-            while ContinuousClock.now < deadline {
-                let result = try await ChildProcess.run(publisher, arguments, timeout: .seconds(20))
-                if result.exitCode == 0 { return }
-                last = "exit \(result.exitCode): \(result.standardError)"
-                try await Task.sleep(for: .seconds(1))
-            }
-            throw TestSupportError("publishing \(topic) on node \(node) failed: \(last)\n\(cluster.logs)")
-        }
-
-        /// Waits until a new subscriber on `node` gets `value` as the retained message of `topic`.
-        static func waitForRetained(cluster: NATSCluster, node: Int, topic: String, value: String) async throws {
-            let deadline = ContinuousClock.now + .seconds(120)
-            var last = ""
-            while ContinuousClock.now < deadline {
-                let result = try await ChildProcess.run(
-                    subscribe,
-                    ["-h", "127.0.0.1", "-p", "\(cluster.mqttPort(node))", "-V", "mqttv311", "-t", topic, "-C", "1"]
-                        + ["-W", "2", "--retained-only"] + relayLogin, timeout: .seconds(20))
-                last = result.standardOutput.trimmingCharacters(in: .newlines)
-                if result.exitCode == 0 && last == value { return }
-                try await Task.sleep(for: .milliseconds(500))
-            }
-            throw TestSupportError("\(topic) on node \(node) is not retained as \(value) (last: \(last))")
-        }
-
-        /// The retained message of `topic` on a local broker, nil when there is none.
-        static func retained(port: Int, topic: String) async throws -> String? {
-            let result = try await ChildProcess.run(
-                subscribe, ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-C", "1", "-W", "1", "--retained-only"],
-                timeout: .seconds(20))
-            let text = result.standardOutput.trimmingCharacters(in: .newlines)
-            return result.exitCode == 0 && !text.isEmpty ? text : nil
-        }
+        let gateway = try await Gateway(cluster: cluster, persistence: persistence)
+        defer { gateway.stop() }
+        try await gateway.waitForBridgeState("1")
+        if bridged { try await gateway.waitUntilBridged(from: cluster) }
+        try await body(cluster, gateway)
     }
 }
