@@ -39,7 +39,7 @@ import emulator_control as emulator  # noqa: E402
 import procstat  # noqa: E402
 from bridged_gateway import Gateway  # noqa: E402
 from chaos import WEBHOOK_SECRET, RelayProcess  # noqa: E402
-from parts import stop_all  # noqa: E402
+from teardown import stop_all  # noqa: E402
 from waiting import wait_for  # noqa: E402
 
 MONTH = 30 * 86_400

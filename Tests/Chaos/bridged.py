@@ -34,7 +34,7 @@ import emulator_control as emulator  # noqa: E402
 import nats_cluster  # noqa: E402
 from bridged_gateway import Gateway, wipe_cluster_session  # noqa: E402
 from chaos import WEBHOOK_SECRET, Emulator, RelayProcess  # noqa: E402
-from parts import stop_and_clean  # noqa: E402
+from teardown import stop_and_clean  # noqa: E402
 from waiting import wait_for  # noqa: E402
 
 POLL_INTERVAL = 3  # seconds: an agent that polls shows within a few seconds of any phase

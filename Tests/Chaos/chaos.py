@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "PythonSupport"))
 import emulator_control as emulator  # noqa: E402
 import nats_cluster  # noqa: E402
 from lb import RoundRobin  # noqa: E402
-from parts import stop_and_clean  # noqa: E402
+from teardown import stop_and_clean  # noqa: E402
 from waiting import die_with_parent, free_port, wait_for  # noqa: E402
 
 import paho.mqtt.client as mqtt  # noqa: E402
