@@ -92,6 +92,9 @@ public enum ConfigurationLoader {
         if configuration.modem.source == .static && configuration.modem.iccid == nil {
             found.append(("modem.source", "source = \"static\" needs modem.iccid"))
         }
+        if configuration.agent.pollInterval < .seconds(1) && !Validators.isLocalAPI(configuration.api.url) {
+            found.append(("agent.poll_interval", "poll at most once a second; the fleet shares one API quota"))
+        }
         if configuration.api.connectTimeout > configuration.api.timeout {
             found.append(("api.connect_timeout", "connect_timeout must not be longer than api.timeout"))
         }

@@ -26,12 +26,23 @@ enum Validators {
         guard let host = host(of: authority) else {
             return "\"\(url)\" has no valid host"
         }
-        if scheme == "http" && !["127.0.0.1", "localhost", "::1"].contains(host.lowercased()) {
+        if scheme == "http" && !localHosts.contains(host.lowercased()) {
             return
                 "\"\(url)\" uses plain http; only https is allowed (http only for a local emulator on 127.0.0.1, localhost or ::1)"
         }
         if url.contains(where: { $0 == " " || $0 == "\t" }) { return "the URL contains blanks" }
         return nil
+    }
+
+    /// Where plain http and polls faster than once a second are allowed: the emulator, a benchmark's stand-in.
+    static let localHosts: Set = ["127.0.0.1", "localhost", "::1"]
+
+    /// Whether `url` (valid by `apiURL`) names an API on this machine.
+    static func isLocalAPI(_ url: String) -> Bool {
+        let lower = url.lowercased()
+        guard let scheme = ["https://", "http://"].first(where: { lower.hasPrefix($0) }) else { return false }
+        let authority = url.dropFirst(scheme.count).prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        return host(of: authority).map { localHosts.contains($0.lowercased()) } ?? false
     }
 
     /// The host of `host`, `host:port`, `[::1]` or `[::1]:port`; nil when malformed.

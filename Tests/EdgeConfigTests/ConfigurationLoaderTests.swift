@@ -34,7 +34,13 @@ private let invalidCases: [(String, String, String)] = [
     ("[modem]\niccid_command = \"AT+QCCID\\r\\nAT+CFUN=0\"", "modem.iccid_command", "AT command"),
     ("[modem]\nsource = \"static\"", "modem.source", "needs modem.iccid"),
     ("[agent]\nbackfill = \"31d\"", "agent.backfill", "the most is 30d"),
-    ("[agent]\npoll_interval = \"100ms\"", "agent.poll_interval", "once a second"),
+    ("[agent]\npoll_interval = \"500ms\"", "agent.poll_interval", "once a second"),
+    ("[agent]\npoll_interval = \"50ms\"", "agent.poll_interval", "once a second"),
+    (
+        "[api]\nurl = \"https://cdn.emnify.net.127.0.0.1.example\"\n[agent]\npoll_interval = \"500ms\"",
+        "agent.poll_interval",
+        "once a second"
+    ),
     ("[mqtt]\nport = 0", "mqtt.port", "1 to 65535"),
     ("[mqtt]\nport = 70000", "mqtt.port", "1 to 65535"),
     ("[mqtt]\nkeepalive = 0", "mqtt.keepalive", "greater than zero"),
@@ -49,6 +55,15 @@ private let invalidCases: [(String, String, String)] = [
 ]
 
 @Suite struct ConfigurationLoaderTests {
+    /// The benchmark's 10,000 idle polls: faster than once a second only against an API on this machine.
+    @Test func subSecondPollsOnlyAgainstALocalAPI() throws {
+        for url in ["http://127.0.0.1:8080", "https://localhost/api", "http://[::1]:9000"] {
+            let configuration = try ConfigurationLoader.parse(
+                "[api]\nurl = \"\(url)\"\n[agent]\npoll_interval = \"100ms\"\n", source: "bench.toml")
+            #expect(configuration.agent.pollInterval == .milliseconds(100), "\(url)")
+        }
+    }
+
     @Test func emptyFileGivesDefaults() throws {
         #expect(try ConfigurationLoader.parse("", source: "empty") == EdgeConfiguration())
         #expect(try ConfigurationLoader.parse("# only a comment\n\n[api]\n", source: "x") == EdgeConfiguration())
