@@ -31,6 +31,8 @@ final class MQTTClientCore: Sendable {
         var batches: [UInt64: PublishBatch] = [:]
         var subacks: [Int32: SubackEntry] = [:]
         var subscriptions: [UInt64: Subscription] = [:]
+        /// The first CONNACK's session-present flag: whether the broker kept this client's session.
+        var sessionPresentAtStart: Bool?
         var eventSinks: [UInt64: AsyncStream<MQTTConnectionEvent>.Continuation] = [:]
         var nextID: UInt64 = 0
         /// Since when the connection is down (nil while connected); read by the supervisor.
@@ -77,6 +79,9 @@ final class MQTTClientCore: Sendable {
         var filters: [String]
         var qos: Int
         var continuation: AsyncStream<MQTTMessage>.Continuation
+        /// Registered before `start` (`subscribeAtStart`): subscribed at the next connect even when the
+        /// broker kept the session, whose subscriptions may be an older version's.
+        var subscribeAtConnect = false
     }
 }
 
@@ -98,8 +103,10 @@ extension MQTTClientCore {
                 s.lastProblem = nil
                 let waiter = s.startWaiter
                 s.startWaiter = nil
-                let resubscribe =
-                    sessionPresent ? [] : s.subscriptions.values.flatMap { sub in sub.filters.map { ($0, sub.qos) } }
+                if s.sessionPresentAtStart == nil { s.sessionPresentAtStart = sessionPresent }
+                let resubscribe = s.subscriptions.values.filter { !sessionPresent || $0.subscribeAtConnect }
+                    .flatMap { sub in sub.filters.map { ($0, sub.qos) } }
+                for id in s.subscriptions.keys { s.subscriptions[id]?.subscribeAtConnect = false }
                 return (waiter, Array(s.eventSinks.values), resubscribe, s.configuredVersion)
             }
             logger.info(

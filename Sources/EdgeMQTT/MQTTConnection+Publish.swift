@@ -160,6 +160,34 @@ extension MQTTConnection {
         return stream
     }
 
+    /// Registers a subscription before `start`, so that what a kept session delivers right after the CONNACK
+    /// (messages queued while this client was away) reaches the stream: `subscribe` after `start` would
+    /// register too late for them. The SUBSCRIBEs go out at the first connect (also when the session is present:
+    /// its subscriptions may be an older version's) and after every reconnect without a session; a refusal is
+    /// logged, not thrown. `sessionPresentAtStart` tells whether the broker kept the session.
+    public func subscribeAtStart(_ filters: [String], qos: Int) throws(MQTTError) -> AsyncStream<MQTTMessage> {
+        for filter in filters where mosquitto_sub_topic_check(filter) != MOSQ_ERR_SUCCESS.rawValue {
+            throw .subscribeFailed(filter: filter, detail: "not a valid topic filter")
+        }
+        let core = self.core
+        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
+        let id = try core.state.withLock { s throws(MQTTError) -> UInt64 in
+            guard s.phase == .idle else {
+                throw .subscribeFailed(filter: filters.joined(separator: ", "), detail: "the connection has started")
+            }
+            let id = s.makeID()
+            s.subscriptions[id] = .init(
+                filters: filters, qos: qos, continuation: continuation, subscribeAtConnect: true)
+            return id
+        }
+        continuation.onTermination = { _ in core.state.withLock { _ = $0.subscriptions.removeValue(forKey: id) } }
+        return stream
+    }
+
+    /// The first CONNACK's session-present flag (nil before it): whether the broker had kept this client's
+    /// session (its subscriptions, and what it queued for them) from an earlier connection.
+    public var sessionPresentAtStart: Bool? { core.state.withLock { $0.sessionPresentAtStart } }
+
     private func subscribeOne(_ filter: String, qos: Int) async throws(MQTTError) {
         let core = self.core
         var mid: Int32 = 0

@@ -61,7 +61,9 @@ extension MQTTConnection {
         while true {
             let outcome: MQTTClientCore.StartOutcome
             do throws(MQTTError) {
-                try handle.prepare(protocolVersion: version, will: settings.will)
+                try handle.prepare(
+                    protocolVersion: version, will: settings.will,
+                    sessionExpiry: settings.cleanSession ? nil : settings.sessionExpiry)
                 outcome = await attemptConnect(version: version, deadline: deadline)
             } catch {
                 outcome = .failed(error)
@@ -199,7 +201,9 @@ extension MQTTConnection {
         }
         guard running else { return }
         do {
-            try handle.prepare(protocolVersion: version, will: settings.will)
+            try handle.prepare(
+                protocolVersion: version, will: settings.will,
+                sessionExpiry: settings.cleanSession ? nil : settings.sessionExpiry)
         } catch {
             logger.error("MQTT restart failed", metadata: ["error": "\(error)"])
         }

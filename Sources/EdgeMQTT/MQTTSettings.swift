@@ -41,9 +41,11 @@ public struct MQTTSettings: Sendable {
     /// Reconnect backoff: starts at `min`, doubles up to `max` (libmosquitto's exponential backoff; whole seconds).
     public var reconnectDelay: (min: Duration, max: Duration)
     /// false keeps the broker-side session (subscriptions, queued QoS 1 messages) across reconnects.
-    /// With MQTT 5 the broker ends the session at disconnect anyway (no session expiry is sent): use `.v311` for
-    /// persistent subscribers.
     public var cleanSession: Bool
+    /// With MQTT 5 and `cleanSession` false, how long the broker keeps the session after a disconnect (CONNECT's
+    /// Session Expiry Interval; without it the session would end at the disconnect). 3.1.1 has no such limit
+    /// (the broker's own, `persistent_client_expiration` in mosquitto). Whole seconds.
+    public var sessionExpiry: Duration = .seconds(86_400)
     /// How many QoS 1 publishes may await PUBACK at once (`mosquitto_max_inflight_messages_set`; with MQTT 5 the
     /// broker's receive maximum may lower it). Also sent as our receive maximum. 1...65535.
     public var maxInflight: Int

@@ -70,10 +70,11 @@ final class MosquittoHandle: @unchecked Sendable {
         try check(mosquitto_int_option(mosq, MOSQ_OPT_TCP_NODELAY, 1), "MOSQ_OPT_TCP_NODELAY")
     }
 
-    /// Protocol level for the next connect, and the will in the form that level accepts.
-    func prepare(protocolVersion: Int, will: MQTTMessage?) throws(MQTTError) {
+    /// Protocol level for the next connect, its CONNECT properties, and the will in the form that level accepts.
+    func prepare(protocolVersion: Int, will: MQTTMessage?, sessionExpiry: Duration?) throws(MQTTError) {
         try check(
             mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, Int32(protocolVersion)), "MOSQ_OPT_PROTOCOL_VERSION")
+        try setConnectProperties(sessionExpiry: protocolVersion == 5 ? sessionExpiry : nil)
         guard let will else { return }
         var properties = try MosquittoProperties.make(protocolVersion == 5 ? will.properties : nil)
         let rc = will.payload.withUnsafeBytes { bytes in
@@ -83,6 +84,27 @@ final class MosquittoHandle: @unchecked Sendable {
         // On success libmosquitto owns the list; on error it is ours to free.
         if rc != MOSQ_ERR_SUCCESS.rawValue { mosquitto_property_free_all(&properties) }
         try check(rc, "mosquitto_will_set_v5")
+    }
+
+    /// MQTT 5 ends a session at the disconnect unless CONNECT carries a Session Expiry Interval. libmosquitto 2.0
+    /// keeps CONNECT properties (for every reconnect too) only through the blocking `mosquitto_connect_bind_v5`,
+    /// which stores them before it validates its arguments: called with port -1 it stores them, returns
+    /// MOSQ_ERR_INVAL and touches no socket. nil clears them (3.1.1 refuses a connect that has properties).
+    private func setConnectProperties(sessionExpiry: Duration?) throws(MQTTError) {
+        var list: OpaquePointer? = nil
+        defer { mosquitto_property_free_all(&list) }
+        if let sessionExpiry {
+            let seconds = UInt32(clamping: sessionExpiry.wholeSeconds)
+            try check(
+                mosquitto_property_add_int32(&list, Int32(MQTT_PROP_SESSION_EXPIRY_INTERVAL.rawValue), seconds),
+                "mosquitto_property_add_int32")
+        }
+        let rc = mosquitto_connect_bind_v5(mosq, "", -1, 0, nil, list)
+        guard rc == MOSQ_ERR_INVAL.rawValue else {
+            throw .library(
+                call: "mosquitto_connect_bind_v5 (setting the CONNECT properties)", code: Int(rc),
+                message: MosquittoText.error(rc))
+        }
     }
 
     /// Starts the asynchronous connect; the result of the TCP connect attempt (the network thread retries).

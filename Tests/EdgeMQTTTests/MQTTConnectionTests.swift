@@ -68,6 +68,42 @@ struct MQTTConnectionTests {
         await late.stop(timeout: .seconds(2))
     }
 
+    /// A kept session delivers what it queued right after the CONNACK: a subscription registered
+    /// before `start` gets it (one made after `start` would register too late), and is subscribed
+    /// again at the connect although the session is present.
+    @Test(.timeLimit(.minutes(1)))
+    func aSubscriptionRegisteredBeforeStartGetsWhatTheKeptSessionQueued() async throws {
+        let broker = try MosquittoBroker()
+        var persistent = settings(broker, clientID: "kept-session-client")
+        persistent.cleanSession = false
+        let first = try MQTTConnection(settings: persistent, logger: testLogger)
+        let firstStream = try first.subscribeAtStart(["kept/a", "kept/b"], qos: 1)
+        try await first.start(timeout: .seconds(5))
+        #expect(first.sessionPresentAtStart == false)
+        let publisher = try await connected(settings(broker))
+        try await publisher.publish(MQTTMessage(topic: "kept/a", text: "live", qos: 1))
+        #expect(await collect(firstStream, count: 1, timeout: .seconds(5)).map(\.topic) == ["kept/a"])
+        await first.stop(timeout: .seconds(2))
+
+        let queued = ["kept/b", "kept/a", "kept/b"]
+        for (index, topic) in queued.enumerated() {
+            try await publisher.publish(MQTTMessage(topic: topic, text: "away-\(index)", qos: 1))
+        }
+        let second = try MQTTConnection(settings: persistent, logger: testLogger)
+        let stream = try second.subscribeAtStart(["kept/a", "kept/b"], qos: 1)
+        #expect(throws: MQTTError.self) { _ = try publisher.subscribeAtStart(["kept/c"], qos: 1) }
+        try await second.start(timeout: .seconds(5))
+        #expect(second.sessionPresentAtStart == true)
+        let received = await collect(stream, count: queued.count, timeout: .seconds(5))
+        #expect(received.map { String(decoding: $0.payload, as: UTF8.self) } == ["away-0", "away-1", "away-2"])
+        #expect(received.map(\.topic) == queued)
+        // Subscribed again at the connect: live messages keep coming.
+        try await publisher.publish(MQTTMessage(topic: "kept/a", text: "after", qos: 1))
+        #expect(await collect(stream, count: 1, timeout: .seconds(5)).map(\.topic) == ["kept/a"])
+        await publisher.stop(timeout: .seconds(2))
+        await second.stop(timeout: .seconds(2))
+    }
+
     /// Bridge mode depends on it: the bridge's notification, then the retained state its
     /// resubscription brings, on different filters, must reach the agent in that order.
     @Test(.timeLimit(.minutes(1)))
