@@ -20,6 +20,9 @@ public final class BridgeLoop: Sendable {
     let pollInterval: Duration
     let clock: any MonotonicClock
     let tick: Duration
+    /// Whether the local broker kept the agent's session (read when the loop starts): then what was
+    /// bridged while the agent was away has been delivered to it.
+    let sessionKept: @Sendable () -> Bool
     let logger: Logger
     let inputs: AsyncStream<Input>
     let feed: AsyncStream<Input>.Continuation
@@ -29,8 +32,9 @@ public final class BridgeLoop: Sendable {
     public init(
         agent: Agent, topics: TopicLayout, quietLimit: Duration, pollInterval: Duration,
         clock: any MonotonicClock = SystemMonotonicClock(), tick: Duration = .seconds(1),
-        logger: Logger = Logger(label: "emnify-edge.bridge")
+        sessionKept: @escaping @Sendable () -> Bool = { false }, logger: Logger = Logger(label: "emnify-edge.bridge")
     ) {
+        self.sessionKept = sessionKept
         self.agent = agent
         self.topics = topics
         self.quietLimit = quietLimit
@@ -77,7 +81,9 @@ public final class BridgeLoop: Sendable {
             }
         }
         defer { ticker.cancel() }
-        var watch = BridgeWatch(quietLimit: quietLimit, pollInterval: pollInterval, now: clock.monotonicMilliseconds())
+        var watch = BridgeWatch(
+            quietLimit: quietLimit, pollInterval: pollInterval, now: clock.monotonicMilliseconds(),
+            sessionKept: sessionKept())
         for await input in inputs {
             if Task.isCancelled { break }
             if await agent.stopRequestedOrDone { break }

@@ -4,7 +4,8 @@ import EdgeCommon
 /// the API once to close a possible gap (`reconcile`), or poll because the bridge cannot bring
 /// events now (`poll`). Pure: the loop feeds it the bridged messages and the monotonic time.
 ///
-/// - At start, and after the bridge (re)connects (mosquitto publishes its notification `1`), it
+/// - At start (skippable when the local broker kept the agent's session, `init`), and after the
+///   bridge (re)connects (mosquitto publishes its notification `1`), it
 ///   reconciles once the bridge has delivered its queue: 3 s after the trigger, pushed back by
 ///   each message that keeps arriving, at most 30 s. After a reconnect, unless the cluster kept
 ///   the session: the relay's retained state of the SIM, delivered again on the resubscription,
@@ -49,16 +50,18 @@ public struct BridgeWatch: Sendable {
     var lastPollAt: Int64?
     var failures = 0
 
-    public init(quietLimit: Duration, pollInterval: Duration, now: Int64) {
+    /// `sessionKept`: the local broker kept the agent's session, so it delivered what was bridged while
+    /// the agent was away (a bridge reconnect among it: its notification `1` triggers a reconciliation of
+    /// its own), and the start's reconciliation is skippable like a reconnect's. Without the session it
+    /// is not: the broker's retained copy of the relay's state is as old as the bridge's last subscribe
+    /// (live updates reach the gateway unretained), and the agent missed what was bridged meanwhile.
+    public init(quietLimit: Duration, pollInterval: Duration, now: Int64, sessionKept: Bool = false) {
         quietLimitMillis = quietLimit.wholeMilliseconds
         pollIntervalMillis = pollInterval.wholeMilliseconds
         startedAt = now
         linkSince = now
         lastMessageAt = now
-        // Not skippable: the broker's retained copy of the relay's state is as old as the bridge's last
-        // connect (live updates reach the gateway unretained), and the bridge may have reconnected,
-        // and lost its session, while the agent was not running.
-        pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis, false)
+        pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis, sessionKept)
     }
 
     /// The event a reconnect's reconciliation may be skipped for: when the agent has recorded the

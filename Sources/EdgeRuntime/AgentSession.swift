@@ -55,38 +55,37 @@ public final class AgentSession: Sendable {
         }
         let topics = TopicLayout(prefix: parts.settings.topicPrefix, iccid: first.iccid.topicForm)
         let broker = try parts.makeBroker(MQTTMessage.text("offline", topic: topics.status, retain: true))
+        let agent = Agent(
+            settings: parts.settings, api: parts.api, identity: parts.identity, publisher: broker,
+            logger: Logger(label: "emnify-edge.agent"))
+        // Before the connect: what the broker kept for this client while it was away comes right after it.
+        let bridge = parts.settings.bridged ? try bridgeLoop(agent, broker, topics, parts.settings, logger) : nil
         notifier.status("connecting to the MQTT broker \(parts.brokerName)")
         try await retrying("connect to the MQTT broker", logger: logger) {
             try await broker.connect(timeout: .seconds(10))
         }
         try await broker.publish([.text("online", topic: topics.status, retain: true)])
         logger.notice("connected to the MQTT broker", metadata: ["status_topic": "\(topics.status)"])
-        let agent = Agent(
-            settings: parts.settings, api: parts.api, identity: parts.identity, publisher: broker,
-            logger: Logger(label: "emnify-edge.agent"))
-        let bridge = parts.settings.bridged ? try await bridgeLoop(agent, broker, topics, parts.settings, logger) : nil
         notifier.ready(status: bridge == nil ? "connected to the broker; polling emnify" : "connected; bridge mode")
         return AgentSession(
             agent: agent, broker: broker, topics: topics, pollInterval: parts.settings.pollInterval, notifier: notifier,
             logger: logger, bridge: bridge)
     }
 
-    /// Bridge mode: the loop, subscribed (before it starts, so nothing bridged in between is missed)
-    /// to the agent's events, the bridge's notification and the relays' statuses on the local broker.
+    /// Bridge mode: the loop, subscribed before the broker connection starts to the agent's events,
+    /// the bridge's notification, the relays' statuses and the relay's state of the SIM on the local
+    /// broker. The agent's session is persistent: when the broker kept it, what was bridged while the
+    /// agent was away comes right after the connect, and the start needs no reconciliation unless
+    /// something says the bridge missed events (`BridgeWatch`).
     static func bridgeLoop(
         _ agent: Agent, _ broker: any SessionBroker, _ topics: TopicLayout, _ settings: AgentSettings, _ logger: Logger
-    ) async throws -> BridgeLoop {
+    ) throws -> BridgeLoop {
         let loop = BridgeLoop(
-            agent: agent, topics: topics, quietLimit: settings.quietLimit, pollInterval: settings.pollInterval)
+            agent: agent, topics: topics, quietLimit: settings.quietLimit, pollInterval: settings.pollInterval,
+            sessionKept: { broker.sessionPresentAtStart == true })
         // One subscription: the bridge's notification must come before the retained state its
         // resubscription brings, as mosquitto sent them.
-        let filters = loop.filters
-        let messages = try await retrying(
-            "subscribe to \(filters.joined(separator: ", ")) on the MQTT broker", logger: logger
-        ) {
-            try await broker.subscribe(filters, qos: 1)
-        }
-        loop.deliver(messages)
+        loop.deliver(try broker.subscribeAtStart(loop.filters, qos: 1))
         logger.notice(
             "bridge mode: events come through the local broker's bridge; the API closes gaps",
             metadata: ["events": "\(topics.eventWildcard)", "bridge": "\(topics.bridge)"])

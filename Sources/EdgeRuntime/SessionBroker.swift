@@ -12,10 +12,13 @@ public protocol SessionBroker: MessagePublisher {
     func connectionEvents() -> AsyncStream<MQTTConnectionEvent>
     /// A clean DISCONNECT (the Last Will is not sent).
     func disconnect(timeout: Duration) async
-    /// The messages matching any of `filters`, in the order the broker sent them, once the broker
-    /// granted the subscriptions (renewed after a reconnect): bridge mode's events, bridge
-    /// notification, relay statuses and the relay's state of the SIM.
-    func subscribe(_ filters: [String], qos: Int) async throws -> AsyncStream<MQTTMessage>
+    /// The messages matching any of `filters`, in the order the broker sent them, registered before
+    /// `connect` (with what a kept session delivers right after it), subscribed at the connect and
+    /// after a reconnect without a session: bridge mode's events, bridge notification, relay
+    /// statuses and the relay's state of the SIM.
+    func subscribeAtStart(_ filters: [String], qos: Int) throws -> AsyncStream<MQTTMessage>
+    /// Whether the broker had kept this client's session at the first connect (nil before it).
+    var sessionPresentAtStart: Bool? { get }
 }
 
 /// The session's broker on libmosquitto.
@@ -42,13 +45,15 @@ public struct MQTTSessionBroker: SessionBroker {
 
     public func disconnect(timeout: Duration) async { await connection.stop(timeout: timeout) }
 
-    public func subscribe(_ filters: [String], qos: Int) async throws -> AsyncStream<MQTTMessage> {
+    public func subscribeAtStart(_ filters: [String], qos: Int) throws -> AsyncStream<MQTTMessage> {
         do {
-            return try await connection.subscribe(filters, qos: qos)
+            return try connection.subscribeAtStart(filters, qos: qos)
         } catch {
             throw CommandFailure("\(error)")
         }
     }
+
+    public var sessionPresentAtStart: Bool? { connection.sessionPresentAtStart }
 
     public func publish(_ messages: [MQTTMessage]) async throws {
         try await connection.publish(messages)

@@ -80,6 +80,23 @@ import Testing
         #expect(watch.skippableFor == nil, "the local broker's retained copy may be old")
     }
 
+    /// The local broker kept the agent's session: what was bridged while the agent was away came
+    /// with the connect, so the start is skippable like a reconnect, for the state delivered after it.
+    @Test func aStartWithTheSessionKeptMayBeSkipped() {
+        var kept = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0, sessionKept: true)
+        #expect(kept.skippableFor == nil, "not before the relay's state came")
+        kept.fleetState(newestEventID: 41, timestampMillis: 1_000)
+        #expect(kept.skippableFor?.id == 41)
+        #expect(kept.next(now: 3_000) == .reconcile(reason: "start"), "the agent decides, with its record")
+        // A reconnect the bridge made while the agent was away (its queued live "1") comes before the
+        // state the agent's subscription brings: that state is the one that counts.
+        var reconnected = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0, sessionKept: true)
+        reconnected.bridgeNotification(up, retained: false, now: 10)
+        reconnected.fleetState(newestEventID: 42)
+        #expect(reconnected.skippableFor?.id == 42)
+        #expect(reconnected.next(now: 3_010) == .reconcile(reason: "the bridge reconnected"))
+    }
+
     @Test mutating func aFailedReconciliationIsNeverSkipped() {
         steady()
         watch.bridgeNotification(up, retained: false, now: 10_000)

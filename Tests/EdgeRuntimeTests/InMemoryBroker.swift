@@ -62,9 +62,11 @@ final class InMemoryBroker: SessionBroker {
     }
 
     /// The session's unit tests run in poll mode: nothing is routed back (bridge mode runs on a real mosquitto).
-    func subscribe(_ filters: [String], qos: Int) async throws -> AsyncStream<MQTTMessage> {
+    func subscribeAtStart(_ filters: [String], qos: Int) throws -> AsyncStream<MQTTMessage> {
         AsyncStream { _ in }
     }
+
+    var sessionPresentAtStart: Bool? { false }
 
     func handOver(_ messages: [MQTTMessage]) async throws -> PublishAcknowledgement {
         let ids = messages.compactMap(\.eventID)
