@@ -112,12 +112,16 @@ final class AgentHarness: @unchecked Sendable {
     }
 
     /// Waits until `condition` holds, checking every 100 ms, at most `timeout`.
-    func wait(_ what: String, timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+    /// `detail`: what the failure should also say (the state the condition looked at).
+    func wait(
+        _ what: String, timeout: Duration = .seconds(30), detail: () -> String = { "" }, _ condition: () -> Bool
+    ) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else {
                 throw TestSupportError(
-                    "timed out waiting for \(what); agent stderr:\n\(agent?.standardError.suffix(3000) ?? "")")
+                    "timed out waiting for \(what) \(detail()); agent stderr:\n\(agent?.standardError.suffix(3000) ?? "")"
+                )
             }
             try await Task.sleep(for: .milliseconds(100))
         }

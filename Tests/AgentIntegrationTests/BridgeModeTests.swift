@@ -81,6 +81,11 @@ import TestSupport
             + counters.requests("/api/v1/sim/\(emulator.simID)/event")
     }
 
+    /// The last health message, for a failure's text.
+    func healthText(_ harness: AgentHarness) -> String {
+        "(health: \(harness.lastPayload("/health") ?? "none"); events received: \(harness.receivedEventIDs))"
+    }
+
     func bridgeHealth(_ harness: AgentHarness) -> [String: Any]? {
         guard let health = harness.lastPayload("/health"),
             let object = try? JSONSerialization.jsonObject(with: Data(health.utf8)) as? [String: Any]
@@ -97,8 +102,12 @@ import TestSupport
         try await bridge.relay("relay-a", relayOnline ? "online" : "offline")
         try await harness.subscribe()
         try harness.startAgent()
-        try await harness.wait("the start reconciliation's backfill") { harness.receivedEventIDs.count >= 5 }
-        try await harness.wait("the start reconciliation on the health topic, with the relay's status") {
+        try await harness.wait("the start reconciliation's backfill", detail: { healthText(harness) }) {
+            harness.receivedEventIDs.count >= 5
+        }
+        try await harness.wait(
+            "the start reconciliation on the health topic, with the relay's status", detail: { healthText(harness) }
+        ) {
             bridgeHealth(harness)?["reconciliations"] as? Int == 1
                 && bridgeHealth(harness)?["relays_online"] as? [String] == (relayOnline ? ["relay-a"] : [])
         }
@@ -112,7 +121,9 @@ import TestSupport
 
         var bridged: [Int64] = []
         for id in Int64(9_000_000_001)...9_000_000_003 { bridged.append(try await bridge.event(id, bridged: true)) }
-        try await harness.wait("the agent recording the bridged events") {
+        try await harness.wait(
+            "the agent recording the bridged events", timeout: .seconds(60), detail: { healthText(harness) }
+        ) {
             bridgeHealth(harness)?["events_bridged"] as? Int == 3
         }
         // poll_interval is 1 s: a polling agent would have made about ten requests meanwhile.
@@ -122,12 +133,12 @@ import TestSupport
         // The link goes down and comes back, and the cluster kept the session: its newest event for
         // the SIM (the relay's retained state, delivered after the resubscription) was bridged.
         try await bridge.link(false)
-        try await harness.wait("the link down on the health topic") {
+        try await harness.wait("the link down on the health topic", detail: { healthText(harness) }) {
             bridgeHealth(harness)?["link"] as? String == "down"
         }
         try await bridge.link(true)
         try await bridge.fleetState(newest: bridged.last!)
-        try await harness.wait("the reconciliation skipped") {
+        try await harness.wait("the reconciliation skipped", detail: { healthText(harness) }) {
             bridgeHealth(harness)?["reconciliations_skipped"] as? Int == 1
         }
         #expect(await eventRequests(harness) == startRequests, "a reconnect that lost nothing costs no request")
@@ -135,17 +146,21 @@ import TestSupport
         // Again, but meanwhile two events reach the API and not the bridge (the cluster lost the
         // session): the relay's state names one the agent never saw.
         try await bridge.link(false)
-        try await harness.wait("the link down again") { bridgeHealth(harness)?["link"] as? String == "down" }
+        try await harness.wait("the link down again", detail: { healthText(harness) }) {
+            bridgeHealth(harness)?["link"] as? String == "down"
+        }
         let missed = [
             try await bridge.event(9_000_000_004, bridged: false),
             try await bridge.event(9_000_000_005, bridged: false),
         ]
         try await bridge.link(true)
         try await bridge.fleetState(newest: missed.last!)
-        try await harness.wait("the reconciliation after the reconnect", timeout: .seconds(60)) {
+        try await harness.wait(
+            "the reconciliation after the reconnect", timeout: .seconds(60), detail: { healthText(harness) }
+        ) {
             Set(harness.receivedEventIDs).isSuperset(of: missed)
         }
-        try await harness.wait("its record on the health topic") {
+        try await harness.wait("its record on the health topic", detail: { healthText(harness) }) {
             bridgeHealth(harness)?["last_reconciliation"] as? String == "the bridge reconnected"
         }
         let health = try #require(bridgeHealth(harness))
@@ -181,7 +196,9 @@ import TestSupport
         let whileAway = try await bridge.event(9_000_000_006, bridged: true)
         try await bridge.fleetState(newest: whileAway)
         try harness.startAgent()
-        try await harness.wait("the restarted agent's start, skipped", timeout: .seconds(60)) {
+        try await harness.wait(
+            "the restarted agent's start, skipped", timeout: .seconds(60), detail: { healthText(harness) }
+        ) {
             bridgeHealth(harness)?["reconciliations_skipped"] as? Int == 1
                 && bridgeHealth(harness)?["events_bridged"] as? Int == 1
         }
@@ -198,14 +215,16 @@ import TestSupport
     @Test func withNoRelayOnlineTheAgentPollsAndStopsWhenOneIsBack() async throws {
         let (harness, bridge) = try await bridgedHarness(relayOnline: false)
         // After 30 s for the relays' retained statuses, it polls every poll_interval (1 s).
-        try await harness.wait("polling", timeout: .seconds(90)) {
+        try await harness.wait("polling", timeout: .seconds(90), detail: { healthText(harness) }) {
             (bridgeHealth(harness)?["fallback"] as? String) == "no relay is online"
         }
         let polled = try await bridge.event(9_000_000_011, bridged: false)
-        try await harness.wait("the polled event", timeout: .seconds(60)) { harness.receivedEventIDs.contains(polled) }
+        try await harness.wait("the polled event", timeout: .seconds(60), detail: { healthText(harness) }) {
+            harness.receivedEventIDs.contains(polled)
+        }
 
         try await bridge.relay("relay-a", "online")
-        try await harness.wait("polling ended", timeout: .seconds(60)) {
+        try await harness.wait("polling ended", timeout: .seconds(60), detail: { healthText(harness) }) {
             bridgeHealth(harness)?["fallback"] == nil
                 && (bridgeHealth(harness)?["last_reconciliation"] as? String)?.hasPrefix("polling ended") == true
         }
