@@ -55,10 +55,12 @@ extension Agent {
             heldBridged.append(event)
             return
         }
-        guard cursor.published[event.id] == nil else { return }
+        // Before the window: nothing new. The agent's own publications come back on its subscription,
+        // and those older than the window were forgotten by the read that published them.
+        guard millis >= cursor.windowStart, cursor.published[event.id] == nil else { return }
         cursor.markDelivered(id: event.id, timestampMillis: millis)
         state.cursors[key] = cursor
-        state.connectivity.apply(event)
+        state.connectivity.applyIfNewer(event)
         bridgedUnsaved += 1
         bridgeHealth?.eventsBridged += 1
     }

@@ -41,6 +41,17 @@ public struct ConnectivityState: Codable, Sendable, Equatable {
     }
 
     /// Applies one event; events must be applied oldest first.
+    /// `apply`, unless the state already comes from a later event: bridged events arrive in any order
+    /// (the Data Streamer does not promise one), where a poll applies its events oldest first.
+    public mutating func applyIfNewer(_ event: EmnifyEvent) {
+        if let last = lastEvent, let lastMillis = EmnifyTimestamp(parsing: last.timestamp)?.millisecondsSinceEpoch,
+            (lastMillis, last.id) >= (event.timestamp.millisecondsSinceEpoch, event.id)
+        {
+            return
+        }
+        apply(event)
+    }
+
     public mutating func apply(_ event: EmnifyEvent) {
         let failed = (event.severity?.id ?? 0) >= 1 || event.alert == true
         switch event.type.id {

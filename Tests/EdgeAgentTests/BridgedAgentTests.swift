@@ -117,6 +117,28 @@ import Testing
         #expect(await agent.healthReport().bridge?.reconciliationsSkipped == 2)
     }
 
+    /// The agent's own publications come back on its subscription. One older than the window (a
+    /// backfill's: the read that published it forgot it when the window slid) is not bridged, and a
+    /// bridged event older than the state's last event does not turn the state back.
+    @Test func anEchoOlderThanTheWindowIsNotCountedAndAnOldEventDoesNotTurnTheStateBack() async {
+        let agent = agent()
+        await agent.enterBridgeMode()
+        let (old, oldMessage) = bridged(20, millis: now - 3_000_000)
+        let (recent, _) = bridged(21, millis: now - 60_000)
+        api.add(old, to: .endpoint(900), .sim(500))
+        api.add(recent, to: .endpoint(900), .sim(500))
+        #expect(await agent.reconcile(reason: "start").description == "published 2 events")
+        await agent.observeBridged(oldMessage)
+        #expect(await agent.bridgeHealth?.eventsBridged == 0, "the agent's own, echoed")
+
+        let newer = makeEvent(id: 31, millis: now - 10_000, type: 4, extra: #","endpoint":{"id":900}"#)
+        let older = makeEvent(id: 30, millis: now - 20_000, type: 3, extra: #","endpoint":{"id":900}"#)
+        await agent.observeBridged(MQTTMessage.event(newer, topics: topics))
+        await agent.observeBridged(MQTTMessage.event(older, topics: topics))
+        #expect(await agent.bridgeHealth?.eventsBridged == 2)
+        #expect(await agent.state.connectivity.lastEvent?.id == 31, "the newer event's state stays")
+    }
+
     @Test func aMessageThatIsNotAnEventIsIgnored() async {
         let agent = agent()
         await agent.enterBridgeMode()
