@@ -189,7 +189,7 @@ iccid = "{emulator.iccid}"
 
 [agent]
 state_dir = "{state}"
-poll_interval = "{int(interval)}s"
+poll_interval = "{round(interval * 1000)}ms"
 backfill = "2d"
 
 [mqtt]

@@ -29,7 +29,9 @@ def markdown(r: dict) -> str:
     meta = r.get("meta", {})
     lines = [f"Measured {meta.get('date')} on {meta.get('machine')}; "
              f"{'QUICK run (not for comparison)' if meta.get('quick') else meta.get('partial') or 'full run'}, "
-             f"{meta.get('seconds')} s. Idle phases poll every {_n(meta.get('interval'), 0)} s.", ""]
+             f"{meta.get('seconds')} s. Idle phases poll every {meta.get('interval'):g} s"
+             + (f", the long kept-alive one every {meta['keepalive_interval']:g} s" if meta.get('keepalive_interval') else "")
+             + ".", ""]
     keep, closes = r.get("idle_keepalive"), r.get("idle_server_closes")
     if keep or closes:
         lines += ["| per idle poll | " + " | ".join(NAMES[k] for k in NAMES) + " |", "|---|---:|---:|---:|"]
