@@ -97,15 +97,19 @@ extension Agent {
                 published += read.published
             }
             var known = bucketETags[key] ?? [:]
-            for start in starts {
-                let read = try await read(
-                    feed, window: (start / 1000, (start + bucketMillis) / 1000), ifNoneMatch: known[start],
-                    slidesUntil: nil, cursor: &cursor, topics: topics)
-                known[start] = read.etag
-                bucketETags[key] = known
-                published += read.published
+            // A bucket never downloaded since it closed is confirmed by its count after the short
+            // read, which brings the record up to now; the others answer their ETag now, in time order.
+            let counts = countsBuckets
+            for start in starts where !counts || known[start] != nil {
+                published += try await readBucket(
+                    feed, start: start, bucketMillis: bucketMillis, known: &known, cursor: &cursor, topics: topics)
             }
             published += try await shortRead(feed, until: until, cursor: &cursor, topics: topics)
+            for start in starts where counts && known[start] == nil {
+                published += try await confirmBucket(
+                    feed, start: start, bucketMillis: bucketMillis, now: now, known: &known, cursor: &cursor,
+                    topics: topics)
+            }
             // Every bucket from the one holding `windowStart` to `closedUntil` was read after it closed.
             cursor.slide(lookBackMillis: lookBack, readUntil: closedUntil)
             state.cursors[key] = cursor
@@ -140,7 +144,7 @@ extension Agent {
     /// each batch once the broker acknowledged it. `slidesUntil`: the query reads the window from its
     /// start in time order, so the window may slide over what it read, up to there (see
     /// `FeedCursor.slide`); nil for the other reads.
-    private func read(
+    func read(
         _ feed: EventFeed, window: (from: Int64, until: Int64), ifNoneMatch: String?, slidesUntil: Int64?,
         cursor: inout FeedCursor, topics: TopicLayout
     ) async throws -> QueryRead {
@@ -217,6 +221,7 @@ extension Agent {
                     progress.mark(skipped)
                 }
                 if lastPage {
+                    if page == 1 { checkTotalCount(of: result) }
                     try await settle(&progress)
                     // Kept only once all of the answer is handled: a 304 to it then means nothing to do.
                     etag = page == 1 ? result.etag : nil

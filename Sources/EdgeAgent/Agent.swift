@@ -34,6 +34,9 @@ public actor Agent {
     var bucketETags: [String: [Int64: String]] = [:]
     /// The end of the buckets (API time, ms) each feed has read again after they closed, in this process.
     var reconciledThroughMillis: [String: Int64] = [:]
+    /// Until when (monotonic ms) closed buckets are downloaded instead of confirmed by their count
+    /// (`BucketCount`): emnify's `X-Total-Count` disagreed with an answer it came with.
+    var totalCountDistrustedUntilMillis: Int64?
     var gapNoticeSent: Set<String> = []
     var publishedStateJSON: [UInt8] = []
     /// Whether this process has published the retained identity: a broker that lost it (a power

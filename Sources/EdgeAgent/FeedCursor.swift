@@ -67,7 +67,7 @@ public struct FeedCursor: Codable, Sendable, Equatable {
     /// Moves the window to `lookBack` before the newest published event (never backwards), but not
     /// beyond `readUntil`, and forgets ids before it; enforces the size bound. Only over what was read
     /// again after the short reads passed it: a short read has not looked for late events before it.
-    /// So `readUntil` is the end of the last reconciliation bucket read after it closed (see
+    /// So `readUntil` is the end of the last reconciliation bucket read or confirmed after it closed (see
     /// `FeedRead`), or nothing after a read of the whole window up to now.
     public mutating func slide(lookBackMillis: Int64, readUntil: Int64 = .max) {
         if let newestMillis {

@@ -5,8 +5,9 @@
 /// their length on the API's clock. A bucket's query (`from` its start, `until` its end) does not
 /// change once the bucket is in the past, so its ETag answers 304 unless an event was added to it:
 /// on a busy SIM the window's contents change with every event, and reading it as one query
-/// downloaded all of it each time. The bucket still open is covered by the short reads and read as
-/// a bucket once it has closed; the window slides only over buckets read after they closed.
+/// downloaded all of it each time. The bucket still open is covered by the short reads; once it
+/// has closed it is confirmed by its count (`BucketCount`) or downloaded. The window slides only
+/// over buckets confirmed or read after they closed.
 enum FeedRead: Equatable {
     /// Only what follows the newest published event, less the short overlap.
     case short
@@ -15,8 +16,9 @@ enum FeedRead: Equatable {
     case full(closedUntil: Int64)
     /// The window again: from `headFrom` (the window's start, when it lies before the buckets: a
     /// start far behind, a backfill) to the first bucket in one query, then the closed buckets
-    /// starting at `bucketStarts` (ms), each a query of its own, then a short read. Every bucket up
-    /// to `closedUntil` has then been read after it closed.
+    /// starting at `bucketStarts` (ms) whose ETags are known, a short read, and the other closed
+    /// buckets, confirmed by their count (each a query of its own). Every bucket up to
+    /// `closedUntil` has then been read or confirmed after it closed.
     case buckets(headFrom: Int64?, bucketStarts: [Int64], closedUntil: Int64)
 
     /// A bucket counts as closed this long after its end: events a moment late (the short overlap)

@@ -24,6 +24,13 @@ public final class InMemoryAPI: AgentAPI {
         public var notModifiedAnswers: [EventFeed: Int] = [:]
         /// Fails the queries it returns true for, before answering them.
         public var failsQuery: (@Sendable (EventFeed, EventQuery) -> Bool)?
+        /// The `per_page` of each event query, by feed (beside `windowStarts`).
+        public var perPages: [EventFeed: [Int]] = [:]
+        /// How many events the answers carried, by feed: what a client downloaded.
+        public var eventsSent: [EventFeed: Int] = [:]
+        /// Sends `X-Total-Count` (the query's events, plus `totalCountError`), as emnify does.
+        public var sendsTotalCount = true
+        public var totalCountError = 0
     }
 
     public let data = Mutex(Data())
@@ -54,6 +61,7 @@ public final class InMemoryAPI: AgentAPI {
                 data.windowStarts[feed, default: []].append(window.from)
                 data.windowEnds[feed, default: []].append(window.until)
             }
+            data.perPages[feed, default: []].append(query.perPage)
             if let failure = data.failNext {
                 data.failNext = nil
                 throw failure
@@ -71,7 +79,9 @@ public final class InMemoryAPI: AgentAPI {
             let start = data.ignoresPage ? 0 : (query.page - 1) * query.perPage
             let slice = start < events.count ? Array(events[start..<min(start + query.perPage, events.count)]) : []
             let pages = (events.count + query.perPage - 1) / query.perPage
-            let paging = PagingHeaders(totalCount: events.count, totalPages: pages, currentPage: query.page)
+            let paging = PagingHeaders(
+                totalCount: data.sendsTotalCount ? events.count + data.totalCountError : nil, totalPages: pages,
+                currentPage: query.page)
             var etag: String?
             if data.sendsETags {
                 let contents = slice.map { "\($0.id)@\($0.timestamp.millisecondsSinceEpoch)" }.joined(separator: ",")
@@ -81,6 +91,7 @@ public final class InMemoryAPI: AgentAPI {
                     return EventPage(events: [], rejected: [], paging: paging, etag: etag, notModified: true)
                 }
             }
+            data.eventsSent[feed, default: 0] += slice.count
             return EventPage(events: slice, rejected: [], paging: paging, etag: etag, notModified: false)
         }
     }
