@@ -138,19 +138,8 @@ extension MQTTConnection {
     /// retained messages of its resubscription). Overlapping filters bring what the broker sends:
     /// mosquitto sends a message once per matching subscription.
     public func subscribe(_ filters: [String], qos: Int) async throws(MQTTError) -> AsyncStream<MQTTMessage> {
-        for filter in filters where mosquitto_sub_topic_check(filter) != MOSQ_ERR_SUCCESS.rawValue {
-            throw .subscribeFailed(filter: filter, detail: "not a valid topic filter")
-        }
-        let core = self.core
-        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
         // Registered before the SUBSCRIBEs, so that the retained messages they bring are not missed.
-        let id = try core.state.withLock { s throws(MQTTError) -> UInt64 in
-            guard s.phase == .running else { throw .stopped }
-            let id = s.makeID()
-            s.subscriptions[id] = .init(filters: filters, qos: qos, continuation: continuation)
-            return id
-        }
-        continuation.onTermination = { _ in core.state.withLock { _ = $0.subscriptions.removeValue(forKey: id) } }
+        let (stream, continuation) = try register(filters, qos: qos, atStart: false)
         do throws(MQTTError) {
             for filter in filters { try await subscribeOne(filter, qos: qos) }
         } catch {
@@ -166,22 +155,35 @@ extension MQTTConnection {
     /// its subscriptions may be an older version's) and after every reconnect without a session; a refusal is
     /// logged, not thrown. `sessionPresentAtStart` tells whether the broker kept the session.
     public func subscribeAtStart(_ filters: [String], qos: Int) throws(MQTTError) -> AsyncStream<MQTTMessage> {
+        try register(filters, qos: qos, atStart: true).stream
+    }
+
+    /// Checks the filters and registers their stream: while running (`subscribe` then sends the SUBSCRIBEs),
+    /// or `atStart`, before `start` (the network thread sends them at connect).
+    private func register(
+        _ filters: [String], qos: Int, atStart: Bool
+    ) throws(MQTTError) -> (stream: AsyncStream<MQTTMessage>, continuation: AsyncStream<MQTTMessage>.Continuation) {
         for filter in filters where mosquitto_sub_topic_check(filter) != MOSQ_ERR_SUCCESS.rawValue {
             throw .subscribeFailed(filter: filter, detail: "not a valid topic filter")
         }
         let core = self.core
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
         let id = try core.state.withLock { s throws(MQTTError) -> UInt64 in
-            guard s.phase == .idle else {
-                throw .subscribeFailed(filter: filters.joined(separator: ", "), detail: "the connection has started")
+            if atStart {
+                guard s.phase == .idle else {
+                    throw .subscribeFailed(
+                        filter: filters.joined(separator: ", "), detail: "the connection has started")
+                }
+            } else {
+                guard s.phase == .running else { throw .stopped }
             }
             let id = s.makeID()
             s.subscriptions[id] = .init(
-                filters: filters, qos: qos, continuation: continuation, subscribeAtConnect: true)
+                filters: filters, qos: qos, continuation: continuation, subscribeAtConnect: atStart)
             return id
         }
         continuation.onTermination = { _ in core.state.withLock { _ = $0.subscriptions.removeValue(forKey: id) } }
-        return stream
+        return (stream, continuation)
     }
 
     /// The first CONNACK's session-present flag (nil before it): whether the broker had kept this client's

@@ -20,8 +20,10 @@ import Testing
         /// One broker per session, in the order the daemon made them.
         let brokers = Locked<[InMemoryBroker]>([])
         let events = DaemonEvents(signals: [])
+        let bridged: Bool
 
-        init(events count: Int = 3) {
+        init(events count: Int = 3, bridged: Bool = false) {
+            self.bridged = bridged
             api = InMemoryAPI(clock: clock)
             api.data.withLock {
                 $0.sims["8988307000001234567"] = SIM(
@@ -38,6 +40,7 @@ import Testing
             var settings = AgentSettings()
             settings.stateDirectory = stateDirectory
             settings.topicPrefix = prefix
+            settings.bridged = bridged
             let identity = AgentIdentity(iccid: try ICCID(parsing: "89883070000012345674"), source: "static")
             return SessionParts(
                 settings: settings, api: api, identity: FixedIdentity(identity: identity),
@@ -89,6 +92,24 @@ import Testing
         fixture.events.post(.signal(SIGTERM))
         try await daemon.value
         #expect(broker.texts(onTopicEnding: "/status").last == "offline")
+    }
+
+    /// Bridge mode's order between topics holds only within one subscription (the bridge's
+    /// notification before the retained state its resubscription brings): all four filters in one,
+    /// registered before the connect so that what a kept session queued is not missed.
+    @Test func bridgeModeSubscribesOnceToAllItsTopicsBeforeTheConnect() async throws {
+        let fixture = Fixture(bridged: true)
+        let daemon = fixture.startDaemon()
+        try await eventually("a connected session") { (fixture.broker?.snapshot.connects ?? 0) > 0 }
+        let subscriptions = fixture.broker!.snapshot.subscriptionsAtStart
+        let prefix = "emnify/8988307000001234567"
+        #expect(
+            subscriptions.map(\.filters) == [
+                ["\(prefix)/event/+", "\(prefix)/bridge", "emnify/relay/+/status", "\(prefix)/fleet/state"]
+            ])
+        #expect(subscriptions.first?.connectsBefore == 0)
+        fixture.events.post(.signal(SIGTERM))
+        try await daemon.value
     }
 
     @Test func sighupWithAValidConfigurationAppliesIt() async throws {

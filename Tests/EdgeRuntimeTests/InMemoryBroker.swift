@@ -15,6 +15,8 @@ final class InMemoryBroker: SessionBroker {
         var acknowledged: [[Int64]] = []
         var connects = 0
         var disconnects = 0
+        /// The filters of each `subscribeAtStart`, and how many connects had happened before it.
+        var subscriptionsAtStart: [(filters: [String], connectsBefore: Int)] = []
     }
 
     let record = Mutex(Record())
@@ -61,9 +63,10 @@ final class InMemoryBroker: SessionBroker {
         record.withLock { $0.messages += messages }
     }
 
-    /// The session's unit tests run in poll mode: nothing is routed back (bridge mode runs on a real mosquitto).
+    /// Recorded; nothing is routed back (bridge mode's messages are tested on a real mosquitto).
     func subscribeAtStart(_ filters: [String], qos: Int) throws -> AsyncStream<MQTTMessage> {
-        AsyncStream { _ in }
+        record.withLock { $0.subscriptionsAtStart.append((filters, $0.connects)) }
+        return AsyncStream { _ in }
     }
 
     var sessionPresentAtStart: Bool? { false }
