@@ -82,24 +82,27 @@ extension Agent {
         return outcome
     }
 
-    /// Whether the reconciliation can be skipped: this agent has recorded `newest`, the newest event
-    /// the cluster had for the SIM when the bridge resubscribed (`BridgeWatch.skippableFor`), or that
-    /// event lies before every feed's window: everything since the window starts was read, and the
-    /// cluster has nothing newer.
-    public func skipsReconciliation(_ reason: String, newest: Int64, at millis: Int64? = nil) -> Bool {
-        let recorded = state.cursors.values.contains { $0.published[newest] != nil }
-        let handled = millis.map { time in
-            !state.cursors.isEmpty && state.cursors.values.allSatisfy { time < $0.windowStart }
+    /// Whether the reconciliation can be skipped: this agent has recorded every event in `named`, the
+    /// newest event the cluster had for the SIM when the bridge resubscribed and those of the relay's
+    /// states since (`BridgeWatch.skippableFor`), or such an event lies before every feed's window:
+    /// everything since the window starts was read, and the cluster has nothing newer.
+    public func skipsReconciliation(_ reason: String, named: [(id: Int64, timestampMillis: Int64?)]) -> Bool {
+        let missing = named.first { event in
+            let recorded = state.cursors.values.contains { $0.published[event.id] != nil }
+            let handled = event.timestampMillis.map { time in
+                !state.cursors.isEmpty && state.cursors.values.allSatisfy { time < $0.windowStart }
+            }
+            return !(recorded || handled == true)
         }
-        guard recorded || handled == true else {
+        if let missing {
             logger.info(
-                "the cluster's newest event of this SIM did not come through the bridge: reconciling",
-                metadata: ["reason": "\(reason)", "event": "\(newest)"])
+                "an event the cluster has for this SIM did not come through the bridge: reconciling",
+                metadata: ["reason": "\(reason)", "event": "\(missing.id)"])
             return false
         }
         logger.info(
-            "no reconciliation needed: the bridge brought the newest event the cluster has",
-            metadata: ["reason": "\(reason)", "event": "\(newest)"])
+            "no reconciliation needed: the bridge brought the newest events the cluster has",
+            metadata: ["reason": "\(reason)", "events": "\(named.map(\.id))"])
         bridgeHealth?.reconciliationsSkipped += 1
         bridgeHealthUnpublished = true
         return true

@@ -129,9 +129,7 @@ public final class BridgeLoop: Sendable {
     private func carryOut(_ action: BridgeWatch.Action, _ watch: BridgeWatch) async -> PollOutcome? {
         switch action {
         case .reconcile(let reason):
-            if let newest = watch.skippableFor,
-                await agent.skipsReconciliation(reason, newest: newest.id, at: newest.timestampMillis)
-            {
+            if let named = watch.skippableFor, await agent.skipsReconciliation(reason, named: named) {
                 return nil
             }
             return await agent.reconcile(reason: reason)

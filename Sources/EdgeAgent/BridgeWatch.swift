@@ -9,8 +9,9 @@ import EdgeCommon
 ///   reconciles once the bridge has delivered its queue: 3 s after the trigger, pushed back by
 ///   each message that keeps arriving, at most 30 s. After a reconnect, unless the cluster kept
 ///   the session: the relay's retained state of the SIM, delivered again on the resubscription,
-///   names the newest event the cluster had; when the agent has recorded it by then, nothing is
-///   missing (`skippableFor`). So a gateway whose link comes and goes makes no API request.
+///   names the newest event the cluster had; when the agent has recorded it by then, and the
+///   event of every state that came after it, nothing is missing (`skippableFor`). So a gateway
+///   whose link comes and goes makes no API request.
 /// - It polls every `pollInterval` (the first poll reads the API from the cursor: a
 ///   reconciliation) while the bridge cannot bring events, and reconciles once that ends:
 ///   - the bridge is up but brought nothing at all for `quietLimit`: the relays re-announce their
@@ -41,10 +42,14 @@ public struct BridgeWatch: Sendable {
     var relays: [String: (online: Bool, at: Int64)] = [:]
     var lastMessageAt: Int64
     var pending: (reason: String, notBefore: Int64, cap: Int64, skippable: Bool)?
-    /// The newest event of the relay's retained state of this SIM (`<prefix>/<iccid>/fleet/state`)
-    /// as delivered first after the start or a connect: what the cluster had then.
-    var newestAtConnect: (id: Int64, timestampMillis: Int64?)?
-    var awaitingState = true
+    /// The newest event of each relay state of this SIM (`<prefix>/<iccid>/fleet/state`) delivered
+    /// since the start or a connect, while its reconciliation is pending and skippable (nil: a state
+    /// naming none). The first, retained, is what the cluster had then; the relay publishes a state
+    /// a moment after the cluster acknowledged its events, so an event that reached the cluster just
+    /// before the resubscription is named only by the next, live one.
+    var statesSinceConnect: [(id: Int64, timestampMillis: Int64?)?] = []
+    /// More states than this in one settle window: not skippable (the list stays small).
+    static let maxStatesSinceConnect = 64
     /// Why the agent polls now (nil: it does not), and when it last did.
     public private(set) var fallback: String?
     var lastPollAt: Int64?
@@ -64,20 +69,22 @@ public struct BridgeWatch: Sendable {
         pending = ("start", now + Self.settleMillis, now + Self.settleCapMillis, sessionKept)
     }
 
-    /// The event a reconnect's reconciliation may be skipped for: when the agent has recorded the
-    /// newest event the cluster had for this SIM when the bridge resubscribed (or that event is older
-    /// than all the agent still watches), once the bridge delivered its queue, the cluster kept the
-    /// session and nothing is missing. nil: reconcile.
-    public var skippableFor: (id: Int64, timestampMillis: Int64?)? {
-        guard let pending, pending.skippable, !awaitingState else { return nil }
-        return newestAtConnect
+    /// The events a reconnect's reconciliation may be skipped for: when the agent has recorded the
+    /// newest event the cluster had for this SIM when the bridge resubscribed, and that of every state
+    /// since (or the event is older than all the agent still watches), once the bridge delivered its
+    /// queue, nothing is missing. nil: reconcile.
+    public var skippableFor: [(id: Int64, timestampMillis: Int64?)]? {
+        guard let pending, pending.skippable, !statesSinceConnect.isEmpty,
+            statesSinceConnect.count <= Self.maxStatesSinceConnect
+        else { return nil }
+        let named = statesSinceConnect.compactMap { $0 }
+        return named.count == statesSinceConnect.count ? named : nil
     }
 
-    /// The relay's retained state of this SIM, bridged in: its `last_event` id and time.
+    /// The relay's state of this SIM, bridged in: its `last_event` id and time.
     public mutating func fleetState(newestEventID: Int64?, timestampMillis: Int64? = nil) {
-        guard awaitingState else { return }
-        awaitingState = false
-        newestAtConnect = newestEventID.map { ($0, timestampMillis) }
+        guard pending?.skippable == true, statesSinceConnect.count <= Self.maxStatesSinceConnect else { return }
+        statesSinceConnect.append(newestEventID.map { ($0, timestampMillis) })
     }
 
     /// A relay repeats `online` every 5 minutes; one not heard for `quietLimit` (at least 10 minutes)
@@ -160,10 +167,7 @@ public struct BridgeWatch: Sendable {
     /// `skippable`: after a (re)subscription, which delivers the relay's retained state again.
     private mutating func trigger(_ reason: String, now: Int64, skippable: Bool = false) {
         pending = (reason, now + Self.settleMillis, now + Self.settleCapMillis, skippable)
-        if skippable {
-            awaitingState = true
-            newestAtConnect = nil
-        }
+        statesSinceConnect = []
     }
 
     private func fallbackReason(now: Int64) -> String? {

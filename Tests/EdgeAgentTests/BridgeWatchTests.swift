@@ -73,11 +73,25 @@ import Testing
         #expect(watch.skippableFor == nil, "after a connect, only the state delivered after it counts")
         watch.fleetState(newestEventID: 50, timestampMillis: 9_000)
         watch.fleetState(newestEventID: 51, timestampMillis: 9_500)
-        #expect(watch.skippableFor?.id == 50, "the state delivered at the resubscription, not a later one")
-        #expect(watch.skippableFor?.timestampMillis == 9_000)
+        #expect(
+            watch.skippableFor?.map(\.id) == [50, 51], "the state delivered at the resubscription, and those after")
+        #expect(watch.skippableFor?.map(\.timestampMillis) == [9_000, 9_500])
         watch.localBrokerReconnected(now: 20_000)
         watch.fleetState(newestEventID: 52)
         #expect(watch.skippableFor == nil, "the local broker's retained copy may be old")
+    }
+
+    @Test mutating func aStateWithoutAnEventOrTooManyStatesAreNotSkippable() {
+        steady()
+        watch.bridgeNotification(up, retained: false, now: 10_000)
+        watch.fleetState(newestEventID: 8)
+        watch.fleetState(newestEventID: nil)
+        #expect(watch.skippableFor == nil, "a state that names no event proves nothing")
+        watch.bridgeNotification(up, retained: false, now: 20_000)
+        for id in 1...Int64(BridgeWatch.maxStatesSinceConnect) { watch.fleetState(newestEventID: id) }
+        #expect(watch.skippableFor?.count == BridgeWatch.maxStatesSinceConnect)
+        watch.fleetState(newestEventID: 100)
+        #expect(watch.skippableFor == nil, "more states than it keeps: reconcile")
     }
 
     /// The local broker kept the agent's session: what was bridged while the agent was away came
@@ -86,14 +100,14 @@ import Testing
         var kept = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0, sessionKept: true)
         #expect(kept.skippableFor == nil, "not before the relay's state came")
         kept.fleetState(newestEventID: 41, timestampMillis: 1_000)
-        #expect(kept.skippableFor?.id == 41)
+        #expect(kept.skippableFor?.map(\.id) == [41])
         #expect(kept.next(now: 3_000) == .reconcile(reason: "start"), "the agent decides, with its record")
         // A reconnect the bridge made while the agent was away (its queued live "1") comes before the
         // state the agent's subscription brings: that state is the one that counts.
         var reconnected = BridgeWatch(quietLimit: .seconds(900), pollInterval: .seconds(60), now: 0, sessionKept: true)
         reconnected.bridgeNotification(up, retained: false, now: 10)
         reconnected.fleetState(newestEventID: 42)
-        #expect(reconnected.skippableFor?.id == 42)
+        #expect(reconnected.skippableFor?.map(\.id) == [42])
         #expect(reconnected.next(now: 3_010) == .reconcile(reason: "the bridge reconnected"))
     }
 
@@ -101,7 +115,7 @@ import Testing
         steady()
         watch.bridgeNotification(up, retained: false, now: 10_000)
         watch.fleetState(newestEventID: 8)
-        #expect(watch.skippableFor?.id == 8)
+        #expect(watch.skippableFor?.map(\.id) == [8])
         watch.done(watch.next(now: 13_000) ?? .poll(reason: "none"), succeeded: false, now: 13_000)
         #expect(watch.skippableFor == nil, "a retry after a failure reads the API")
     }
