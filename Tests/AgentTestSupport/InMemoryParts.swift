@@ -24,6 +24,8 @@ public final class InMemoryAPI: AgentAPI {
         public var notModifiedAnswers: [EventFeed: Int] = [:]
         /// Fails the queries it returns true for, before answering them.
         public var failsQuery: (@Sendable (EventFeed, EventQuery) -> Bool)?
+        /// Refuses the queries it returns an error for, before answering them.
+        public var refusesQuery: (@Sendable (EventFeed, EventQuery) -> EmnifyError?)?
         /// The `per_page` of each event query, by feed (beside `windowStarts`).
         public var perPages: [EventFeed: [Int]] = [:]
         /// How many events the answers carried, by feed: what a client downloaded.
@@ -66,6 +68,7 @@ public final class InMemoryAPI: AgentAPI {
                 data.failNext = nil
                 throw failure
             }
+            if let refusal = data.refusesQuery?(feed, query) { throw refusal }
             if let failsQuery = data.failsQuery, failsQuery(feed, query) {
                 throw EmnifyError.serverError(status: 503, path: feed.path, snippet: "injected by the test")
             }

@@ -80,4 +80,25 @@ extension ReconciliationBucketTests {
         #expect(publisher.eventIDs.filter { $0 == Self.lateID }.count == 1)
         expectEachEventOnce()
     }
+
+    /// emnify documents no minimum `per_page`: a server that refuses 1 gets the downloads instead,
+    /// and polling goes on.
+    @Test func aServerThatRefusesTheCountQueryGetsTheBucketsDownloaded() async {
+        sendTotalCount()
+        api.data.withLock {
+            $0.refusesQuery = { _, query in
+                query.perPage == 1
+                    ? .badRequest(status: 400, path: "/api/v1/event", message: "per_page too small") : nil
+            }
+        }
+        let agent = agent()
+        _ = await agent.pollOnce()
+        await busy(agent, through: 330)
+        addLateEvent()
+        let outcomes = await busy(agent, through: 615)
+        #expect(!outcomes.contains { $0.hasPrefix("poll failed") })
+        #expect(outcomes.last == "published 2 events")
+        #expect(endpointQueries.count { $0.perPage == 1 } == 1, "asked once, then counting is suspended")
+        expectEachEventOnce()
+    }
 }
