@@ -53,7 +53,15 @@ extension Agent {
                 feed, start: start, bucketMillis: bucketMillis, known: &known, cursor: &cursor, topics: topics)
         }
         if let total = answer.paging.totalCount {
-            if check.isConfirmed(byTotalCount: total) { return 0 }
+            let metadata: Logger.Metadata = [
+                "feed": "\(feed)", "from": "\(check.from)", "until": "\(check.until)", "server": "\(total)",
+                "recorded": "\(check.expected)",
+            ]
+            if check.isConfirmed(byTotalCount: total) {
+                logger.debug("a closed bucket is confirmed by its count", metadata: metadata)
+                return 0
+            }
+            logger.debug("a closed bucket's count differs from the record: downloading it", metadata: metadata)
         } else {
             distrustTotalCount("emnify sent no X-Total-Count", feed: feed)
         }

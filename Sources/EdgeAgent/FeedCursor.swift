@@ -69,9 +69,14 @@ public struct FeedCursor: Codable, Sendable, Equatable {
     /// again after the short reads passed it: a short read has not looked for late events before it.
     /// So `readUntil` is the end of the last reconciliation bucket read or confirmed after it closed (see
     /// `FeedRead`), or nothing after a read of the whole window up to now.
+    /// The new start is a whole second (rounded down): the API's `from`/`until` are whole seconds, and
+    /// a closed bucket's count (`BucketCount`) covers whole seconds, so a window starting inside one
+    /// would lack the server's events of that second before it, and the counts would differ.
     public mutating func slide(lookBackMillis: Int64, readUntil: Int64 = .max) {
         if let newestMillis {
-            windowStart = max(windowStart, min(newestMillis - lookBackMillis, readUntil))
+            let target = min(newestMillis - lookBackMillis, readUntil)
+            let remainder = target % 1000
+            windowStart = max(windowStart, target - (remainder < 0 ? remainder + 1000 : remainder))
         }
         keepWithinBound()
     }

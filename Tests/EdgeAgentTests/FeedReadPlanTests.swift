@@ -66,4 +66,16 @@ import Testing
         cursor.slide(lookBackMillis: lookBack)
         #expect(cursor.windowStart == t0 - lookBack)
     }
+
+    /// A whole second, rounded down: a closed bucket's count covers whole seconds, and the record
+    /// must hold all of the first one.
+    @Test func theWindowStartsOnAWholeSecond() {
+        var cursor = FeedCursor(windowStart: t0 - 1_000_000)
+        cursor.markPublished(id: 1, timestampMillis: t0 - lookBack + 200)
+        cursor.markPublished(id: 2, timestampMillis: t0 + 700)
+        cursor.slide(lookBackMillis: lookBack)
+        #expect(cursor.windowStart == t0 - lookBack, "700 ms after a whole second: rounded down")
+        #expect(cursor.published[1] != nil, "so the event 200 ms into that second stays recorded")
+        #expect(t0 % 1000 == 0 && lookBack % 1000 == 0)
+    }
 }
